@@ -1,0 +1,23 @@
+"""pinn: physics-informed neural-network PDE solutions, each run checked against a classical reference.
+
+A problem file builds a :class:`Problem` from the pieces exported here; ``python -m pinn.solve``
+trains it, validates it and writes a run folder that :func:`load` reads back.
+"""
+__version__ = "0.1.0"
+
+from pinn import references
+from pinn.conditions import Data, Dirichlet, Initial, Neumann, Periodic, Robin
+from pinn.fields import Fields
+from pinn.geometry import Box, Disk, Interval, Polygon, Rectangle, TimeInterval
+from pinn.nets import MLP
+from pinn.operators import div, grad, laplacian, normal_derivative
+from pinn.problem import Problem, ProblemError
+from pinn.sampling import Sampling
+from pinn.solution import Solution, load
+from pinn.training import Training
+
+__all__ = [
+    "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "Neumann", "Periodic",
+    "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
+    "Training", "div", "grad", "laplacian", "load", "normal_derivative", "references",
+]

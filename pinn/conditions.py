@@ -1,0 +1,354 @@
+"""Boundary, initial and data conditions.
+
+Every condition has a ``weight`` (its loss is multiplied by it) and an optional ``points`` (how many
+collocation points it gets; default from the problem's :class:`~pinn.sampling.Sampling`). A
+``value`` is a number or a function of the coordinates written with torch operations: it may take
+the spatial coordinates only (``lambda x, y: ...``) or every input (``lambda x, y, t: ...``).
+``field`` names the output the condition constrains; it may be left out when there is only one.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field as dataclass_field
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from pinn.fields import Fields
+from pinn.geometry import Boundary, Geometry, SpaceTime
+from pinn.operators import normal_derivative
+
+Value = Union[float, Callable[..., Tensor]]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The points of one condition and what it needs there."""
+
+    points: Tensor
+    normals: Tensor | None = None
+    target: Tensor | None = None
+
+
+class Condition(ABC):
+    """Base class: a condition samples its points and returns a residual to drive to zero."""
+
+    weight: float
+    points: int | None
+    field: str | None
+    exact: bool = False
+
+    @abstractmethod
+    def sample(self, domain: Geometry, n: int, method: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+        """Collocation points (and outward normals where they matter)."""
+
+    def target(self, points: Tensor, inputs: tuple[str, ...], time: str | None) -> Tensor | None:
+        """The prescribed values at the points, computed once per sampling."""
+        value = getattr(self, "value", None)
+        return None if value is None else evaluate(value, points, inputs, time)
+
+    @abstractmethod
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        """What must vanish at the points."""
+
+    @property
+    def resampled(self) -> bool:
+        """False for conditions on fixed points (observed data)."""
+        return True
+
+    def fields_used(self) -> tuple[str, ...]:
+        return () if self.field is None else (self.field,)
+
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
+        """Check the condition against the problem it belongs to (called by the problem)."""
+
+
+def _check_weight(condition: Condition) -> None:
+    if not (isinstance(condition.weight, (int, float)) and np.isfinite(condition.weight) and condition.weight >= 0):
+        raise ValueError(f"{type(condition).__name__} weight must be a finite number >= 0, got {condition.weight!r}")
+    if condition.points is not None and (not isinstance(condition.points, int) or condition.points < 1):
+        raise ValueError(f"{type(condition).__name__} points must be a whole number >= 1, got {condition.points!r}")
+    value = getattr(condition, "value", 0.0)
+    if not callable(value) and not (isinstance(value, (int, float)) and np.isfinite(value)):
+        raise ValueError(f"{type(condition).__name__} value must be a finite number or a function, got {value!r}")
+
+
+def evaluate(value: Value, points: Tensor, inputs: tuple[str, ...], time: str | None) -> Tensor:
+    """A condition's value at the points: a constant, or a function of the spatial or of all inputs."""
+    if not callable(value):
+        return torch.full_like(points[:, 0], float(value))
+    columns = points.unbind(dim=1)
+    space = [c for c, name in zip(columns, inputs) if name != time]
+    n_args = _positional_arity(value)
+    args = columns if n_args == len(columns) or n_args is None else space
+    if n_args is not None and n_args not in (len(columns), len(space)):
+        raise ValueError(
+            f"a condition value function takes {n_args} arguments; it must take the spatial inputs "
+            f"({', '.join(n for n in inputs if n != time)}) or all inputs ({', '.join(inputs)})"
+        )
+    result = value(*args)
+    result = torch.as_tensor(result, dtype=points.dtype, device=points.device)
+    return result.expand(points.shape[0]) if result.ndim == 0 else result.reshape(points.shape[0])
+
+
+@functools.lru_cache(maxsize=256)
+def _positional_arity(fn: Callable[..., Any]) -> int | None:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params)
+
+
+def _on_boundary(boundary: Boundary, domain: Geometry, n: int, method: str, rng: np.random.Generator):
+    if isinstance(domain, SpaceTime):
+        return domain.sample_lateral(boundary, n, method, rng)
+    return boundary.sample(n, method, rng)
+
+
+@dataclass(frozen=True)
+class Dirichlet(Condition):
+    """``field = value`` on ``boundary``. ``exact=True`` imposes it through the network's output
+    (the condition then holds to round-off and adds no loss term); that needs the whole boundary
+    of a geometry with a distance function (interval, rectangle, box, disk)."""
+
+    boundary: Boundary
+    value: Value = 0.0
+    field: str | None = None
+    weight: float = 1.0
+    points: int | None = None
+    exact: bool = False
+
+    def __post_init__(self) -> None:
+        _check_weight(self)
+
+    def sample(self, domain, n, method, rng):
+        return _on_boundary(self.boundary, domain, n, method, rng)
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        return f.field(self.field) - batch.target
+
+
+@dataclass(frozen=True)
+class Neumann(Condition):
+    """Outward normal derivative ``n · grad(field) = value`` on ``boundary``."""
+
+    boundary: Boundary
+    value: Value = 0.0
+    field: str | None = None
+    weight: float = 1.0
+    points: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_weight(self)
+
+    def sample(self, domain, n, method, rng):
+        return _on_boundary(self.boundary, domain, n, method, rng)
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        return normal_derivative(f, self.field) - batch.target
+
+
+@dataclass(frozen=True)
+class Robin(Condition):
+    """``a * field + b * n · grad(field) = value`` on ``boundary``."""
+
+    boundary: Boundary
+    a: float = 1.0
+    b: float = 1.0
+    value: Value = 0.0
+    field: str | None = None
+    weight: float = 1.0
+    points: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_weight(self)
+        if not (np.isfinite(self.a) and np.isfinite(self.b)) or (self.a == 0 and self.b == 0):
+            raise ValueError(f"Robin coefficients a and b must be finite and not both zero, got a={self.a}, b={self.b}")
+
+    def sample(self, domain, n, method, rng):
+        return _on_boundary(self.boundary, domain, n, method, rng)
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        return self.a * f.field(self.field) + self.b * normal_derivative(f, self.field) - batch.target
+
+
+@dataclass(frozen=True)
+class Initial(Condition):
+    """``field(x, t0) = value(x)`` at the start of the time interval. ``exact=True`` imposes it
+    through the network's output instead of a loss term."""
+
+    value: Value
+    field: str | None = None
+    weight: float = 1.0
+    points: int | None = None
+    exact: bool = False
+
+    def __post_init__(self) -> None:
+        _check_weight(self)
+
+    def sample(self, domain, n, method, rng):
+        if not isinstance(domain, SpaceTime):
+            raise ValueError("an Initial condition needs a space-time domain (space * pinn.TimeInterval(t0, t1))")
+        return domain.sample_initial(n, method, rng), None
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        return f.field(self.field) - batch.target
+
+
+@dataclass(frozen=True)
+class Periodic(Condition):
+    """The field (and its first ``derivatives`` derivatives along ``axis``) equal on the two
+    opposite faces of the domain's bounding box along ``axis`` (an input name)."""
+
+    axis: str
+    field: str | None = None
+    derivatives: int = 1
+    weight: float = 1.0
+    points: int | None = None
+    _bound: dict[str, Any] = dataclass_field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_weight(self)
+        if self.derivatives not in (0, 1, 2):
+            raise ValueError(f"Periodic derivatives must be 0, 1 or 2, got {self.derivatives}")
+
+    def bind(self, inputs, outputs, domain) -> None:
+        if self.axis not in inputs:
+            raise ValueError(f"Periodic axis {self.axis!r} is not an input ({', '.join(inputs)})")
+        self._bound["axis"] = inputs.index(self.axis)
+
+    def sample(self, domain, n, method, rng):
+        index = self._bound["axis"]
+        lower, upper = domain.bbox
+        pts = domain.sample_interior(n, method, rng)
+        low, high = pts.copy(), pts.copy()
+        low[:, index], high[:, index] = lower[index], upper[index]
+        return np.concatenate([low, high]), None
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        half = batch.points.shape[0] // 2
+        terms = [f.field(self.field)]
+        for order in range(1, self.derivatives + 1):
+            terms.append(f.derivative(self.field, (self.axis,) * order))
+        return torch.cat([t[:half] - t[half:] for t in terms])
+
+
+@dataclass(frozen=True)
+class Data(Condition):
+    """Observed values of one or more fields at fixed points.
+
+    Build it from arrays, ``Data(points, {"u": values})`` with points of shape (N, number of
+    inputs), or from a file whose columns are named by the inputs and the observed outputs:
+    :meth:`from_csv` (a header row of names) or :meth:`from_hdf5` (one 1-D dataset per name).
+    """
+
+    points_array: np.ndarray | None = None
+    values: dict[str, np.ndarray] | None = None
+    columns: dict[str, np.ndarray] | None = None
+    source: str = "arrays"
+    weight: float = 1.0
+    field: str | None = None
+    points: int | None = None
+    _bound: dict[str, Any] = dataclass_field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_weight(self)
+        if self.columns is None and (self.points_array is None or not self.values):
+            raise ValueError("Data needs points and values (Data(points, {'u': values})) or a file (Data.from_csv)")
+
+    @classmethod
+    def from_csv(cls, path: str | Path, weight: float = 1.0) -> "Data":
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"data file {path} does not exist")
+        with path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        if len(rows) < 2:
+            raise ValueError(f"data file {path} needs a header row of column names and at least one data row")
+        header = [h.strip() for h in rows[0]]
+        try:
+            table = np.array([[float(v) for v in row] for row in rows[1:] if row], dtype=np.float64)
+        except ValueError as err:
+            raise ValueError(f"data file {path}: every value below the header must be a number ({err})") from None
+        if table.shape[1] != len(header):
+            raise ValueError(f"data file {path}: rows have {table.shape[1]} values but the header names {len(header)} columns")
+        return cls(columns={h: table[:, i] for i, h in enumerate(header)}, source=str(path), weight=weight)
+
+    @classmethod
+    def from_hdf5(cls, path: str | Path, weight: float = 1.0) -> "Data":
+        import h5py
+
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"data file {path} does not exist")
+        try:
+            with h5py.File(path, "r") as handle:
+                columns = {name: np.asarray(handle[name], dtype=np.float64).ravel()
+                           for name in handle if isinstance(handle[name], h5py.Dataset)}
+        except OSError as err:
+            raise ValueError(f"data file {path} is not a readable HDF5 file ({err})") from None
+        return cls(columns=columns, source=str(path), weight=weight)
+
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
+        """Split the columns into points and observed fields; check them against the problem."""
+        if self.columns is not None:
+            missing = [n for n in inputs if n not in self.columns]
+            if missing:
+                raise ValueError(f"data from {self.source} has no column for input(s) {', '.join(missing)} "
+                                 f"(columns: {', '.join(self.columns)})")
+            points = np.stack([self.columns[n] for n in inputs], axis=1)
+            values = {n: self.columns[n] for n in outputs if n in self.columns}
+            unknown = [n for n in self.columns if n not in inputs and n not in outputs]
+            if unknown:
+                raise ValueError(f"data from {self.source} has column(s) {', '.join(unknown)} that are neither inputs "
+                                 f"({', '.join(inputs)}) nor outputs ({', '.join(outputs)})")
+        else:
+            points = np.asarray(self.points_array, dtype=np.float64)
+            values = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in self.values.items()}
+            unknown = [k for k in values if k not in outputs]
+            if unknown:
+                raise ValueError(f"data values for {', '.join(unknown)}: not outputs of the problem ({', '.join(outputs)})")
+        if points.ndim != 2 or points.shape[1] != len(inputs):
+            raise ValueError(f"data points from {self.source} must have shape (N, {len(inputs)}), got {points.shape}")
+        if not values:
+            raise ValueError(f"data from {self.source} observes no output field ({', '.join(outputs)})")
+        for name, column in values.items():
+            if column.shape != (points.shape[0],):
+                raise ValueError(f"data for {name} from {self.source} has {column.shape[0]} values for {points.shape[0]} points")
+            if not np.all(np.isfinite(column)):
+                raise ValueError(f"data for {name} from {self.source} contains NaN or infinite values")
+        if not np.all(np.isfinite(points)):
+            raise ValueError(f"data points from {self.source} contain NaN or infinite values")
+        outside = ~domain.inside(points)
+        if outside.any():
+            raise ValueError(f"{int(outside.sum())} data point(s) from {self.source} lie outside the domain, "
+                             f"e.g. {points[outside][0].tolist()}")
+        self._bound.update(points=points, values=values)
+
+    @property
+    def resampled(self) -> bool:
+        return False
+
+    def fields_used(self) -> tuple[str, ...]:
+        return tuple(self._bound.get("values", {}))
+
+    def sample(self, domain, n, method, rng):
+        return self._bound["points"], None
+
+    def target(self, points: Tensor, inputs, time) -> Tensor:
+        values = self._bound["values"]
+        return torch.stack([torch.as_tensor(v, dtype=points.dtype, device=points.device) for v in values.values()], 1)
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        predicted = torch.stack([f.field(name) for name in self._bound["values"]], dim=1)
+        return (predicted - batch.target).ravel()

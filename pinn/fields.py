@@ -1,0 +1,158 @@
+"""The fields of a problem and their derivatives at a batch of points, asked for by name.
+
+A residual receives a :class:`Fields` object ``f`` and reads what it needs::
+
+    f.x, f.t          # input coordinates, shape (N,)
+    f.u               # an output field, shape (N,)
+    f.u_t, f.u_xx     # derivatives: <output>_<inputs, in any order>, e.g. f.u_xyt
+    f.normal          # outward unit normals (N, d_space), on boundary points only
+
+Each derivative is computed once per batch (nested reverse-mode autograd) and cached: one backward
+pass yields the derivatives of a quantity with respect to every input at once, so ``f.u_x``,
+``f.u_y`` and ``f.u_t`` together cost a single pass, and mixed derivatives commute (``u_xt`` is
+``u_tx``).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+class FieldNameError(AttributeError):
+    """A residual or condition asked for a name that is neither an input, an output nor a derivative."""
+
+
+class Fields:
+    """Values and derivatives of the outputs at ``points``, by name (see the module docstring)."""
+
+    def __init__(
+        self,
+        points: Tensor,
+        values: Tensor,
+        inputs: Sequence[str],
+        outputs: Sequence[str],
+        time: str | None = None,
+        normals: Tensor | None = None,
+        parameters: dict[str, Tensor] | None = None,
+    ) -> None:
+        self._points = points
+        self._inputs = tuple(inputs)
+        self._outputs = tuple(outputs)
+        self._time = time
+        self._normals = normals
+        self._parameters = parameters or {}
+        self._values = {name: values[:, j] for j, name in enumerate(self._outputs)}
+        # key: (output index, sorted tuple of input indices) -> derivative tensor (N,)
+        self._cache: dict[tuple[int, tuple[int, ...]], Tensor] = {
+            (j, ()): values[:, j] for j in range(len(self._outputs))
+        }
+
+    # ----------------------------------------------------------------- names
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return self._inputs
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self._outputs
+
+    @property
+    def space_inputs(self) -> tuple[str, ...]:
+        """The inputs that are spatial coordinates (every input but time)."""
+        return tuple(n for n in self._inputs if n != self._time)
+
+    @property
+    def points(self) -> Tensor:
+        """The evaluation points, shape (N, number of inputs)."""
+        return self._points
+
+    @property
+    def normal(self) -> Tensor:
+        """Outward unit normals at boundary points, shape (N, number of spatial inputs)."""
+        if self._normals is None:
+            raise FieldNameError("normals exist only on boundary points (in Neumann/Robin conditions)")
+        return self._normals
+
+    @property
+    def params(self) -> dict[str, Tensor]:
+        """Trainable scalar parameters of the problem, by name."""
+        return self._parameters
+
+    def __getattr__(self, name: str) -> Tensor:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self._inputs:
+            return self._points[:, self._inputs.index(name)]
+        if name in self._values:
+            return self._values[name]
+        output, wrt = parse_derivative(name, self._inputs, self._outputs)
+        return self.derivative(output, wrt)
+
+    # ----------------------------------------------------------- derivatives
+    def derivative(self, output: str, wrt: Sequence[str]) -> Tensor:
+        """The derivative of ``output`` with respect to the inputs ``wrt`` (e.g. ``("x", "x")``)."""
+        j = self._outputs.index(output)
+        key = (j, tuple(sorted(self._inputs.index(n) for n in wrt)))
+        return self._derivative(key)
+
+    def _derivative(self, key: tuple[int, tuple[int, ...]]) -> Tensor:
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        j, order = key
+        lower = self._derivative((j, order[:-1]))
+        # One backward pass gives d(lower)/d(every input): cache them all.
+        for i, column in enumerate(self.gradient(lower).unbind(dim=1)):
+            self._cache.setdefault((j, tuple(sorted(order[:-1] + (i,)))), column)
+        return self._cache[key]
+
+    def gradient(self, quantity: Tensor) -> Tensor:
+        """d quantity / d inputs at every point, shape (N, number of inputs), differentiable again."""
+        if not quantity.requires_grad:
+            return torch.zeros_like(self._points)
+        (grad,) = torch.autograd.grad(
+            quantity, self._points, torch.ones_like(quantity), create_graph=True, allow_unused=True
+        )
+        return torch.zeros_like(self._points) if grad is None else grad
+
+    def field(self, quantity: str | Tensor) -> Tensor:
+        """An output by name, or a tensor passed through unchanged."""
+        return getattr(self, quantity) if isinstance(quantity, str) else quantity
+
+    def _space_index(self) -> list[int]:
+        return [self._inputs.index(n) for n in self.space_inputs]
+
+
+def parse_derivative(name: str, inputs: Sequence[str], outputs: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """Split ``u_xyt`` into ``("u", ("x", "y", "t"))``; raise :class:`FieldNameError` if it is not one."""
+    output, sep, suffix = name.rpartition("_")
+    if not sep or output not in outputs or not suffix:
+        raise FieldNameError(_unknown(name, inputs, outputs))
+    wrt: list[str] = []
+    rest = suffix
+    by_length = sorted(inputs, key=len, reverse=True)  # inputs may have multi-letter names
+    while rest:
+        match = next((n for n in by_length if rest.startswith(n)), None)
+        if match is None:
+            raise FieldNameError(_unknown(name, inputs, outputs))
+        wrt.append(match)
+        rest = rest[len(match):]
+    return output, tuple(wrt)
+
+
+def _unknown(name: str, inputs: Sequence[str], outputs: Sequence[str]) -> str:
+    example = f"{outputs[0]}_{inputs[0]}{inputs[0]}" if outputs and inputs else "u_xx"
+    return (
+        f"unknown field name {name!r}: inputs are {', '.join(inputs)}; outputs are {', '.join(outputs)}; "
+        f"derivatives are written <output>_<inputs>, e.g. {example}"
+    )
+
+
+def describe(value: Any) -> str:
+    """A short description of a residual's return value, for error messages."""
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,243 @@
+"""A PDE problem: fields, domain, residuals, conditions, reference, tolerance and training defaults.
+
+A :class:`Problem` checks itself when built: names, the domain, every condition, and a dry run of
+every residual and condition on a few points, so a mistake is reported at once and by name.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from pinn.conditions import Batch, Condition, Data, Dirichlet, Initial, Neumann, Robin
+from pinn.constraints import OutputTransform, exact_rules
+from pinn.fields import FieldNameError, Fields, describe
+from pinn.geometry import Geometry, SpaceTime
+from pinn.model import Model
+from pinn.nets import MLP
+from pinn.references import Reference
+from pinn.sampling import Sampling
+from pinn.training.config import Training
+
+Residual = Callable[[Fields], Tensor]
+
+
+class ProblemError(ValueError):
+    """A problem declaration is inconsistent; the message names the part at fault."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything that defines a PDE problem and how to solve it.
+
+    Args:
+        name: short identifier, used for the run folder (``runs/<name>``).
+        inputs: input names, space first then time, e.g. ``"x y t"``.
+        outputs: output field names, e.g. ``"u"`` or ``"u v p"`` (no underscores: ``u_x`` means a derivative).
+        domain: a geometry, or ``space * pinn.TimeInterval(t0, t1)`` for time-dependent problems.
+        residuals: name -> function of the fields returning what must vanish, shape (N,).
+        conditions: name -> boundary, initial or data condition.
+        reference: what the solution is validated against (analytic or finite-difference).
+        tolerance: relative L2 error each field must reach against the reference (a number applies to all).
+        net, sampling, training: the defaults that reach the tolerance.
+        description: one line for reports.
+    """
+
+    name: str
+    inputs: str | Sequence[str]
+    outputs: str | Sequence[str]
+    domain: Geometry
+    residuals: Mapping[str, Residual]
+    conditions: Mapping[str, Condition] = field(default_factory=dict)
+    reference: Reference | None = None
+    tolerance: float | Mapping[str, float] | None = None
+    net: MLP = field(default_factory=MLP)
+    sampling: Sampling = field(default_factory=Sampling)
+    training: Training = field(default_factory=Training)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            self._check_and_normalise()
+        except ProblemError:
+            raise
+        except (ValueError, TypeError) as err:
+            raise ProblemError(f"problem {self.name!r}: {err}") from None
+
+    # ------------------------------------------------------------------ checks
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def _check_and_normalise(self) -> None:
+        if not isinstance(self.name, str) or not self.name.replace("-", "_").isidentifier():
+            raise ProblemError(f"problem name must be a simple identifier (letters, digits, _ or -), got {self.name!r}")
+        inputs = _names(self.inputs, "inputs")
+        outputs = _names(self.outputs, "outputs")
+        for name in outputs:
+            if "_" in name:
+                raise ValueError(f"output name {name!r} contains '_', which is reserved for derivatives (u_x)")
+        clash = set(inputs) & set(outputs)
+        if clash:
+            raise ValueError(f"names used as both input and output: {', '.join(sorted(clash))}")
+        self._set("inputs", inputs)
+        self._set("outputs", outputs)
+        if not isinstance(self.domain, Geometry):
+            raise ValueError(f"domain must be a pinn geometry (e.g. pinn.Rectangle), got {type(self.domain).__name__}")
+        if self.domain.dim != len(inputs):
+            raise ValueError(f"the domain has {self.domain.dim} dimension(s) but there are {len(inputs)} inputs "
+                             f"({', '.join(inputs)})")
+        for label, spec, kind in (("net", self.net, MLP), ("sampling", self.sampling, Sampling),
+                                  ("training", self.training, Training)):
+            if not isinstance(spec, kind):
+                raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
+        if not isinstance(self.residuals, Mapping) or not self.residuals:
+            raise ValueError("residuals must be a non-empty dict of name -> function(f)")
+        for name, fn in self.residuals.items():
+            if not callable(fn):
+                raise ValueError(f"residual {name!r} must be a function of the fields, got {type(fn).__name__}")
+        self._set("residuals", dict(self.residuals))
+        self._set("conditions", {name: self._bind(name, c) for name, c in dict(self.conditions).items()})
+        self._set("tolerance", self._check_tolerance())
+        if self.reference is not None and not hasattr(self.reference, "build"):
+            raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
+        self._set("_exact", exact_rules(self.conditions, self.domain))
+        self._dry_run()
+
+    def _bind(self, name: str, condition: Condition) -> Condition:
+        if not isinstance(condition, Condition):
+            raise ValueError(f"condition {name!r} must be a pinn condition (Dirichlet, Neumann, Robin, Periodic, "
+                             f"Initial, Data), got {type(condition).__name__}")
+        if condition.field is None and not isinstance(condition, Data):
+            if len(self.outputs) != 1:
+                raise ValueError(f"condition {name!r} must say which field it constrains (field=...): "
+                                 f"outputs are {', '.join(self.outputs)}")
+            condition = dataclasses.replace(condition, field=self.outputs[0])
+        if condition.field is not None and condition.field not in self.outputs:
+            raise ValueError(f"condition {name!r} constrains field {condition.field!r}, which is not an output "
+                             f"({', '.join(self.outputs)})")
+        if isinstance(condition, (Dirichlet, Neumann, Robin)):
+            space = self.domain.space if isinstance(self.domain, SpaceTime) else self.domain
+            if condition.boundary.geometry is not space:
+                raise ValueError(f"condition {name!r} is on the boundary of {condition.boundary.geometry!r}, "
+                                 f"which is not this problem's spatial domain {space!r}")
+        if isinstance(condition, Initial) and not isinstance(self.domain, SpaceTime):
+            raise ValueError(f"condition {name!r}: an initial condition needs a space-time domain "
+                             "(space * pinn.TimeInterval(t0, t1))")
+        try:
+            condition.bind(self.inputs, self.outputs, self.domain)
+        except ValueError as err:
+            raise ValueError(f"condition {name!r}: {err}") from None
+        return condition
+
+    def _check_tolerance(self) -> dict[str, float]:
+        if self.tolerance is None:
+            return {}
+        tolerance = ({name: self.tolerance for name in self.outputs}
+                     if isinstance(self.tolerance, (int, float)) else dict(self.tolerance))
+        for name, value in tolerance.items():
+            if name not in self.outputs:
+                raise ValueError(f"tolerance given for {name!r}, which is not an output ({', '.join(self.outputs)})")
+            if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ValueError(f"tolerance for {name!r} must be a positive number, got {value!r}")
+        return {k: float(v) for k, v in tolerance.items()}
+
+    def _dry_run(self) -> None:
+        """Evaluate every residual and condition once on a few points with a small network."""
+        rng = np.random.default_rng(0)
+        model = self.build_model(torch.float64, torch.device("cpu"), seed=0, net=MLP(width=8, depth=1))
+        points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng))
+        f = model.fields(points)
+        for name, fn in self.residuals.items():
+            _check_output(f"residual {name!r}", lambda fn=fn: fn(f), points.shape[0])
+        for name, condition in self.conditions.items():
+            try:
+                batch = self.condition_batch(condition, 8, "uniform", rng, torch.float64, torch.device("cpu"))
+            except (ValueError, TypeError, FieldNameError) as err:
+                raise ValueError(f"condition {name!r}: {err}") from None
+            if batch.target is not None and not torch.isfinite(batch.target).all():
+                raise ValueError(f"condition {name!r}: its value is NaN or infinite at some points")
+            fc = model.fields(batch.points, batch.normals)
+            _check_output(f"condition {name!r}", lambda c=condition: c.residual(fc, batch), None)
+        self._check_compatibility(rng)
+
+    def _check_compatibility(self, rng: np.random.Generator) -> None:
+        """Exact boundary and initial values must agree where they meet (the boundary at t0)."""
+        for field_name, rule in self._exact.items():
+            if rule.dirichlet is None or rule.initial is None:
+                continue
+            boundary_points, _ = self.domain.space.sample_boundary(64, "uniform", rng)
+            at_start = torch.as_tensor(np.concatenate([boundary_points, np.full((64, 1), self.domain.time.t0)], axis=1))
+            wall = self.condition_target(rule.dirichlet, at_start)
+            initial = self.condition_target(rule.initial, at_start)
+            gap = float((wall - initial).abs().max())
+            if gap > 1e-8 * (1 + float(initial.abs().max())):
+                raise ValueError(f"field {field_name!r}: the exact initial value differs from the exact boundary "
+                                 f"value on the boundary at t0 (by up to {gap:.3g}); make them agree")
+
+    # -------------------------------------------------------------- building
+    @property
+    def time(self) -> str | None:
+        """The name of the time input, or None for a steady problem."""
+        return self.inputs[-1] if isinstance(self.domain, SpaceTime) else None
+
+    @property
+    def loss_conditions(self) -> dict[str, Condition]:
+        """The conditions imposed through the loss (every one not imposed exactly)."""
+        return {name: c for name, c in self.conditions.items() if not c.exact}
+
+    def build_model(self, dtype: torch.dtype, device: torch.device, seed: int, net: MLP | None = None) -> Model:
+        """A freshly initialised model for this problem (deterministic given ``seed``)."""
+        lower, upper = (torch.tensor(np.asarray(b, dtype=np.float64), dtype=dtype) for b in self.domain.bbox)
+        generator = torch.Generator().manual_seed(seed)
+        module = (net or self.net).build(len(self.inputs), len(self.outputs), lower, upper, generator)
+        transform = (OutputTransform(self.domain, self.inputs, self.outputs, self.time, self._exact)
+                     if self._exact else None)
+        return Model(module, transform, self.inputs, self.outputs, self.time).to(device=device, dtype=dtype)
+
+    def condition_target(self, condition: Condition, points: Tensor) -> Tensor | None:
+        return condition.target(points, self.inputs, self.time)
+
+    def points_for(self, condition: Condition) -> int:
+        if condition.points is not None:
+            return condition.points
+        return self.sampling.initial if isinstance(condition, Initial) else self.sampling.boundary
+
+    def condition_batch(self, condition: Condition, n: int, method: str, rng: np.random.Generator,
+                        dtype: torch.dtype, device: torch.device) -> Batch:
+        points, normals = condition.sample(self.domain, n, method, rng)
+        points_t = torch.as_tensor(points, dtype=dtype, device=device)
+        normals_t = None if normals is None else torch.as_tensor(normals, dtype=dtype, device=device)
+        return Batch(points_t, normals_t, self.condition_target(condition, points_t))
+
+
+def _names(value: str | Sequence[str], label: str) -> tuple[str, ...]:
+    names = tuple(value.replace(",", " ").split()) if isinstance(value, str) else tuple(value)
+    if not names:
+        raise ValueError(f"{label} must name at least one field")
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{label}: {name!r} is not a valid name (letters, digits and _, not starting with a digit)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{label} has a repeated name: {' '.join(names)}")
+    return names
+
+
+def _check_output(label: str, compute: Callable[[], Any], n: int | None) -> None:
+    try:
+        value = compute()
+    except FieldNameError as err:
+        raise ValueError(f"{label}: {err}") from None
+    if not isinstance(value, Tensor):
+        raise ValueError(f"{label} must return a torch tensor with one value per point, returned {describe(value)}")
+    if n is not None and tuple(value.shape) not in ((n,), (n, 1)):
+        raise ValueError(f"{label} must return one value per point, shape ({n},), but returned shape "
+                         f"{tuple(value.shape)} for {n} points")
+    if not value.is_floating_point():
+        raise ValueError(f"{label} must return floating-point values, returned {describe(value)}")
+    if not torch.isfinite(value).all():
+        raise ValueError(f"{label} returned NaN or infinite values on a dry run with a small network")

@@ -1,0 +1,76 @@
+"""Reference solutions every run is validated against.
+
+A reference is an object with ``build(inputs, outputs, domain) -> GridReference``; it is computed
+only when a run needs it (never at import of a problem file).
+
+- :class:`Analytic` — a closed-form solution.
+- :func:`heat_fd` — the heat equation by finite differences (scipy), with its own error estimate.
+- :class:`GridReference` — values already on a grid (for example loaded from a file).
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pinn.references.analytic import Analytic
+from pinn.references.grid import GridReference
+
+
+class Reference(Protocol):
+    def build(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Any) -> GridReference: ...
+
+
+class Deferred:
+    """A reference solver with its settings, run when the reference is first needed."""
+
+    def __init__(self, solver: Any, settings: dict[str, Any], settings_as_given: dict[str, Any] | None = None) -> None:
+        self.solver = solver
+        self.settings = settings
+        self.settings_as_given = settings if settings_as_given is None else settings_as_given
+
+    def build(self, inputs, outputs, domain) -> GridReference:
+        return self.solver(**self.settings)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings_as_given.items())
+        return f"{getattr(self.solver, '__name__', 'solver')}({args})"
+
+
+def heat_fd(**settings: Any) -> Deferred:
+    """The heat equation by finite differences, computed when a run needs it.
+
+    Takes the settings of :func:`pinn.references.heat_fd_solver.heat_fd`. Its functions
+    (``diffusivity``, ``source``, ``initial``, wall values) may be the very ones the problem's residual
+    uses, written with torch operations: they are called with tensors and their results turned
+    into numpy arrays.
+    """
+    from pinn.references.heat_fd_solver import heat_fd as solve
+
+    adapted = {k: _numpy_function(v) if callable(v) else v for k, v in settings.items()}
+    if isinstance(settings.get("walls"), dict):
+        adapted["walls"] = {side: (kind, _numpy_function(v) if callable(v) else v)
+                            for side, (kind, v) in settings["walls"].items()}
+    return Deferred(solve, adapted, settings)
+
+
+def _numpy_function(fn: Any) -> Any:
+    """Wrap a function of torch tensors so it takes and returns numpy arrays."""
+    import functools
+
+    import numpy as np
+    import torch
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any) -> np.ndarray:
+        tensors = [torch.as_tensor(a, dtype=torch.float64) for a in args]
+        result = fn(*tensors)
+        return result.numpy() if isinstance(result, torch.Tensor) else np.asarray(result, dtype=np.float64)
+
+    return wrapped
+
+
+def analytic(solution: Any, resolution: Any = 64) -> Analytic:
+    """Shorthand for :class:`Analytic`."""
+    return Analytic(solution, resolution)
+
+
+__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "heat_fd"]

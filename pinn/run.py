@@ -1,0 +1,249 @@
+"""One solve, from a checked problem to a complete run folder (the output contract of DESIGN.md §2).
+
+The folder is created only once every user mistake that can be caught has been caught; from then on
+each file is written atomically, and ``metrics.json`` is written last, so its presence means the run
+completed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pinn.io import load_checkpoint, read_history, save_checkpoint, write_history, write_json, write_solution
+from pinn.loading import UserError
+from pinn.problem import Problem
+from pinn.references.grid import GridReference
+from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
+from pinn.validation import FieldError, field_errors, worst
+
+EXIT_PASSED, EXIT_MISSED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+class RunFolder:
+    """The files of one run: config.json, problem.py, history.csv, checkpoint.pt, solution.h5,
+    metrics.json and plots/."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __getattr__(self, name: str) -> Path:
+        files = {"config": "config.json", "metrics": "metrics.json", "history": "history.csv",
+                 "checkpoint": "checkpoint.pt", "solution": "solution.h5", "problem_copy": "problem.py",
+                 "plots": "plots"}
+        if name in files:
+            return self.path / files[name]
+        raise AttributeError(name)
+
+    def saved_config(self) -> dict:
+        import json
+
+        if not self.config.is_file() or not self.checkpoint.is_file():
+            raise UserError(f"--resume: {self.path} holds no run to resume (config.json and checkpoint.pt are needed)")
+        try:
+            return json.loads(self.config.read_text())
+        except ValueError as err:
+            raise UserError(f"--resume: {self.config} is not valid JSON ({err})") from None
+
+    def prepare(self, resume: bool, overwrite: bool) -> None:
+        """Create (or, with ``overwrite``, empty) the folder; fail with a UserError if it is not usable."""
+        if not resume and self.path.exists():
+            if not self.path.is_dir():
+                raise UserError(f"--out {self.path} exists and is not a folder")
+            if any(self.path.iterdir()):
+                if not overwrite:
+                    raise UserError(f"run folder {self.path} already exists and is not empty; pass --resume to "
+                                    "continue that run, --overwrite to replace it, or choose another --out")
+                shutil.rmtree(self.path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            probe = self.path / ".write-test"
+            probe.write_text("")
+            probe.unlink()
+            self.plots.mkdir(exist_ok=True)
+        except OSError as err:
+            raise UserError(f"cannot write the run folder {self.path}: {err.strerror or err}") from None
+
+
+class _RunMonitor(Monitor):
+    """Progress bar, history.csv and checkpoints."""
+
+    def __init__(self, folder: RunFolder, rows: list[dict], total: int, quiet: bool) -> None:
+        from tqdm import tqdm
+
+        self.folder = folder
+        self.rows = rows
+        interactive = sys.stderr.isatty()
+        self.bar = tqdm(total=total, initial=rows[-1]["step"] if rows else 0, disable=quiet, unit="step",
+                        mininterval=0.5 if interactive else 10, dynamic_ncols=True, file=sys.stderr)
+        self.latest_error = float("nan")
+
+    def on_step(self, trainer: Trainer, row: dict) -> None:
+        self.rows.append(row)
+        self.latest_error = row.get("rel_l2", self.latest_error)
+        losses = {k[5:]: v for k, v in row.items() if k.startswith("loss_") and k != "loss_total"}
+        self.bar.set_postfix_str(
+            f"{row['optimizer']} loss {row['loss_total']:.2e} ("
+            + ", ".join(f"{k} {v:.1e}" for k, v in losses.items())
+            + f") lr {row['lr']:.1e} rel_l2 {self.latest_error:.2e}", refresh=False)
+        self.bar.update(row["step"] - self.bar.n)
+
+    def on_checkpoint(self, trainer: Trainer) -> None:
+        self.save(trainer)
+
+    def save(self, trainer: Trainer) -> None:
+        save_checkpoint(self.folder.checkpoint, trainer.state_dict())
+        write_history(self.folder.history, self.rows)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: dict, *, resume: bool,
+            overwrite: bool, quiet: bool) -> int:
+    """Train, validate and write the run folder; return the exit status."""
+    try:
+        resolve_device(problem.training.device)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    reference, reference_time = _build_reference(problem, quiet)
+    trainer = Trainer(problem, problem.training, reference)
+    rows: list[dict] = []
+    if resume:
+        try:
+            trainer.load_state_dict(load_checkpoint(folder.checkpoint, trainer.device))
+        except (ValueError, KeyError, RuntimeError) as err:
+            raise UserError(f"--resume: cannot continue from {folder.checkpoint}: {err}") from None
+        rows = [r for r in read_history(folder.history) if r["step"] <= trainer.step] if folder.history.exists() else []
+    folder.prepare(resume=resume, overwrite=overwrite)
+    write_json(folder.config, _config(problem, problem_path, overrides, trainer))
+    if not resume:
+        shutil.copyfile(problem_path, folder.problem_copy)
+
+    monitor = _RunMonitor(folder, rows, problem.training.steps, quiet)
+    failure = None
+    try:
+        trainer.run(monitor)
+    except TrainingDiverged as err:
+        failure = str(err)
+    except KeyboardInterrupt:
+        monitor.save(trainer)
+        monitor.close()
+        print(f"\ninterrupted at step {trainer.step}; checkpoint saved. Continue with:\n"
+              f"  python -m pinn.solve {problem_path} --out {folder.path} --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        monitor.close()
+    monitor.save(trainer)
+    return _finish(problem, trainer, folder, monitor.rows, reference, reference_time, failure, quiet)
+
+
+def _build_reference(problem: Problem, quiet: bool) -> tuple[GridReference | None, float]:
+    if problem.reference is None:
+        return None, 0.0
+    started = time.perf_counter()
+    try:
+        reference = problem.reference.build(problem.inputs, problem.outputs, problem.domain)
+    except (ValueError, TypeError) as err:
+        raise UserError(f"problem {problem.name!r}: the reference could not be built: {err}") from None
+    missing = [n for n in problem.tolerance if n not in reference.fields]
+    if list(reference.axes) != list(problem.inputs) or missing:
+        raise UserError(f"problem {problem.name!r}: the reference has axes {list(reference.axes)} and fields "
+                        f"{list(reference.fields)}; it needs axes {list(problem.inputs)} and fields {missing}")
+    elapsed = time.perf_counter() - started
+    if not quiet:
+        estimate = ", ".join(f"{k} {v:.1e}" for k, v in reference.error_estimate.items()) or "unknown"
+        print(f"reference: {reference.description} ({elapsed:.1f} s; its own relative error: {estimate})",
+              file=sys.stderr)
+    return reference, elapsed
+
+
+def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[dict],
+            reference: GridReference | None, reference_time: float, failure: str | None, quiet: bool) -> int:
+    errors: dict[str, FieldError] = {}
+    if reference is not None:
+        predicted = trainer.predict_reference()
+        errors = field_errors(predicted, reference, problem.tolerance)
+        write_solution(folder.solution, reference, predicted, problem.time,
+                       {"problem": problem.name, "reference": reference.description})
+        _plots(folder, reference, predicted, rows, problem)
+    passed = failure is None and all(e.passed for e in errors.values())
+    metrics = {
+        "problem": problem.name,
+        "passed": passed,
+        "fields": {k: {"rel_l2": e.rel_l2, "max_abs": e.max_abs, "tolerance": e.tolerance, "passed": e.passed}
+                   for k, e in errors.items()},
+        "rel_l2": worst(errors) if errors else None,
+        "steps": trainer.step,
+        "wall_time_s": trainer.elapsed + reference_time,
+        "training_time_s": trainer.elapsed,
+        "reference_time_s": reference_time,
+        "device": str(trainer.device),
+        "dtype": problem.training.dtype,
+        "seed": problem.training.seed,
+        "reference": None if reference is None else {"description": reference.description,
+                                                      "error_estimate": reference.error_estimate},
+        "final_loss": {k[5:]: v for k, v in rows[-1].items() if k.startswith("loss_")} if rows else {},
+        "lbfgs_restarts": trainer.lbfgs_restarts,
+        "failure": failure,
+        "versions": versions(),
+    }
+    write_json(folder.metrics, metrics)
+    _summary(problem, errors, passed, failure, folder, trainer)
+    return EXIT_PASSED if passed else EXIT_MISSED
+
+
+def _plots(folder: RunFolder, reference: GridReference, predicted: dict, rows: list[dict], problem: Problem) -> None:
+    from pinn.plots import plot_fields, plot_history
+
+    try:
+        shaped = {k: np.asarray(predicted[k]).reshape(reference.shape) for k in reference.fields}
+        plot_fields(folder.plots, reference.axes, shaped, reference.fields, problem.time)
+        plot_history(folder.plots / "history.png", rows, tolerances=problem.tolerance)
+    except Exception as err:  # a plot must never cost the user the run's numbers
+        print(f"warning: plotting failed ({type(err).__name__}: {err}); the numbers are unaffected", file=sys.stderr)
+
+
+def _summary(problem, errors, passed, failure, folder, trainer) -> None:
+    lines = [f"{problem.name}: {trainer.step} steps in {trainer.elapsed:.1f} s on {trainer.device}"]
+    for name, e in errors.items():
+        verdict = "" if e.tolerance is None else (" <= " if e.passed else " > ") + f"{e.tolerance:.1e}"
+        lines.append(f"  {name}: relative L2 {e.rel_l2:.3e}{verdict}, max abs {e.max_abs:.3e}")
+    if failure:
+        lines.append(f"  training failed: {failure}")
+    lines.append(f"  {'PASSED' if passed else 'FAILED'}; results in {folder.path}")
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _config(problem: Problem, problem_path: Path, overrides: dict, trainer: Trainer) -> dict:
+    return {
+        "problem": problem.name,
+        "problem_file": str(Path(problem_path).resolve()),
+        "inputs": list(problem.inputs),
+        "outputs": list(problem.outputs),
+        "overrides": {k: v for k, v in overrides.items()},
+        "net": dataclasses.asdict(problem.net),
+        "sampling": dataclasses.asdict(problem.sampling),
+        "training": dataclasses.asdict(problem.training),
+        "device": str(trainer.device),
+        "tolerance": problem.tolerance,
+        "conditions": {k: type(c).__name__ + (" (exact)" if c.exact else "") for k, c in problem.conditions.items()},
+        "reference": repr(problem.reference),
+        "versions": versions(),
+    }
+
+
+def versions() -> dict[str, str]:
+    import h5py
+    import scipy
+
+    from pinn import __version__
+
+    return {"pinn": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__, "h5py": h5py.__version__}

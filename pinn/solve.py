@@ -1,0 +1,88 @@
+"""Command line: ``python -m pinn.solve PROBLEM.py [options]`` trains, validates and writes a run folder.
+
+Exit status: 0 the run met its tolerance (or has none), 1 it completed but missed it (or diverged),
+2 a user mistake (bad problem file, option or folder), reported in one paragraph.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pinn.loading import UserError, load_problem
+from pinn.overrides import apply_overrides, parse_assignments
+from pinn.run import RunFolder, execute
+
+EXIT_PASSED, EXIT_MISSED, EXIT_USER_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one paragraph, exit 2, as for every user mistake
+        raise UserError(f"{message} (see `python -m pinn.solve --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m pinn.solve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("problem", help="the problem file (e.g. problems/heat.py)")
+    parser.add_argument("--out", type=Path, help="run folder (default runs/<problem name>)")
+    parser.add_argument("--steps", type=int, help="total optimisation steps (Adam keeps its share of the default)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the problem's (auto)")
+    parser.add_argument("--dtype", choices=["float32", "float64"], help="default: the problem's")
+    parser.add_argument("--seed", type=int, help="fixes initialisation and sampling")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a training default, e.g. training.adam_steps=500 or net.width=64")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    problem_path = Path(args.problem)
+    problem = load_problem(problem_path)
+    out = args.out or Path("runs") / problem.name
+    folder = RunFolder(out)
+    overrides = _overrides(args)
+    if args.resume:
+        saved = folder.saved_config()
+        if saved.get("problem") != problem.name:
+            raise UserError(f"--resume: {out} holds a run of problem {saved.get('problem')!r}, not {problem.name!r}")
+        overrides = {**saved.get("overrides", {}), **overrides}
+    try:
+        problem = apply_overrides(problem, overrides)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if args.steps is not None:
+        try:
+            training = problem.training.with_total_steps(args.steps)
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        overrides.update({"training.adam_steps": training.adam_steps, "training.lbfgs_steps": training.lbfgs_steps})
+        problem = apply_overrides(problem, overrides)
+    return execute(problem, problem_path, folder, overrides, resume=args.resume, overwrite=args.overwrite,
+                   quiet=args.quiet)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    try:
+        overrides: dict[str, object] = dict(parse_assignments(args.assignments))
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    for option, key in (("device", "training.device"), ("dtype", "training.dtype"), ("seed", "training.seed")):
+        value = getattr(args, option)
+        if value is not None:
+            overrides[key] = value
+    return overrides
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The optimisation schedule and numerics of a run."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DTYPES = ("float32", "float64")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class Training:
+    """How a problem is trained: Adam with an exponentially decaying learning rate, then L-BFGS.
+
+    Args:
+        adam_steps: Adam iterations.
+        lbfgs_steps: L-BFGS iterations afterwards (strong Wolfe line search), 0 to skip.
+        learning_rate: Adam's initial learning rate.
+        learning_rate_final: Adam's learning rate at its last step (exponential decay in between).
+        lbfgs_history: L-BFGS memory (number of past updates kept).
+        dtype: ``float32`` or ``float64``.
+        device: ``auto`` (cuda when available, else cpu), ``cpu`` or ``cuda``.
+        seed: fixes the network initialisation and every point drawn.
+        check_every: steps between evaluations of the error against the reference.
+        checkpoint_every: steps between checkpoints.
+    """
+
+    adam_steps: int = 2000
+    lbfgs_steps: int = 1000
+    learning_rate: float = 1e-3
+    learning_rate_final: float = 1e-4
+    lbfgs_history: int = 50
+    dtype: str = "float64"
+    device: str = "auto"
+    seed: int = 0
+    check_every: int = 250
+    checkpoint_every: int = 500
+
+    def __post_init__(self) -> None:
+        for name in ("adam_steps", "lbfgs_steps", "seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"Training {name} must be a whole number >= 0, got {value!r}")
+        for name in ("lbfgs_history", "check_every", "checkpoint_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Training {name} must be a whole number >= 1, got {value!r}")
+        if self.adam_steps + self.lbfgs_steps < 1:
+            raise ValueError("Training needs at least one step (adam_steps + lbfgs_steps >= 1)")
+        for name in ("learning_rate", "learning_rate_final"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ValueError(f"Training {name} must be a positive number, got {value!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"Training dtype {self.dtype!r} is not one of {', '.join(DTYPES)}")
+        if self.device not in DEVICES:
+            raise ValueError(f"Training device {self.device!r} is not one of {', '.join(DEVICES)}")
+
+    @property
+    def steps(self) -> int:
+        return self.adam_steps + self.lbfgs_steps
+
+    def with_total_steps(self, steps: int) -> "Training":
+        """The same schedule scaled to ``steps`` in all, Adam keeping its share (at least one step)."""
+        from dataclasses import replace
+
+        if steps < 1:
+            raise ValueError(f"--steps must be >= 1, got {steps}")
+        adam = min(self.adam_steps, round(steps * self.adam_steps / self.steps))
+        if self.lbfgs_steps == 0:
+            adam = steps
+        return replace(self, adam_steps=adam, lbfgs_steps=steps - adam)

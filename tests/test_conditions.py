@@ -1,0 +1,165 @@
+"""Conditions: their residuals vanish on the true solution and not elsewhere; exact imposition holds."""
+import math
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+import pinn
+from pinn.problem import ProblemError
+from pinn.training.losses import draw_points, loss_terms
+
+
+class ExactNet(torch.nn.Module):
+    """A 'network' that returns a known function, to check residuals and conditions on it."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+        self.dummy = torch.nn.Parameter(torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x):
+        return self.fn(*x.unbind(1)) + 0 * self.dummy
+
+
+def with_network(problem, fn):
+    model = problem.build_model(torch.float64, torch.device("cpu"), seed=0)
+    model.net = ExactNet(fn)
+    return model
+
+
+def terms_for(problem, fn, seed=0):
+    points = draw_points(problem, np.random.default_rng(seed), torch.float64, torch.device("cpu"))
+    return {k: float(v.detach()) for k, v in loss_terms(problem, with_network(problem, fn), points).items()}
+
+
+SPACE = pinn.Rectangle((0.0, 0.0), (1.0, 2.0))
+
+
+def steady(conditions, outputs="u", residual=None):
+    return pinn.Problem(
+        name="steady", inputs="x y", outputs=outputs, domain=SPACE,
+        residuals={"pde": residual or (lambda f: f.u_xx + f.u_yy)}, conditions=conditions,
+        sampling=pinn.Sampling(interior=64, boundary=64),
+    )
+
+
+def harmonic(x, y):  # u = e^x sin y: Laplace's equation holds
+    return (torch.exp(x) * torch.sin(y))[:, None]
+
+
+def test_dirichlet_neumann_robin_vanish_on_the_solution_and_only_there():
+    right = SPACE.side(0, "upper")
+    top = SPACE.side(1, "upper")
+    conditions = {
+        "left": pinn.Dirichlet(SPACE.side(0, "lower"), lambda x, y: torch.sin(y)),
+        "right": pinn.Neumann(right, lambda x, y: torch.exp(x) * torch.sin(y)),  # du/dn = u_x at x=1
+        "top": pinn.Robin(top, a=2.0, b=1.0, value=lambda x, y: torch.exp(x) * (2 * torch.sin(y) + torch.cos(y))),
+    }
+    problem = steady(conditions)
+    good = terms_for(problem, harmonic)
+    assert max(good.values()) < 1e-24
+    bad = terms_for(problem, lambda x, y: harmonic(x, y) + (0.01 * (1 + x**2) * (1 + y))[:, None])
+    assert all(v > 1e-8 for v in bad.values())
+
+
+def test_condition_weight_scales_its_term():
+    base = steady({"walls": pinn.Dirichlet(SPACE.boundary, 1.0)})
+    heavy = steady({"walls": pinn.Dirichlet(SPACE.boundary, 1.0, weight=10.0)})
+    fn = lambda x, y: (x + y)[:, None]  # noqa: E731
+    assert terms_for(heavy, fn)["walls"] == pytest.approx(10 * terms_for(base, fn)["walls"], rel=1e-12)
+
+
+def test_exact_dirichlet_and_initial_hold_to_round_off():
+    space = pinn.Interval(0.0, 2.0)
+    domain = space * pinn.TimeInterval(0.0, 1.0)
+    problem = pinn.Problem(
+        name="exact", inputs="x t", outputs="u", domain=domain, residuals={"pde": lambda f: f.u_t - f.u_xx},
+        conditions={"ends": pinn.Dirichlet(space.boundary, lambda x, t: 3 * t, exact=True),
+                    "initial": pinn.Initial(lambda x: torch.zeros_like(x), exact=True)},
+    )
+    assert problem.loss_conditions == {}
+    model = problem.build_model(torch.float64, torch.device("cpu"), seed=3)
+    rng = np.random.default_rng(0)
+    walls, _ = domain.sample_lateral(space.boundary, 50, "uniform", rng)
+    start = domain.sample_initial(50, "uniform", rng)
+    predicted = model.predict(walls)["u"]
+    np.testing.assert_allclose(predicted, 3 * walls[:, 1], atol=1e-13)
+    np.testing.assert_allclose(model.predict(start)["u"], 0.0, atol=1e-13)
+    inside = domain.sample_interior(50, "uniform", rng)
+    assert np.abs(model.predict(inside)["u"] - 3 * inside[:, 1]).max() > 1e-3  # the network still acts inside
+
+
+def test_exact_conditions_that_disagree_at_t0_are_rejected():
+    space = pinn.Interval(0.0, 1.0)
+    with pytest.raises(ProblemError, match="exact initial value differs from the exact boundary value"):
+        pinn.Problem(name="clash", inputs="x t", outputs="u", domain=space * pinn.TimeInterval(0, 1),
+                     residuals={"pde": lambda f: f.u_t - f.u_xx},
+                     conditions={"ends": pinn.Dirichlet(space.boundary, 1.0, exact=True),
+                                 "initial": pinn.Initial(lambda x: torch.zeros_like(x), exact=True)})
+
+
+def test_exact_dirichlet_on_part_of_the_boundary_is_rejected():
+    with pytest.raises(ProblemError, match="exact=True needs the whole boundary"):
+        steady({"left": pinn.Dirichlet(SPACE.side(0, "lower"), 0.0, exact=True)})
+
+
+def test_periodic_condition_matches_values_and_derivatives():
+    domain = pinn.Rectangle((0.0, 0.0), (2 * math.pi, 1.0))
+    problem = pinn.Problem(name="periodic", inputs="x y", outputs="u", domain=domain,
+                           residuals={"pde": lambda f: f.u_xx + f.u_yy},
+                           conditions={"x": pinn.Periodic("x", derivatives=2)},
+                           sampling=pinn.Sampling(interior=32, boundary=32))
+    assert terms_for(problem, lambda x, y: (torch.sin(x) * torch.exp(y))[:, None])["x"] < 1e-26
+    assert terms_for(problem, lambda x, y: (torch.sin(x / 2) * torch.exp(y))[:, None])["x"] > 1e-3
+    with pytest.raises(ProblemError, match="Periodic axis 'z' is not an input"):
+        pinn.Problem(name="p", inputs="x y", outputs="u", domain=domain, residuals={"pde": lambda f: f.u_xx},
+                     conditions={"z": pinn.Periodic("z")})
+
+
+def observations(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    points = np.column_stack([rng.uniform(0, 1, n), rng.uniform(0, 2, n)])
+    values = np.exp(points[:, 0]) * np.sin(points[:, 1])
+    return points, values
+
+
+def test_data_from_arrays_csv_and_hdf5_agree(tmp_path):
+    points, values = observations()
+    csv_path = tmp_path / "obs.csv"
+    np.savetxt(csv_path, np.column_stack([points, values]), delimiter=",", header="x,y,u", comments="")
+    h5_path = tmp_path / "obs.h5"
+    with h5py.File(h5_path, "w") as handle:
+        handle["x"], handle["y"], handle["u"] = points[:, 0], points[:, 1], values
+    sources = [pinn.Data(points, {"u": values}), pinn.Data.from_csv(csv_path), pinn.Data.from_hdf5(h5_path)]
+    for data in sources:
+        problem = steady({"data": data})
+        assert terms_for(problem, harmonic)["data"] < 1e-24
+        assert terms_for(problem, lambda x, y: harmonic(x, y) + 0.1)["data"] == pytest.approx(0.01, rel=1e-9)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p, v: (np.vstack([p, [[5.0, 0.5]]]), np.append(v, 1.0)), "lie outside the domain"),
+    (lambda p, v: (p, np.where(np.arange(len(v)) == 3, np.nan, v)), "contains NaN"),
+    (lambda p, v: (p[:, :1], v), "must have shape"),
+])
+def test_bad_data_is_rejected_with_a_reason(edit, message):
+    points, values = edit(*observations())
+    with pytest.raises(ProblemError, match=message):
+        steady({"data": pinn.Data(points, {"u": values})})
+
+
+def test_data_file_with_wrong_columns(tmp_path):
+    path = tmp_path / "obs.csv"
+    path.write_text("x,z,u\n0.1,0.2,0.3\n")
+    with pytest.raises(ProblemError, match="no column for input"):
+        steady({"data": pinn.Data.from_csv(path)})
+    with pytest.raises(ValueError, match="does not exist"):
+        pinn.Data.from_csv(tmp_path / "missing.csv")
+
+
+def test_several_outputs_need_a_field_name():
+    with pytest.raises(ProblemError, match="must say which field it constrains"):
+        steady({"walls": pinn.Dirichlet(SPACE.boundary, 0.0)}, outputs="u v",
+               residual=lambda f: f.u_xx + f.v_yy)

@@ -1,0 +1,108 @@
+"""The trainer: it learns, it is reproducible, and a checkpoint continues exactly."""
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from pinn.io import load_checkpoint, save_checkpoint
+from pinn.loading import load_problem
+from pinn.overrides import apply_overrides
+from pinn.training import Trainer
+from pinn.training.config import Training
+from pinn.validation import field_errors, worst
+
+
+@pytest.fixture
+def tiny(write_problem):
+    return load_problem(write_problem())
+
+
+def trained(problem, steps=None, **changes):
+    training = dataclasses.replace(problem.training, **changes)
+    trainer = Trainer(problem, training, problem.reference.build(problem.inputs, problem.outputs, problem.domain))
+    trainer.run()
+    return trainer
+
+
+def parameters(trainer):
+    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
+
+
+def test_training_lowers_the_loss_and_the_error(tiny):
+    problem = apply_overrides(tiny, {"training.adam_steps": 150, "training.lbfgs_steps": 100})
+    trainer = Trainer(problem, problem.training, problem.reference.build(problem.inputs, problem.outputs, problem.domain))
+    before = float(sum(trainer.losses().values()).detach())
+    error_before = worst(field_errors(trainer.predict_reference(), trainer.reference, {}))
+    trainer.run()
+    after = float(sum(trainer.losses().values()).detach())
+    assert trainer.step == 250
+    assert after < 1e-2 * before
+    assert worst(trainer.last_errors) < 0.2 * error_before
+
+
+def test_same_seed_gives_identical_parameters(tiny):
+    a, b = trained(tiny), trained(tiny)
+    assert torch.equal(parameters(a), parameters(b))
+    assert not torch.equal(parameters(a), parameters(trained(tiny, seed=1)))
+
+
+@pytest.mark.parametrize("stop_at", [5, 18])  # during Adam, and during L-BFGS
+def test_checkpoint_resumes_exactly_in_float64(tiny, tmp_path, stop_at):
+    problem = apply_overrides(tiny, {"training.lbfgs_steps": 40})
+    reference = problem.reference.build(problem.inputs, problem.outputs, problem.domain)
+    whole = Trainer(problem, problem.training, reference)
+    whole.run()
+
+    first = Trainer(problem, problem.training, reference)
+    _run_until(first, stop_at)
+    save_checkpoint(tmp_path / "checkpoint.pt", first.state_dict())
+
+    resumed = Trainer(problem, problem.training, reference)
+    resumed.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))
+    assert resumed.step == first.step >= stop_at
+    resumed.run()
+    assert resumed.step == whole.step
+    assert torch.equal(parameters(resumed), parameters(whole))
+
+
+def _run_until(trainer, step):
+    """Run the real loop, stopping it (as a kill would) once ``step`` is reached."""
+
+    class Stop(Exception):
+        pass
+
+    class Monitor:
+        def on_step(self, t, row):
+            if t.step >= step:
+                raise Stop
+
+        def on_check(self, t, errors):
+            pass
+
+        def on_checkpoint(self, t):
+            pass
+
+    with pytest.raises(Stop):
+        trainer.run(Monitor())
+
+
+def test_training_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="dtype 'float16'"):
+        Training(dtype="float16")
+    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+        Training(learning_rate=0)
+    with pytest.raises(ValueError, match="at least one step"):
+        Training(adam_steps=0, lbfgs_steps=0)
+
+
+def test_total_steps_keep_the_adam_share():
+    training = Training(adam_steps=1000, lbfgs_steps=3000)
+    assert (training.with_total_steps(400).adam_steps, training.with_total_steps(400).lbfgs_steps) == (100, 300)
+    assert training.with_total_steps(8000).adam_steps == 1000  # Adam never runs longer than asked
+
+
+def test_float32_runs_and_reports_its_dtype(tiny):
+    trainer = trained(tiny, dtype="float32")
+    assert next(trainer.model.parameters()).dtype == torch.float32
+    assert np.isfinite(worst(trainer.last_errors))
