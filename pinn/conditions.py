@@ -109,14 +109,22 @@ def _positional_arity(fn: Callable[..., Any]) -> int | None:
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params)
 
 
-def _on_boundary(boundary: Boundary, domain: Geometry, n: int, method: str, rng: np.random.Generator):
-    if isinstance(domain, SpaceTime):
-        return domain.sample_lateral(boundary, n, method, rng)
-    return boundary.sample(n, method, rng)
+class _OnBoundary(Condition):
+    """A condition on part of the spatial boundary (over the whole time interval, if any)."""
+
+    boundary: Boundary
+
+    def __post_init__(self) -> None:
+        _check_weight(self)
+
+    def sample(self, domain, n, method, rng):
+        if isinstance(domain, SpaceTime):
+            return domain.sample_lateral(self.boundary, n, method, rng)
+        return self.boundary.sample(n, method, rng)
 
 
 @dataclass(frozen=True)
-class Dirichlet(Condition):
+class Dirichlet(_OnBoundary):
     """``field = value`` on ``boundary``. ``exact=True`` imposes it through the network's output
     (the condition then holds to round-off and adds no loss term); that needs the whole boundary
     of a geometry with a distance function (interval, rectangle, box, disk)."""
@@ -128,18 +136,12 @@ class Dirichlet(Condition):
     points: int | None = None
     exact: bool = False
 
-    def __post_init__(self) -> None:
-        _check_weight(self)
-
-    def sample(self, domain, n, method, rng):
-        return _on_boundary(self.boundary, domain, n, method, rng)
-
     def residual(self, f: Fields, batch: Batch) -> Tensor:
         return f.field(self.field) - batch.target
 
 
 @dataclass(frozen=True)
-class Neumann(Condition):
+class Neumann(_OnBoundary):
     """Outward normal derivative ``n · grad(field) = value`` on ``boundary``."""
 
     boundary: Boundary
@@ -148,18 +150,12 @@ class Neumann(Condition):
     weight: float = 1.0
     points: int | None = None
 
-    def __post_init__(self) -> None:
-        _check_weight(self)
-
-    def sample(self, domain, n, method, rng):
-        return _on_boundary(self.boundary, domain, n, method, rng)
-
     def residual(self, f: Fields, batch: Batch) -> Tensor:
         return normal_derivative(f, self.field) - batch.target
 
 
 @dataclass(frozen=True)
-class Robin(Condition):
+class Robin(_OnBoundary):
     """``a * field + b * n · grad(field) = value`` on ``boundary``."""
 
     boundary: Boundary
@@ -171,12 +167,9 @@ class Robin(Condition):
     points: int | None = None
 
     def __post_init__(self) -> None:
-        _check_weight(self)
+        super().__post_init__()
         if not (np.isfinite(self.a) and np.isfinite(self.b)) or (self.a == 0 and self.b == 0):
             raise ValueError(f"Robin coefficients a and b must be finite and not both zero, got a={self.a}, b={self.b}")
-
-    def sample(self, domain, n, method, rng):
-        return _on_boundary(self.boundary, domain, n, method, rng)
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
         return self.a * f.field(self.field) + self.b * normal_derivative(f, self.field) - batch.target

@@ -79,6 +79,7 @@ class Trainer:
             tolerance_grad=1e-14, tolerance_change=0.0,
         )
         self.step = 0
+        self._previous_step = 0  # the step before the last optimiser call
         self.lbfgs_converged = False
         self.lbfgs_restarts = 0
         self.elapsed = 0.0  # training wall time, carried over a resume
@@ -113,8 +114,9 @@ class Trainer:
                    "loss_total": sum(terms.values())}
             row.update({f"loss_{k}": v for k, v in terms.items()})
             every = self.problem.sampling.resample_every
-            if every and self.step % every == 0 and self.step < self.training.steps:
+            if every and self._due(every) and self.step < self.training.steps:
                 self.points = draw_points(self.problem, self.rng, self.dtype, self.device, self.points)
+                self.lbfgs.state.clear()  # its curvature pairs belong to the old points' loss
             if self._due(self.training.check_every) or self._finished():
                 row.update(self._check(monitor))
             monitor.on_step(self, row)
@@ -129,8 +131,7 @@ class Trainer:
 
     def _due(self, every: int) -> bool:
         # L-BFGS advances several steps at once: trigger when a multiple of `every` was crossed.
-        previous = getattr(self, "_previous_step", 0)
-        return self.step // every > previous // every
+        return self.step // every > self._previous_step // every
 
     def _adam_step(self) -> tuple[dict[str, float], float]:
         self._previous_step = self.step

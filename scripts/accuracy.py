@@ -1,0 +1,61 @@
+"""Run the built-in problems at their defaults and write their errors and times as JSON.
+
+    python scripts/accuracy.py [--problems heat1d heat] [--seeds 0 1 2] [--out accuracy.json]
+
+Each run is a real `python -m pinn.solve` process (in a temporary folder), one after another, so
+times are comparable; several seeds show how much the error depends on the initialisation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = {"heat1d": "problems/heat1d.py", "heat": "problems/heat.py"}
+
+
+def run(problem_file: Path, seed: int, folder: Path) -> dict:
+    out = folder / f"{problem_file.stem}-seed{seed}"
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pinn.solve", str(problem_file), "--out", str(out),
+                             "--seed", str(seed), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    if result.returncode == 2 or not (out / "metrics.json").exists():
+        raise SystemExit(f"{problem_file} failed:\n{result.stderr}")
+    metrics = json.loads((out / "metrics.json").read_text())
+    return {"seed": seed, "exit_status": result.returncode, "passed": metrics["passed"],
+            "rel_l2": metrics["rel_l2"], "fields": metrics["fields"], "steps": metrics["steps"],
+            "training_time_s": metrics["training_time_s"], "process_time_s": elapsed,
+            "reference_error_estimate": (metrics["reference"] or {}).get("error_estimate")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "accuracy.json")
+    args = parser.parse_args()
+    table = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name in args.problems:
+            runs = [run(ROOT / PROBLEMS[name], seed, Path(folder)) for seed in args.seeds]
+            errors = [r["rel_l2"] for r in runs]
+            times = [r["process_time_s"] for r in runs]
+            table[name] = {"runs": runs, "median_rel_l2": statistics.median(errors), "max_rel_l2": max(errors),
+                           "median_process_time_s": statistics.median(times), "max_process_time_s": max(times),
+                           "all_passed": all(r["passed"] for r in runs)}
+            print(f"{name}: rel_l2 median {table[name]['median_rel_l2']:.3e} max {max(errors):.3e}; "
+                  f"time median {table[name]['median_process_time_s']:.1f} s max {max(times):.1f} s; "
+                  f"passed {sum(r['passed'] for r in runs)}/{len(runs)}", flush=True)
+    args.out.write_text(json.dumps(table, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
