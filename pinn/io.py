@@ -90,14 +90,17 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
             for name, axis in reference.axes.items():
                 dataset = grid.create_dataset(name, data=axis)
                 dataset.attrs["role"] = "time" if name == time else "space"
-            for group_name, description in (("predicted", "network prediction"), ("reference", reference.description),
-                                            ("error", "prediction minus reference")):
-                group = handle.create_group(group_name)
-                group.attrs["description"] = description
-                for name, ref in reference.fields.items():
-                    pred = np.asarray(predicted[name]).reshape(reference.shape)
-                    data = {"predicted": pred, "reference": ref, "error": pred - ref}[group_name]
-                    dataset = group.create_dataset(name, data=data, compression="gzip")
+            groups = {"predicted": "network prediction", "reference": reference.description,
+                      "error": "prediction minus reference"}
+            for group_name, description in groups.items():
+                handle.create_group(group_name).attrs["description"] = description
+            for name, values in predicted.items():
+                pred = np.asarray(values).reshape(reference.shape)
+                data = {"predicted": pred}
+                if name in reference.fields:  # a run without a reference writes its prediction only
+                    data.update(reference=reference.fields[name], error=pred - reference.fields[name])
+                for group_name, array in data.items():
+                    dataset = handle[group_name].create_dataset(name, data=array, compression="gzip")
                     dataset.attrs["dims"] = json.dumps(list(reference.axes))
 
     atomic_write(path, write)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import platform
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -128,6 +129,7 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
 
     monitor = _RunMonitor(folder, rows, problem.training.steps, quiet)
     failure = None
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # `kill` saves a checkpoint like Ctrl-C
     try:
         trainer.run(monitor)
     except TrainingDiverged as err:
@@ -140,8 +142,13 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         return EXIT_INTERRUPTED
     finally:
         monitor.close()
+        signal.signal(signal.SIGTERM, previous_handler)
     monitor.save(trainer)
     return _finish(problem, trainer, folder, monitor.rows, reference, reference_time, failure, quiet)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _build_reference(problem: Problem, quiet: bool) -> tuple[GridReference | None, float]:
@@ -167,12 +174,13 @@ def _build_reference(problem: Problem, quiet: bool) -> tuple[GridReference | Non
 def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[dict],
             reference: GridReference | None, reference_time: float, failure: str | None, quiet: bool) -> int:
     errors: dict[str, FieldError] = {}
+    grid = reference or _prediction_grid(problem)
+    predicted = trainer.model.predict(grid.points())
     if reference is not None:
-        predicted = trainer.predict_reference()
         errors = field_errors(predicted, reference, problem.tolerance)
-        write_solution(folder.solution, reference, predicted, problem.time,
-                       {"problem": problem.name, "reference": reference.description})
-        _plots(folder, reference, predicted, rows, problem)
+    write_solution(folder.solution, grid, predicted, problem.time,
+                   {"problem": problem.name, "reference": grid.description})
+    _plots(folder, grid, predicted, rows, problem)
     passed = failure is None and all(e.passed for e in errors.values())
     metrics = {
         "problem": problem.name,
@@ -199,12 +207,20 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
     return EXIT_PASSED if passed else EXIT_MISSED
 
 
-def _plots(folder: RunFolder, reference: GridReference, predicted: dict, rows: list[dict], problem: Problem) -> None:
+def _prediction_grid(problem: Problem, points_per_axis: int = 33) -> GridReference:
+    """The grid a run without a reference is evaluated on: its bounding box, no reference values."""
+    lower, upper = problem.domain.bbox
+    axes = {n: np.linspace(lo, hi, points_per_axis) for n, lo, hi in zip(problem.inputs, lower, upper)}
+    return GridReference(axes, {}, {}, "no reference: prediction only")
+
+
+def _plots(folder: RunFolder, grid: GridReference, predicted: dict, rows: list[dict], problem: Problem) -> None:
     from pinn.plots import plot_fields, plot_history
 
     try:
-        shaped = {k: np.asarray(predicted[k]).reshape(reference.shape) for k in reference.fields}
-        plot_fields(folder.plots, reference.axes, shaped, reference.fields, problem.time)
+        if grid.fields:
+            shaped = {k: np.asarray(predicted[k]).reshape(grid.shape) for k in grid.fields}
+            plot_fields(folder.plots, grid.axes, shaped, grid.fields, problem.time)
         plot_history(folder.plots / "history.png", rows, tolerances=problem.tolerance)
     except Exception as err:  # a plot must never cost the user the run's numbers
         print(f"warning: plotting failed ({type(err).__name__}: {err}); the numbers are unaffected", file=sys.stderr)

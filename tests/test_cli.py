@@ -163,3 +163,38 @@ def test_real_process_exit_statuses(write_problem, tmp_path):
     assert bad.returncode == 2 and "syntax error" in bad.stderr and "Traceback" not in bad.stderr
     good = run_cli(write_problem(name="good.py"), "--out", tmp_path / "good", "--quiet")
     assert good.returncode == 0, good.stderr
+
+
+def test_sigterm_saves_a_checkpoint_and_resume_finishes(write_problem, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    path = write_problem(replace=("adam_steps=8, lbfgs_steps=4", "adam_steps=100000, lbfgs_steps=0"))
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "pinn.solve", str(path), "--out", str(out), "--quiet"],
+                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "--resume" in err and not (out / "metrics.json").exists()
+    step = int(read_history(out / "history.csv")[-1]["step"])
+    assert step >= 4
+    assert main([str(path), "--out", str(out), "--quiet", "--resume", "--steps", str(step + 5)]) in (0, 1)
+    assert json.loads((out / "metrics.json").read_text())["steps"] == step + 5
+
+
+def test_a_problem_without_reference_runs_and_writes_its_prediction(write_problem, tmp_path):
+    path = write_problem(replace=('    reference=pinn.references.analytic(exact, resolution=21),\n    tolerance={"u": 0.5},\n', ""))
+    out = tmp_path / "run"
+    assert main([str(path), "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["passed"] is True and metrics["fields"] == {} and metrics["rel_l2"] is None
+    with h5py.File(out / "solution.h5", "r") as h5:
+        assert h5["predicted/u"].shape == (33, 33) and "u" not in h5["reference"]

@@ -117,7 +117,7 @@ class Trainer:
             if every and self._due(every) and self.step < self.training.steps:
                 self.points = draw_points(self.problem, self.rng, self.dtype, self.device, self.points)
                 self.lbfgs.state.clear()  # its curvature pairs belong to the old points' loss
-            if self._due(self.training.check_every) or self._finished():
+            if self.reference is not None and (self._due(self.training.check_every) or self._finished()):
                 row.update(self._check(monitor))
             monitor.on_step(self, row)
             if self._due(self.training.checkpoint_every) or self._finished():
