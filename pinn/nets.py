@@ -22,6 +22,7 @@ class MLP:
     Args:
         width: neurons per hidden layer.
         depth: number of hidden layers.
+        hidden: the width of each hidden layer, e.g. ``(64, 32, 32)``; overrides width and depth.
         activation: one of ``tanh``, ``sin``, ``gelu``, ``silu``, ``softplus``.
         normalize_inputs: map the domain's bounding box to [-1, 1] before the first layer.
         fourier_features: if > 0, embed the (normalised) inputs as ``[sin(2π B x), cos(2π B x)]``
@@ -31,6 +32,7 @@ class MLP:
 
     width: int = 32
     depth: int = 3
+    hidden: tuple[int, ...] | None = None
     activation: str = "tanh"
     normalize_inputs: bool = True
     fourier_features: int = 0
@@ -39,6 +41,13 @@ class MLP:
     def __post_init__(self) -> None:
         if self.width < 1 or self.depth < 1:
             raise ValueError(f"MLP width and depth must be >= 1, got width={self.width}, depth={self.depth}")
+        if self.hidden is not None and (len(self.hidden) == 0 or any(int(w) < 1 for w in self.hidden)):
+            raise ValueError(f"MLP hidden must list at least one layer width, each >= 1, got {self.hidden!r}")
+
+    @property
+    def layer_widths(self) -> tuple[int, ...]:
+        """The width of every hidden layer."""
+        return tuple(int(w) for w in self.hidden) if self.hidden is not None else (self.width,) * self.depth
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"MLP activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
         if self.fourier_features < 0 or not self.fourier_scale > 0:
@@ -65,7 +74,7 @@ class _MLPModule(nn.Module):
             width_in = 2 * spec.fourier_features
         else:
             self.frequencies = None
-        sizes = [width_in] + [spec.width] * spec.depth + [n_out]
+        sizes = [width_in, *spec.layer_widths, n_out]
         self.layers = nn.ModuleList(nn.Linear(a, b, dtype=lower.dtype) for a, b in zip(sizes[:-1], sizes[1:]))
         for layer in self.layers:
             std = math.sqrt(2.0 / (layer.in_features + layer.out_features))

@@ -73,6 +73,8 @@ def _convert(key: str, value: Any, kind: Any) -> Any:
             return int(value)
         if kind == "float":
             return float(value)
+        if kind.startswith("tuple[int"):
+            return tuple(int(v) for v in value.replace(" ", "").strip("()").split(",") if v)
     except ValueError:
         raise ValueError(f"--set {key}={value}: expected a value of type {kind}") from None
     return value

@@ -198,7 +198,6 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
         "reference": None if reference is None else {"description": reference.description,
                                                       "error_estimate": reference.error_estimate},
         "final_loss": {k[5:]: v for k, v in rows[-1].items() if k.startswith("loss_")} if rows else {},
-        "lbfgs_restarts": trainer.lbfgs_restarts,
         "failure": failure,
         "versions": versions(),
     }

@@ -106,3 +106,12 @@ def test_float32_runs_and_reports_its_dtype(tiny):
     trainer = trained(tiny, dtype="float32")
     assert next(trainer.model.parameters()).dtype == torch.float32
     assert np.isfinite(worst(trainer.last_errors))
+
+
+def test_mlp_layer_widths_and_set_parsing(tiny):
+    problem = apply_overrides(tiny, {"net.hidden": "12,6"})
+    model = problem.build_model(torch.float64, torch.device("cpu"), seed=0)
+    shapes = [tuple(p.shape) for name, p in model.named_parameters() if name.endswith("weight")]
+    assert shapes == [(12, 2), (6, 12), (1, 6)]
+    with pytest.raises(ValueError, match="hidden must list"):
+        apply_overrides(tiny, {"net.hidden": "12,0"})

@@ -23,7 +23,6 @@ from pinn.training.losses import Points, draw_points, loss_terms
 from pinn.validation import FieldError, field_errors, worst
 
 LBFGS_CHUNK = 10  # L-BFGS iterations per optimiser call: one history row, one check opportunity
-STALL_TOLERANCE = 1e-3  # a chunk that lowers the loss by less than this fraction has stalled
 
 
 class TrainingDiverged(RuntimeError):
@@ -81,7 +80,6 @@ class Trainer:
         self.step = 0
         self._previous_step = 0  # the step before the last optimiser call
         self.lbfgs_converged = False
-        self.lbfgs_restarts = 0
         self.elapsed = 0.0  # training wall time, carried over a resume
         self.last_errors: dict[str, FieldError] | None = None
         self._reference_points = None if reference is None else torch.as_tensor(
@@ -159,14 +157,10 @@ class Trainer:
         before = state.get("n_iter", 0)
         remaining = self.training.steps - self.step
         self.lbfgs.param_groups[0]["max_iter"] = min(LBFGS_CHUNK, remaining)
-        start = float(self.lbfgs.step(closure).detach())
+        self.lbfgs.step(closure)
         done = self.lbfgs.state[self.lbfgs._params[0]].get("n_iter", 0) - before
         if done == 0:
             self.lbfgs_converged = True  # not even one iteration: no descent direction left
-        elif sum(last.values()) > start * (1 - STALL_TOLERANCE):
-            # A stale curvature history slows L-BFGS to a crawl far from the minimum: start it afresh.
-            self.lbfgs.state.clear()
-            self.lbfgs_restarts += 1
         self.step += max(done, 1)  # count a step even if none was taken, so the loop always ends
         return last, 1.0
 
@@ -189,7 +183,6 @@ class Trainer:
             "step": self.step,
             "elapsed": self.elapsed,
             "lbfgs_converged": self.lbfgs_converged,
-            "lbfgs_restarts": self.lbfgs_restarts,
             "model": self.model.state_dict(),
             "adam": self.adam.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -203,7 +196,6 @@ class Trainer:
         self._previous_step = self.step
         self.elapsed = float(state["elapsed"])
         self.lbfgs_converged = bool(state["lbfgs_converged"])
-        self.lbfgs_restarts = int(state["lbfgs_restarts"])
         self.model.load_state_dict(state["model"])
         self.adam.load_state_dict(state["adam"])
         self.scheduler.load_state_dict(state["scheduler"])
