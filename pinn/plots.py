@@ -290,17 +290,11 @@ def _fields_2d(
     for row, (when, pred, ref, err) in zip(grid, frames):
         suffix = f", {when}" if when else ""
         norm, cmap = _value_scale(pred, ref)
-        enorm, enote = _error_scale(err)
         for ax, data, name in ((row[0], pred, "prediction"), (row[1], ref, "reference")):
             im = ax.pcolormesh(xs, ys, data.T, shading="nearest", norm=norm, cmap=cmap)
             ax.set_title(f"{name}{suffix}", fontsize=10)
         fig.colorbar(im, ax=row[:2].tolist(), label=field, shrink=0.9)
-        eim = row[2].pcolormesh(
-            xs, ys, _error_values(err, enorm).T, shading="nearest", norm=enorm, cmap=_cmap(ERROR)
-        )
-        row[2].set_title(f"|error|{suffix}{enote}", fontsize=10)
-        extend = "min" if isinstance(enorm, LogNorm) else "neither"
-        fig.colorbar(eim, ax=row[2], label=f"|{field} pred − ref|", extend=extend, shrink=0.9)
+        _error_panel(fig, row[2], xs, ys, err.T, field, suffix)
         for ax in row:
             if ratio:
                 ax.set_aspect("equal")
@@ -311,6 +305,15 @@ def _fields_2d(
         ax.set_xlabel(space[0])
     fig.suptitle(title)
     return fig
+
+
+def _error_panel(fig: Figure, ax, xs: np.ndarray, ys: np.ndarray, err: np.ndarray, field: str, suffix: str) -> None:
+    """|error| as a heatmap (log-scaled when it spans decades) with its own colorbar."""
+    enorm, enote = _error_scale(err)
+    eim = ax.pcolormesh(xs, ys, _error_values(err, enorm), shading="nearest", norm=enorm, cmap=_cmap(ERROR))
+    ax.set_title(f"|error|{suffix}{enote}", fontsize=10)
+    extend = "min" if isinstance(enorm, LogNorm) else "neither"
+    fig.colorbar(eim, ax=ax, label=f"|{field} pred − ref|", extend=extend, shrink=0.9)
 
 
 def _space_time(
@@ -329,17 +332,11 @@ def _space_time(
     fig = _figure(13.0, 3.9)
     ax_p, ax_r, ax_e = fig.subplots(1, 3, sharex=True, sharey=True)
     norm, cmap = _value_scale(pred, ref)
-    enorm, enote = _error_scale(err)
     for ax, data, name in ((ax_p, pred, "prediction"), (ax_r, ref, "reference")):
         im = ax.pcolormesh(ts, xs, data, shading="nearest", norm=norm, cmap=cmap)
         ax.set_title(name, fontsize=10)
     fig.colorbar(im, ax=[ax_p, ax_r], label=field, shrink=0.9)
-    eim = ax_e.pcolormesh(
-        ts, xs, _error_values(err, enorm), shading="nearest", norm=enorm, cmap=_cmap(ERROR)
-    )
-    ax_e.set_title(f"|error|{enote}", fontsize=10)
-    extend = "min" if isinstance(enorm, LogNorm) else "neither"
-    fig.colorbar(eim, ax=ax_e, label=f"|{field} pred − ref|", extend=extend, shrink=0.9)
+    _error_panel(fig, ax_e, ts, xs, err, field, "")
     for ax in (ax_p, ax_r, ax_e):
         ax.set_xlabel(tname)
         # Mark the instants shown in the companion profiles figure.
