@@ -92,7 +92,8 @@ class _RunMonitor(Monitor):
         self.bar.set_postfix_str(
             f"{row['optimizer']} loss {row['loss_total']:.2e} ("
             + ", ".join(f"{k} {v:.1e}" for k, v in losses.items())
-            + f") lr {row['lr']:.1e} rel_l2 {self.latest_error:.2e}", refresh=False)
+            + (f") lr {row['lr']:.1e}" if row["optimizer"] == "adam" else ")")
+            + f" rel_l2 {self.latest_error:.2e}", refresh=False)
         self.bar.update(row["step"] - self.bar.n)
 
     def on_checkpoint(self, trainer: Trainer) -> None:
@@ -165,9 +166,7 @@ def _build_reference(problem: Problem, quiet: bool) -> tuple[GridReference | Non
                         f"{list(reference.fields)}; it needs axes {list(problem.inputs)} and fields {missing}")
     elapsed = time.perf_counter() - started
     if not quiet:
-        estimate = ", ".join(f"{k} {v:.1e}" for k, v in reference.error_estimate.items()) or "unknown"
-        print(f"reference: {reference.description} ({elapsed:.1f} s; its own relative error: {estimate})",
-              file=sys.stderr)
+        print(f"reference ({elapsed:.1f} s): {reference.description}", file=sys.stderr)
     return reference, elapsed
 
 
