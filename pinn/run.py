@@ -231,7 +231,7 @@ def _summary(problem, errors, passed, failure, folder, trainer) -> None:
         lines.append(f"  {name}: relative L2 {e.rel_l2:.3e}{verdict}, max abs {e.max_abs:.3e}")
     if failure:
         lines.append(f"  training failed: {failure}")
-    lines.append(f"  {'PASSED' if passed else 'FAILED'}; results in {folder.path}")
+    lines.append(f"  {'PASSED' if passed else 'FAILED: tolerance not met' if not failure else 'FAILED'}; results in {folder.path}")
     print("\n".join(lines), file=sys.stderr)
 
 
