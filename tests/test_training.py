@@ -115,3 +115,40 @@ def test_mlp_layer_widths_and_set_parsing(tiny):
     assert shapes == [(12, 2), (6, 12), (1, 6)]
     with pytest.raises(ValueError, match="hidden must list"):
         apply_overrides(tiny, {"net.hidden": "12,0"})
+
+
+def test_fourier_features_and_input_normalisation_change_the_network(tiny):
+    points = torch.rand(16, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    plain = tiny.build_model(torch.float64, torch.device("cpu"), seed=0)
+    fourier = apply_overrides(tiny, {"net.fourier_features": 6, "net.fourier_scale": 2.0})
+    model = fourier.build_model(torch.float64, torch.device("cpu"), seed=0)
+    assert model.net.frequencies.shape == (2, 6)
+    assert model.net.layers[0].in_features == 12  # sin and cos of 6 frequencies
+    assert not torch.allclose(model(points), plain(points))
+    # the embedding is fixed (a buffer), not trained
+    assert "net.frequencies" not in dict(model.named_parameters())
+    raw = apply_overrides(tiny, {"net.normalize_inputs": "false"}).build_model(torch.float64, torch.device("cpu"), 0)
+    assert torch.equal(raw.net.half_width, torch.ones(2, dtype=torch.float64))
+    assert not torch.allclose(raw(points), plain(points))
+
+
+def test_resampling_draws_fresh_points_every_k_steps(tiny):
+    problem = apply_overrides(tiny, {"sampling.resample_every": 3, "training.adam_steps": 7, "training.lbfgs_steps": 0})
+    trainer = Trainer(problem, problem.training)
+    seen = [trainer.points.interior.clone()]
+
+    class Monitor:
+        def on_step(self, t, row):
+            if not torch.equal(t.points.interior, seen[-1]):
+                seen.append(t.points.interior.clone())
+
+        def on_check(self, t, errors):
+            pass
+
+        def on_checkpoint(self, t):
+            pass
+
+    trainer.run(Monitor())
+    assert len(seen) == 3  # after steps 3 and 6
+    domain_ok = problem.domain.inside(seen[-1].numpy())
+    assert domain_ok.all()

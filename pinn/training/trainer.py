@@ -150,15 +150,15 @@ class Trainer:
             self.lbfgs.zero_grad(set_to_none=True)
             total, terms = self._total()
             total.backward()
-            last.update({k: float(v.detach()) for k, v in terms.items()})
+            last.update({k: float(v.detach()) for k, v in terms.items()})  # the latest evaluation's terms
             return total
 
-        state = self.lbfgs.state[self.lbfgs._params[0]]
-        before = state.get("n_iter", 0)
+        first_parameter = self.lbfgs.param_groups[0]["params"][0]  # L-BFGS keeps its state there
+        before = self.lbfgs.state[first_parameter].get("n_iter", 0)
         remaining = self.training.steps - self.step
         self.lbfgs.param_groups[0]["max_iter"] = min(LBFGS_CHUNK, remaining)
         self.lbfgs.step(closure)
-        done = self.lbfgs.state[self.lbfgs._params[0]].get("n_iter", 0) - before
+        done = self.lbfgs.state[first_parameter].get("n_iter", 0) - before
         if done == 0:
             self.lbfgs_converged = True  # not even one iteration: no descent direction left
         self.step += max(done, 1)  # count a step even if none was taken, so the loop always ends
