@@ -5,6 +5,7 @@ import os
 import h5py
 import numpy as np
 import pytest
+import torch
 
 import pinn
 from pinn.io import read_history
@@ -127,7 +128,10 @@ BAD_OPTIONS = {
     "bad steps": (["--steps", "0"], "--steps must be >= 1"),
     "missing file": (None, "does not exist"),
     "resume nothing": (["--resume"], "holds no run to resume"),
+    "bad dtype": (["--dtype", "float16"], "invalid choice: 'float16'"),
 }
+if not torch.cuda.is_available():
+    BAD_OPTIONS["cuda without a GPU"] = (["--device", "cuda"], "no CUDA device is available")
 
 
 @pytest.mark.parametrize("case", list(BAD_OPTIONS))
