@@ -13,7 +13,6 @@ well-posed problem satisfies; the problem checks it when built.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -89,5 +88,3 @@ def exact_rules(conditions: dict[str, object], domain: Geometry) -> dict[str, _E
         per_field[slot] = condition
     return {f: _Exact(r.get("dirichlet"), r.get("initial")) for f, r in rules.items()}
 
-
-Transform = Callable[[Tensor, Tensor], Tensor]

@@ -122,7 +122,9 @@ class Fields:
         """An output by name, or a tensor passed through unchanged."""
         return getattr(self, quantity) if isinstance(quantity, str) else quantity
 
-    def _space_index(self) -> list[int]:
+    @property
+    def space_columns(self) -> list[int]:
+        """The columns of :attr:`points` that hold spatial coordinates."""
         return [self._inputs.index(n) for n in self.space_inputs]
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-ACTIVATIONS = {"tanh": nn.Tanh, "sin": None, "gelu": nn.GELU, "silu": nn.SiLU, "softplus": nn.Softplus}
-
-
 class _Sin(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return torch.sin(x)
+
+
+ACTIVATIONS = {"tanh": nn.Tanh, "sin": _Sin, "gelu": nn.GELU, "silu": nn.SiLU, "softplus": nn.Softplus}
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,15 @@ class MLP:
             raise ValueError(f"MLP width and depth must be >= 1, got width={self.width}, depth={self.depth}")
         if self.hidden is not None and (len(self.hidden) == 0 or any(int(w) < 1 for w in self.hidden)):
             raise ValueError(f"MLP hidden must list at least one layer width, each >= 1, got {self.hidden!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"MLP activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
+        if self.fourier_features < 0 or not self.fourier_scale > 0:
+            raise ValueError("MLP fourier_features must be >= 0 and fourier_scale > 0")
 
     @property
     def layer_widths(self) -> tuple[int, ...]:
         """The width of every hidden layer."""
         return tuple(int(w) for w in self.hidden) if self.hidden is not None else (self.width,) * self.depth
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"MLP activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
-        if self.fourier_features < 0 or not self.fourier_scale > 0:
-            raise ValueError("MLP fourier_features must be >= 0 and fourier_scale > 0")
 
     def build(self, n_in: int, n_out: int, lower: Tensor, upper: Tensor, generator: torch.Generator) -> nn.Module:
         """The network, initialised from ``generator`` (Glorot-normal weights, zero biases)."""
@@ -81,7 +81,7 @@ class _MLPModule(nn.Module):
             with torch.no_grad():
                 layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator, dtype=lower.dtype) * std)
                 layer.bias.zero_()
-        self.activation = _Sin() if spec.activation == "sin" else ACTIVATIONS[spec.activation]()
+        self.activation = ACTIVATIONS[spec.activation]()
 
     def forward(self, x: Tensor) -> Tensor:
         h = (x - self.centre) / self.half_width

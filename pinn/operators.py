@@ -21,7 +21,7 @@ def grad(f: Fields, quantity: str | Tensor) -> Tensor:
     """Spatial gradient, shape (N, number of spatial inputs)."""
     if isinstance(quantity, str):
         return torch.stack([f.derivative(quantity, (n,)) for n in f.space_inputs], dim=1)
-    return f.gradient(quantity)[:, f._space_index()]
+    return f.gradient(quantity)[:, f.space_columns]
 
 
 def div(f: Fields, vector: Tensor | Sequence[str | Tensor]) -> Tensor:

@@ -7,6 +7,7 @@ completed.
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
 import shutil
 import signal
@@ -33,18 +34,15 @@ class RunFolder:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-
-    def __getattr__(self, name: str) -> Path:
-        files = {"config": "config.json", "metrics": "metrics.json", "history": "history.csv",
-                 "checkpoint": "checkpoint.pt", "solution": "solution.h5", "problem_copy": "problem.py",
-                 "plots": "plots"}
-        if name in files:
-            return self.path / files[name]
-        raise AttributeError(name)
+        self.config = self.path / "config.json"
+        self.metrics = self.path / "metrics.json"
+        self.history = self.path / "history.csv"
+        self.checkpoint = self.path / "checkpoint.pt"
+        self.solution = self.path / "solution.h5"
+        self.problem_copy = self.path / "problem.py"
+        self.plots = self.path / "plots"
 
     def saved_config(self) -> dict:
-        import json
-
         if not self.config.is_file() or not self.checkpoint.is_file():
             raise UserError(f"--resume: {self.path} holds no run to resume (config.json and checkpoint.pt are needed)")
         try:
@@ -145,7 +143,7 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         monitor.close()
         signal.signal(signal.SIGTERM, previous_handler)
     monitor.save(trainer)
-    return _finish(problem, trainer, folder, monitor.rows, reference, reference_time, failure, quiet)
+    return _finish(problem, trainer, folder, monitor.rows, reference, reference_time, failure)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -171,7 +169,7 @@ def _build_reference(problem: Problem, quiet: bool) -> tuple[GridReference | Non
 
 
 def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[dict],
-            reference: GridReference | None, reference_time: float, failure: str | None, quiet: bool) -> int:
+            reference: GridReference | None, reference_time: float, failure: str | None) -> int:
     errors: dict[str, FieldError] = {}
     grid = reference or _prediction_grid(problem)
     predicted = trainer.model.predict(grid.points())
@@ -231,7 +229,8 @@ def _summary(problem, errors, passed, failure, folder, trainer) -> None:
         lines.append(f"  {name}: relative L2 {e.rel_l2:.3e}{verdict}, max abs {e.max_abs:.3e}")
     if failure:
         lines.append(f"  training failed: {failure}")
-    lines.append(f"  {'PASSED' if passed else 'FAILED: tolerance not met' if not failure else 'FAILED'}; results in {folder.path}")
+    verdict = "PASSED" if passed else "FAILED" if failure else "FAILED: tolerance not met"
+    lines.append(f"  {verdict}; results in {folder.path}")
     print("\n".join(lines), file=sys.stderr)
 
 

@@ -13,7 +13,7 @@ from pinn.loading import UserError, load_problem
 from pinn.overrides import apply_overrides, parse_assignments
 from pinn.run import RunFolder, execute
 
-EXIT_PASSED, EXIT_MISSED, EXIT_USER_ERROR = 0, 1, 2
+EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
 
 
 class _Parser(argparse.ArgumentParser):

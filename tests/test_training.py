@@ -7,8 +7,9 @@ import torch
 
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
+from pinn.nets import MLP
 from pinn.overrides import apply_overrides
-from pinn.training import Trainer
+from pinn.training import Monitor, Trainer
 from pinn.training.config import Training
 from pinn.validation import field_errors, worst
 
@@ -18,7 +19,7 @@ def tiny(write_problem):
     return load_problem(write_problem())
 
 
-def trained(problem, steps=None, **changes):
+def trained(problem, **changes):
     training = dataclasses.replace(problem.training, **changes)
     trainer = Trainer(problem, training, problem.reference.build(problem.inputs, problem.outputs, problem.domain))
     trainer.run()
@@ -72,19 +73,13 @@ def _run_until(trainer, step):
     class Stop(Exception):
         pass
 
-    class Monitor:
+    class Stopper(Monitor):
         def on_step(self, t, row):
             if t.step >= step:
                 raise Stop
 
-        def on_check(self, t, errors):
-            pass
-
-        def on_checkpoint(self, t):
-            pass
-
     with pytest.raises(Stop):
-        trainer.run(Monitor())
+        trainer.run(Stopper())
 
 
 def test_training_config_rejects_bad_values():
@@ -137,18 +132,19 @@ def test_resampling_draws_fresh_points_every_k_steps(tiny):
     trainer = Trainer(problem, problem.training)
     seen = [trainer.points.interior.clone()]
 
-    class Monitor:
+    class Watcher(Monitor):
         def on_step(self, t, row):
             if not torch.equal(t.points.interior, seen[-1]):
                 seen.append(t.points.interior.clone())
 
-        def on_check(self, t, errors):
-            pass
-
-        def on_checkpoint(self, t):
-            pass
-
-    trainer.run(Monitor())
+    trainer.run(Watcher())
     assert len(seen) == 3  # after steps 3 and 6
     domain_ok = problem.domain.inside(seen[-1].numpy())
     assert domain_ok.all()
+
+
+def test_mlp_rejects_an_unknown_activation():
+    with pytest.raises(ValueError, match="activation 'relu6' is not one of"):
+        MLP(activation="relu6")
+    with pytest.raises(ValueError, match="fourier_features must be >= 0"):
+        MLP(fourier_features=-1)

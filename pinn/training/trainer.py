@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -37,15 +36,6 @@ class Monitor:
     def on_check(self, trainer: "Trainer", errors: dict[str, FieldError]) -> None: ...
 
     def on_checkpoint(self, trainer: "Trainer") -> None: ...
-
-
-@dataclass
-class Settings:
-    """The resolved numerics of a run (the problem's training defaults plus command-line overrides)."""
-
-    training: Training
-    device: torch.device
-    dtype: torch.dtype
 
 
 def resolve_device(name: str) -> torch.device:
