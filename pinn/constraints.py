@@ -7,14 +7,16 @@ initial value u0, the network's raw output N is transformed so the conditions ho
     initial only:     u = u0(x) + s(t) N
     both:             u = g(x, t) + u0(x) - g(x, t0) + D(x) s(t) N
 
-where D is the geometry's distance factor (zero on the boundary, positive inside) and
-s(t) = (t - t0) / (t1 - t0). The combined form needs u0 = g(., t0) on the boundary, which any
+where D is the geometry's distance factor (zero on the boundary, positive inside), or the
+condition's own ``distance`` function (zero on its part of the boundary, positive elsewhere),
+and s(t) = (t - t0) / (t1 - t0). The combined form needs u0 = g(., t0) on the boundary, which any
 well-posed problem satisfies; the problem checks it when built.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -41,18 +43,28 @@ class OutputTransform:
         self._space = domain.space if isinstance(domain, SpaceTime) else domain
 
     def __call__(self, points: Tensor, raw: Tensor) -> Tensor:
-        columns = []
-        for j, name in enumerate(self._outputs):
-            rule = self._exact.get(name)
-            columns.append(raw[:, j] if rule is None else self._apply(rule, points, raw[:, j]))
-        return torch.stack(columns, dim=1)
+        offset, scale = self.parts(points)
+        return offset + scale * raw
 
-    def _apply(self, rule: _Exact, points: Tensor, raw: Tensor) -> Tensor:
+    def parts(self, points: Tensor) -> tuple[Tensor, Tensor]:
+        """``(offset, scale)``, each (N, number of outputs), with outputs = offset + scale * raw."""
+        offsets, scales = [], []
+        for name in self._outputs:
+            rule = self._exact.get(name)
+            offset, scale = (points.new_zeros(points.shape[0]), points.new_ones(points.shape[0])) if rule is None \
+                else self._parts(rule, points)
+            offsets.append(offset)
+            scales.append(scale)
+        return torch.stack(offsets, dim=1), torch.stack(scales, dim=1)
+
+    def _parts(self, rule: _Exact, points: Tensor) -> tuple[Tensor, Tensor]:
         space_points = points[:, : self._space.dim]
-        scale = torch.ones_like(raw)
-        offset = torch.zeros_like(raw)
+        scale = points.new_ones(points.shape[0])
+        offset = points.new_zeros(points.shape[0])
         if rule.dirichlet is not None:
-            scale = scale * self._space.distance_factor(space_points)
+            distance = rule.dirichlet.distance
+            scale = scale * (self._space.distance_factor(space_points) if distance is None
+                             else _distance(distance, space_points))
             offset = offset + evaluate(rule.dirichlet.value, points, self._inputs, self._time)
         if rule.initial is not None:
             t0, t1 = self._domain.time.t0, self._domain.time.t1
@@ -61,7 +73,7 @@ class OutputTransform:
             if rule.dirichlet is not None:
                 at_start = torch.cat([space_points, torch.full_like(points[:, -1:], t0)], dim=1)
                 offset = offset - evaluate(rule.dirichlet.value, at_start, self._inputs, self._time)
-        return offset + scale * raw
+        return offset, scale
 
 
 def exact_rules(conditions: dict[str, object], domain: Geometry) -> dict[str, _Exact]:
@@ -72,10 +84,12 @@ def exact_rules(conditions: dict[str, object], domain: Geometry) -> dict[str, _E
         if not getattr(condition, "exact", False):
             continue
         slot = "dirichlet" if isinstance(condition, Dirichlet) else "initial"
-        if isinstance(condition, Dirichlet):
+        if isinstance(condition, Dirichlet) and condition.distance is not None:
+            _check_distance(name, condition, space)
+        elif isinstance(condition, Dirichlet):
             if not condition.boundary.is_whole:
-                raise ValueError(f"condition {name!r}: exact=True needs the whole boundary; impose a Dirichlet "
-                                 "condition on part of it as a loss term (exact=False)")
+                raise ValueError(f"condition {name!r}: exact=True needs the whole boundary, or a distance function "
+                                 "for part of it (distance=...); or impose it as a loss term (exact=False)")
             try:
                 space.distance_factor(torch.zeros(1, space.dim, dtype=torch.float64))
             except NotImplementedError as err:
@@ -88,3 +102,34 @@ def exact_rules(conditions: dict[str, object], domain: Geometry) -> dict[str, _E
         per_field[slot] = condition
     return {f: _Exact(r.get("dirichlet"), r.get("initial")) for f, r in rules.items()}
 
+
+
+def _distance(distance, space_points: Tensor) -> Tensor:
+    """A user's distance function of the spatial coordinates, one value per point."""
+    value = torch.as_tensor(distance(*space_points.unbind(dim=1)), dtype=space_points.dtype,
+                            device=space_points.device)
+    return value.expand(space_points.shape[0]) if value.ndim == 0 else value.reshape(space_points.shape[0])
+
+
+def _check_distance(name: str, condition: Dirichlet, space: Geometry) -> None:
+    """The distance must vanish on the condition's boundary and be positive on the rest of the domain."""
+    rng = np.random.default_rng(0)
+    boundary, _ = space.sample_boundary(512, "uniform", rng)
+    interior = space.sample_interior(256, "uniform", rng)
+    on_part = condition.boundary.contains(boundary)
+    try:
+        values = [_distance(condition.distance, torch.as_tensor(p)).numpy()
+                  for p in (boundary[on_part], boundary[~on_part], interior)]
+    except Exception as err:  # the user's function: report it by name
+        raise ValueError(f"condition {name!r}: its distance function failed ({type(err).__name__}: {err}); it "
+                         "must take the spatial coordinates as tensors and return one value per point") from None
+    on, off, inside = values
+    scale = float(np.max(np.abs(inside))) if inside.size else 1.0
+    if not (np.all(np.isfinite(on)) and np.all(np.isfinite(off)) and np.all(np.isfinite(inside))):
+        raise ValueError(f"condition {name!r}: its distance function returns NaN or infinite values")
+    if on.size and np.max(np.abs(on)) > 1e-9 * max(scale, 1.0):
+        raise ValueError(f"condition {name!r}: its distance function must vanish on the condition's boundary, "
+                         f"but reaches {np.max(np.abs(on)):.3g} there")
+    if np.any(inside <= 0) or np.any(off <= 0):
+        where = "inside the domain" if np.any(inside <= 0) else "on the rest of the boundary (the field would be fixed there too)"
+        raise ValueError(f"condition {name!r}: its distance function must be positive {where}")

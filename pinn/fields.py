@@ -21,6 +21,10 @@ import torch
 from torch import Tensor
 
 
+Key = tuple[int, tuple[int, ...]]
+"""A derivative: (output index, sorted input indices), e.g. (0, (0, 0)) for u_xx when inputs are x, y."""
+
+
 class FieldNameError(AttributeError):
     """A residual or condition asked for a name that is neither an input, an output nor a derivative."""
 
@@ -31,7 +35,7 @@ class Fields:
     def __init__(
         self,
         points: Tensor,
-        values: Tensor,
+        values: Tensor | Sequence[Tensor],
         inputs: Sequence[str],
         outputs: Sequence[str],
         time: str | None = None,
@@ -44,11 +48,12 @@ class Fields:
         self._time = time
         self._normals = normals
         self._parameters = parameters or {}
-        self._values = {name: values[:, j] for j, name in enumerate(self._outputs)}
+        columns = values.unbind(dim=1) if isinstance(values, Tensor) else tuple(values)
+        # One tensor per output, shared by both maps, so derivatives taken with respect to it (by the
+        # chain rule of pinn.derivatives) see every use of it.
+        self._values = dict(zip(self._outputs, columns))
         # key: (output index, sorted tuple of input indices) -> derivative tensor (N,)
-        self._cache: dict[tuple[int, tuple[int, ...]], Tensor] = {
-            (j, ()): values[:, j] for j in range(len(self._outputs))
-        }
+        self._cache: dict[Key, Tensor] = {(j, ()): column for j, column in enumerate(columns)}
 
     # ----------------------------------------------------------------- names
     @property
@@ -98,7 +103,7 @@ class Fields:
         key = (j, tuple(sorted(self._inputs.index(n) for n in wrt)))
         return self._derivative(key)
 
-    def _derivative(self, key: tuple[int, tuple[int, ...]]) -> Tensor:
+    def _derivative(self, key: Key) -> Tensor:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -109,14 +114,18 @@ class Fields:
             self._cache.setdefault((j, tuple(sorted(order[:-1] + (i,)))), column)
         return self._cache[key]
 
-    def gradient(self, quantity: Tensor) -> Tensor:
-        """d quantity / d inputs at every point, shape (N, number of inputs), differentiable again."""
+    def gradient(self, quantity: Tensor, columns: Sequence[int] | None = None) -> Tensor:
+        """d quantity / d inputs at every point, differentiable again: shape (N, number of inputs), or
+        (N, len(columns)) for the input columns ``columns`` only."""
+        width = self._points.shape[1] if columns is None else len(columns)
         if not quantity.requires_grad:
-            return torch.zeros_like(self._points)
+            return self._points.new_zeros(self._points.shape[0], width)
         (grad,) = torch.autograd.grad(
             quantity, self._points, torch.ones_like(quantity), create_graph=True, allow_unused=True
         )
-        return torch.zeros_like(self._points) if grad is None else grad
+        if grad is None:
+            return self._points.new_zeros(self._points.shape[0], width)
+        return grad if columns is None else grad[:, list(columns)]
 
     def field(self, quantity: str | Tensor) -> Tensor:
         """An output by name, or a tensor passed through unchanged."""

@@ -1,4 +1,5 @@
-"""Files a run writes and reads: every write is atomic (temporary file, then rename)."""
+"""Files a run writes and reads: every write is atomic (temporary file, then rename), and a file
+that cannot be read back raises :class:`CorruptFileError` naming it."""
 from __future__ import annotations
 
 import csv
@@ -18,11 +19,18 @@ from pinn.references.grid import GridReference
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
+TEMPORARY_SUFFIX = ".tmp"
+"""Temporary files are ``.<name>.<random>.tmp`` beside their target: a killed writer leaves only those."""
+
+
+class CorruptFileError(ValueError):
+    """A run file exists but cannot be read back (truncated, corrupt or of another kind)."""
+
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(temporary_path)`` then rename it to ``path``: readers never see half a file."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -35,6 +43,15 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n"))
+
+
+def read_json(path: Path) -> Any:
+    """The content of a JSON file; :class:`CorruptFileError` if it is unreadable or not JSON."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, OSError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise CorruptFileError(f"{path} is unreadable or not valid JSON ({err})") from None
 
 
 def _jsonable(value: Any) -> Any:
@@ -64,9 +81,18 @@ def write_history(path: Path, rows: Iterable[dict]) -> None:
 
 
 def read_history(path: Path) -> list[dict]:
-    """Rows of history.csv, numbers as floats (empty cells left out)."""
-    with Path(path).open(newline="") as handle:
-        return [{k: _number(v) for k, v in row.items() if v != ""} for row in csv.DictReader(handle)]
+    """Rows of history.csv, numbers as floats (empty cells left out); :class:`CorruptFileError` if a
+    row has no step number."""
+    try:
+        with Path(path).open(newline="") as handle:
+            rows = [{k: _number(v) for k, v in row.items() if v not in ("", None) and k is not None}
+                    for row in csv.DictReader(handle)]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise CorruptFileError(f"{path} is unreadable ({err})") from None
+    for number, row in enumerate(rows, start=2):
+        if not isinstance(row.get("step"), float):
+            raise CorruptFileError(f"{path} is corrupt: line {number} has no step number")
+    return rows
 
 
 def _number(text: str) -> float | str:
@@ -106,16 +132,42 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
     atomic_write(path, write)
 
 
+def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """solution.h5 as arrays: ``{"grid": {input: axis}, "predicted": {field: values}, "reference": ...,
+    "error": ...}`` (a run without a reference has empty ``reference`` and ``error``)."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no solution file at {path}")
+    try:
+        with h5py.File(path, "r") as handle:
+            return {group: {name: np.asarray(handle[group][name]) for name in handle[group]}
+                    for group in ("grid", "predicted", "reference", "error")}
+    except (OSError, KeyError, ValueError) as err:  # h5py: OSError for a truncated file, KeyError for a foreign one
+        raise CorruptFileError(f"{path} is corrupt or not a pinn solution file ({err})") from None
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
     atomic_write(path, lambda p: torch.save(state, p))
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:
-    """Load a checkpoint without executing code from it (``weights_only=True``)."""
+    """Load a checkpoint without executing code from it (``weights_only=True``).
+
+    Raises:
+        FileNotFoundError: there is none.
+        CorruptFileError: it is truncated, corrupt, or not a pinn checkpoint.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        state = torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # torch raises several types for truncated or foreign files
-        raise ValueError(f"checkpoint {path} is corrupt or not a pinn checkpoint ({type(err).__name__}: {err})") from None
+        reason = str(err).strip().splitlines()[0].split(". ")[0] if str(err).strip() else type(err).__name__
+        raise CorruptFileError(f"checkpoint {path} is truncated, corrupt or not a pinn checkpoint "
+                               f"({type(err).__name__}: {reason})") from None
+    if not isinstance(state, dict) or "model" not in state or "step" not in state:
+        raise CorruptFileError(f"checkpoint {path} is not a pinn checkpoint (it holds no model and step)")
+    return state

@@ -23,16 +23,17 @@ def load_problem(path: str | Path) -> Problem:
     module_name = f"pinn_problem_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses and pickling look modules up by name
+    # Kept under its name once loaded: dataclasses, pickling and torch.compile look modules up by name.
+    sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
     except SyntaxError as err:
+        sys.modules.pop(module_name, None)
         raise UserError(f"problem file {path} has a syntax error at line {err.lineno}: {err.msg}"
                         f"{': ' + err.text.strip() if err.text else ''}") from None
     except Exception as err:  # anything the user's file raised while it ran
-        raise UserError(f"problem file {path}{_where(err, path)}: {err}") from None
-    finally:
         sys.modules.pop(module_name, None)
+        raise UserError(f"problem file {path}{_where(err, path)}: {err}") from None
     problem = getattr(module, "problem", None)
     if problem is None:
         raise UserError(f"problem file {path} does not define `problem`; it must end with `problem = pinn.Problem(...)`")

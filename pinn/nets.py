@@ -1,4 +1,8 @@
-"""Neural networks that map input coordinates to output fields."""
+"""Neural networks that map input coordinates to output fields.
+
+Every network here also propagates second-order jets (:meth:`jet`), so the Taylor-mode derivative
+engine can run through it; a custom ``torch.nn.Module`` without ``jet`` still works, with autograd.
+"""
 from __future__ import annotations
 
 import math
@@ -6,6 +10,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+
+from pinn.derivatives.jet import ELEMENTWISE, Directions, Jet
+
 
 class _Sin(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
@@ -16,8 +23,8 @@ ACTIVATIONS = {"tanh": nn.Tanh, "sin": _Sin, "gelu": nn.GELU, "silu": nn.SiLU, "
 
 
 @dataclass(frozen=True)
-class MLP:
-    """A fully connected network.
+class Net:
+    """What every network shares.
 
     Args:
         width: neurons per hidden layer.
@@ -39,14 +46,15 @@ class MLP:
     fourier_scale: float = 1.0
 
     def __post_init__(self) -> None:
+        name = type(self).__name__
         if self.width < 1 or self.depth < 1:
-            raise ValueError(f"MLP width and depth must be >= 1, got width={self.width}, depth={self.depth}")
+            raise ValueError(f"{name} width and depth must be >= 1, got width={self.width}, depth={self.depth}")
         if self.hidden is not None and (len(self.hidden) == 0 or any(int(w) < 1 for w in self.hidden)):
-            raise ValueError(f"MLP hidden must list at least one layer width, each >= 1, got {self.hidden!r}")
+            raise ValueError(f"{name} hidden must list at least one layer width, each >= 1, got {self.hidden!r}")
         if self.activation not in ACTIVATIONS:
-            raise ValueError(f"MLP activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
+            raise ValueError(f"{name} activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
         if self.fourier_features < 0 or not self.fourier_scale > 0:
-            raise ValueError("MLP fourier_features must be >= 0 and fourier_scale > 0")
+            raise ValueError(f"{name} fourier_features must be >= 0 and fourier_scale > 0")
 
     @property
     def layer_widths(self) -> tuple[int, ...]:
@@ -55,11 +63,37 @@ class MLP:
 
     def build(self, n_in: int, n_out: int, lower: Tensor, upper: Tensor, generator: torch.Generator) -> nn.Module:
         """The network, initialised from ``generator`` (Glorot-normal weights, zero biases)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class MLP(Net):
+    """A fully connected network: embedding, then ``depth`` hidden layers of ``width`` neurons."""
+
+    def build(self, n_in, n_out, lower, upper, generator):
         return _MLPModule(self, n_in, n_out, lower, upper, generator)
 
 
-class _MLPModule(nn.Module):
-    def __init__(self, spec: MLP, n_in: int, n_out: int, lower: Tensor, upper: Tensor, generator: torch.Generator):
+@dataclass(frozen=True)
+class ModifiedMLP(Net):
+    """The modified MLP of Wang, Teng & Perdikaris (2021): two encoders U and V of the embedded input
+    gate every hidden layer, ``H ← (1 - Z) ⊙ U + Z ⊙ V`` with ``Z = σ(H W + b)``. It eases training on
+    problems with sharp or multiscale solutions (flows) at about twice the cost per layer of an MLP.
+    All hidden layers must have the same width."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(set(self.layer_widths)) != 1:
+            raise ValueError(f"ModifiedMLP needs equal hidden widths (the gates mix them), got {self.layer_widths}")
+
+    def build(self, n_in, n_out, lower, upper, generator):
+        return _ModifiedMLPModule(self, n_in, n_out, lower, upper, generator)
+
+
+class _Embedding(nn.Module):
+    """Input normalisation to [-1, 1] and the optional random Fourier features."""
+
+    def __init__(self, spec: Net, n_in: int, lower: Tensor, upper: Tensor, generator: torch.Generator) -> None:
         super().__init__()
         if spec.normalize_inputs:
             centre, half = (upper + lower) / 2, (upper - lower) / 2
@@ -67,27 +101,89 @@ class _MLPModule(nn.Module):
             centre, half = torch.zeros(n_in, dtype=lower.dtype), torch.ones(n_in, dtype=lower.dtype)
         self.register_buffer("centre", centre)
         self.register_buffer("half_width", half)
-        width_in = n_in
+        self.width = n_in
         if spec.fourier_features:
             freqs = torch.randn(n_in, spec.fourier_features, generator=generator, dtype=lower.dtype) * spec.fourier_scale
             self.register_buffer("frequencies", freqs)
-            width_in = 2 * spec.fourier_features
+            self.width = 2 * spec.fourier_features
         else:
             self.frequencies = None
-        sizes = [width_in, *spec.layer_widths, n_out]
-        self.layers = nn.ModuleList(nn.Linear(a, b, dtype=lower.dtype) for a, b in zip(sizes[:-1], sizes[1:]))
-        for layer in self.layers:
-            std = math.sqrt(2.0 / (layer.in_features + layer.out_features))
-            with torch.no_grad():
-                layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator, dtype=lower.dtype) * std)
-                layer.bias.zero_()
-        self.activation = ACTIVATIONS[spec.activation]()
 
     def forward(self, x: Tensor) -> Tensor:
         h = (x - self.centre) / self.half_width
-        if self.frequencies is not None:
-            z = 2 * math.pi * h @ self.frequencies
-            h = torch.cat([torch.sin(z), torch.cos(z)], dim=1)
+        if self.frequencies is None:
+            return h
+        z = 2 * math.pi * h @ self.frequencies
+        return torch.cat([torch.sin(z), torch.cos(z)], dim=1)
+
+    def jet(self, x: Jet) -> Jet:
+        h = x.affine(self.centre, self.half_width)
+        if self.frequencies is None:
+            return h
+        z = h.linear(2 * math.pi * self.frequencies.T)
+        return z.apply(ELEMENTWISE["sin"]).cat(z.apply(ELEMENTWISE["cos"]))
+
+
+def _linear(n_in: int, n_out: int, dtype: torch.dtype, generator: torch.Generator) -> nn.Linear:
+    layer = nn.Linear(n_in, n_out, dtype=dtype)
+    std = math.sqrt(2.0 / (n_in + n_out))
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator, dtype=dtype) * std)
+        layer.bias.zero_()
+    return layer
+
+
+class _MLPModule(nn.Module):
+    def __init__(self, spec: Net, n_in: int, n_out: int, lower: Tensor, upper: Tensor, generator: torch.Generator):
+        super().__init__()
+        self.embedding = _Embedding(spec, n_in, lower, upper, generator)
+        sizes = [self.embedding.width, *spec.layer_widths, n_out]
+        self.layers = nn.ModuleList(_linear(a, b, lower.dtype, generator) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activation = ACTIVATIONS[spec.activation]()
+        self.activation_jet = ELEMENTWISE[spec.activation]
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.embedding(x)
         for layer in self.layers[:-1]:
             h = self.activation(layer(h))
         return self.layers[-1](h)
+
+    def jet(self, x: Tensor, directions: Directions) -> Jet:
+        """Outputs with their derivatives along ``directions`` (see :mod:`pinn.derivatives.jet`)."""
+        h = self.embedding.jet(Jet.of_inputs(x, directions))
+        for layer in self.layers[:-1]:
+            h = h.linear(layer.weight, layer.bias).apply(self.activation_jet)
+        return h.linear(self.layers[-1].weight, self.layers[-1].bias)
+
+
+class _ModifiedMLPModule(nn.Module):
+    def __init__(self, spec: Net, n_in: int, n_out: int, lower: Tensor, upper: Tensor, generator: torch.Generator):
+        super().__init__()
+        self.embedding = _Embedding(spec, n_in, lower, upper, generator)
+        widths = spec.layer_widths
+        dtype = lower.dtype
+        self.encoder_u = _linear(self.embedding.width, widths[0], dtype, generator)
+        self.encoder_v = _linear(self.embedding.width, widths[0], dtype, generator)
+        sizes = [self.embedding.width, *widths]
+        self.layers = nn.ModuleList(_linear(a, b, dtype, generator) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.output = _linear(widths[-1], n_out, dtype, generator)
+        self.activation = ACTIVATIONS[spec.activation]()
+        self.activation_jet = ELEMENTWISE[spec.activation]
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.embedding(x)
+        u, v = self.activation(self.encoder_u(h)), self.activation(self.encoder_v(h))
+        for layer in self.layers:
+            z = self.activation(layer(h))
+            h = u + z * (v - u)
+        return self.output(h)
+
+    def jet(self, x: Tensor, directions: Directions) -> Jet:
+        h = self.embedding.jet(Jet.of_inputs(x, directions))
+        u = h.linear(self.encoder_u.weight, self.encoder_u.bias).apply(self.activation_jet)
+        v = h.linear(self.encoder_v.weight, self.encoder_v.bias).apply(self.activation_jet)
+        gap = v - u
+        for layer in self.layers:
+            z = h.linear(layer.weight, layer.bias).apply(self.activation_jet)
+            h = u + z * gap
+        return h.linear(self.output.weight, self.output.bias)

@@ -21,7 +21,7 @@ def grad(f: Fields, quantity: str | Tensor) -> Tensor:
     """Spatial gradient, shape (N, number of spatial inputs)."""
     if isinstance(quantity, str):
         return torch.stack([f.derivative(quantity, (n,)) for n in f.space_inputs], dim=1)
-    return f.gradient(quantity)[:, f.space_columns]
+    return f.gradient(quantity, f.space_columns)
 
 
 def div(f: Fields, vector: Tensor | Sequence[str | Tensor]) -> Tensor:
@@ -35,7 +35,7 @@ def div(f: Fields, vector: Tensor | Sequence[str | Tensor]) -> Tensor:
         if isinstance(component, str):
             total = total + f.derivative(component, (name,))
         else:
-            total = total + f.gradient(component)[:, f.inputs.index(name)]
+            total = total + f.gradient(component, [f.inputs.index(name)])[:, 0]
     return total
 
 

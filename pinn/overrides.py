@@ -63,7 +63,11 @@ def _resolve_key(problem: Problem, key: str) -> tuple[str, str]:
 def _convert(key: str, value: Any, kind: Any) -> Any:
     if not isinstance(value, str):
         return value
-    kind = str(kind)
+    kind = expected = str(kind)
+    if kind.endswith(" | None"):  # an optional setting: "none" switches it off
+        if value.lower() == "none":
+            return None
+        kind, expected = kind[: -len(" | None")], kind[: -len(" | None")] + " or none"
     try:
         if kind == "bool":
             if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
@@ -76,5 +80,5 @@ def _convert(key: str, value: Any, kind: Any) -> Any:
         if kind.startswith("tuple[int"):
             return tuple(int(v) for v in value.replace(" ", "").strip("()").split(",") if v)
     except ValueError:
-        raise ValueError(f"--set {key}={value}: expected a value of type {kind}") from None
+        raise ValueError(f"--set {key}={value}: expected a value of type {expected}") from None
     return value

@@ -6,6 +6,7 @@ every residual and condition on a few points, so a mistake is reported at once a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,11 @@ from torch import Tensor
 
 from pinn.conditions import Batch, Condition, Data, Dirichlet, Initial, Neumann, Robin
 from pinn.constraints import OutputTransform, exact_rules
+from pinn.derived import DerivedModel, check_derived
 from pinn.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
 from pinn.model import Model
-from pinn.nets import MLP
+from pinn.nets import MLP, Net
 from pinn.references import Reference
 from pinn.sampling import Sampling
 from pinn.training.config import Training
@@ -46,6 +48,12 @@ class Problem:
         tolerance: relative L2 error each field must reach against the reference (a number applies to all).
         net, sampling, training: the defaults that reach the tolerance.
         description: one line for reports.
+        derived: name -> function of the fields (like a residual) for quantities computed from the
+            outputs, such as stresses or vorticity: predicted, validated against the reference
+            (with a tolerance, if given) and written like outputs (see :mod:`pinn.derived`).
+        plots: problem-specific figures, each a function ``plot(solution, reference, folder)``
+            called at the end of a run with the trained :class:`pinn.Solution`, the reference
+            grid (or None) and the run's ``plots/`` folder (e.g. :func:`pinn.elasticity_plots`).
     """
 
     name: str
@@ -56,10 +64,12 @@ class Problem:
     conditions: Mapping[str, Condition] = field(default_factory=dict)
     reference: Reference | None = None
     tolerance: float | Mapping[str, float] | None = None
-    net: MLP = field(default_factory=MLP)
+    net: Net = field(default_factory=MLP)
     sampling: Sampling = field(default_factory=Sampling)
     training: Training = field(default_factory=Training)
     description: str = ""
+    derived: Mapping[str, Callable[[Fields], Tensor]] = field(default_factory=dict)
+    plots: Sequence[Callable[..., Any]] = ()
 
     def __post_init__(self) -> None:
         try:
@@ -91,7 +101,7 @@ class Problem:
         if self.domain.dim != len(inputs):
             raise ValueError(f"the domain has {self.domain.dim} dimension(s) but there are {len(inputs)} inputs "
                              f"({', '.join(inputs)})")
-        for label, spec, kind in (("net", self.net, MLP), ("sampling", self.sampling, Sampling),
+        for label, spec, kind in (("net", self.net, Net), ("sampling", self.sampling, Sampling),
                                   ("training", self.training, Training)):
             if not isinstance(spec, kind):
                 raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
@@ -101,6 +111,10 @@ class Problem:
             if not callable(fn):
                 raise ValueError(f"residual {name!r} must be a function of the fields, got {type(fn).__name__}")
         self._set("residuals", dict(self.residuals))
+        self._set("derived", check_derived(self.derived, inputs, outputs))
+        if not isinstance(self.plots, (list, tuple)) or not all(callable(plot) for plot in self.plots):
+            raise ValueError("plots must be a list of functions plot(solution, reference, folder)")
+        self._set("plots", tuple(self.plots))
         self._set("conditions", {name: self._bind(name, c) for name, c in dict(self.conditions).items()})
         self._set("tolerance", self._check_tolerance())
         if self.reference is not None and not hasattr(self.reference, "build"):
@@ -124,7 +138,8 @@ class Problem:
             space = self.domain.space if isinstance(self.domain, SpaceTime) else self.domain
             if condition.boundary.geometry is not space:
                 raise ValueError(f"condition {name!r} is on the boundary of {condition.boundary.geometry!r}, "
-                                 f"which is not this problem's spatial domain {space!r}")
+                                 f"which is not this problem's spatial domain {space!r}; use the boundary of "
+                                 "that very object (space.boundary, space.side(...) or a .where(...) of them)")
         if isinstance(condition, Initial) and not isinstance(self.domain, SpaceTime):
             raise ValueError(f"condition {name!r}: an initial condition needs a space-time domain "
                              "(space * pinn.TimeInterval(t0, t1))")
@@ -140,8 +155,9 @@ class Problem:
         tolerance = ({name: self.tolerance for name in self.outputs}
                      if isinstance(self.tolerance, (int, float)) else dict(self.tolerance))
         for name, value in tolerance.items():
-            if name not in self.outputs:
-                raise ValueError(f"tolerance given for {name!r}, which is not an output ({', '.join(self.outputs)})")
+            if name not in self.outputs and name not in self.derived:
+                raise ValueError(f"tolerance given for {name!r}, which is neither an output nor a derived quantity "
+                                 f"({', '.join(self.outputs + tuple(self.derived))})")
             if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"tolerance for {name!r} must be a positive number, got {value!r}")
         return {k: float(v) for k, v in tolerance.items()}
@@ -150,17 +166,27 @@ class Problem:
         """Evaluate every residual and condition once on a few points with a small network."""
         rng = np.random.default_rng(0)
         model = self.build_model(torch.float64, torch.device("cpu"), seed=0, net=MLP(width=8, depth=1))
-        points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng))
+        try:
+            points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng))
+        except RuntimeError:  # rejection sampling found (almost) nothing inside
+            raise ValueError(f"the domain {self.domain!r} is empty or nearly so: almost no point of its bounding "
+                             "box lies inside it; check its geometry (a difference that removes everything, or "
+                             "parts that do not overlap as intended)") from None
         f = model.fields(points)
         for name, fn in self.residuals.items():
             _check_output(f"residual {name!r}", lambda fn=fn: fn(f), points.shape[0])
+        for name, fn in self.derived.items():
+            _check_output(f"derived quantity {name!r}", lambda fn=fn: fn(f), points.shape[0])
         for name, condition in self.conditions.items():
             try:
                 batch = self.condition_batch(condition, 8, "uniform", rng, torch.float64, torch.device("cpu"))
             except (ValueError, TypeError, FieldNameError) as err:
                 raise ValueError(f"condition {name!r}: {err}") from None
             if batch.target is not None and not torch.isfinite(batch.target).all():
-                raise ValueError(f"condition {name!r}: its value is NaN or infinite at some points")
+                finite = torch.isfinite(batch.target).reshape(batch.points.shape[0], -1).all(dim=1)
+                where = ", ".join(f"{n}={float(v):.3g}" for n, v in zip(self.inputs, batch.points[~finite][0]))
+                raise ValueError(f"condition {name!r}: its value is NaN or infinite at some points (e.g. at {where}); "
+                                 "make it finite wherever the condition applies")
             fc = model.fields(batch.points, batch.normals)
             _check_output(f"condition {name!r}", lambda c=condition: c.residual(fc, batch), None)
         self._check_compatibility(rng)
@@ -190,14 +216,16 @@ class Problem:
         """The conditions imposed through the loss (every one not imposed exactly)."""
         return {name: c for name, c in self.conditions.items() if not c.exact}
 
-    def build_model(self, dtype: torch.dtype, device: torch.device, seed: int, net: MLP | None = None) -> Model:
+    def build_model(self, dtype: torch.dtype, device: torch.device, seed: int, net: Net | None = None) -> Model:
         """A freshly initialised model for this problem (deterministic given ``seed``)."""
         lower, upper = (torch.tensor(np.asarray(b, dtype=np.float64), dtype=dtype) for b in self.domain.bbox)
         generator = torch.Generator().manual_seed(seed)
         module = (net or self.net).build(len(self.inputs), len(self.outputs), lower, upper, generator)
         transform = (OutputTransform(self.domain, self.inputs, self.outputs, self.time, self._exact)
                      if self._exact else None)
-        return Model(module, transform, self.inputs, self.outputs, self.time).to(device=device, dtype=dtype)
+        model = (functools.partial(DerivedModel, derived=self.derived) if self.derived else Model)(
+            module, transform, self.inputs, self.outputs, self.time)
+        return model.to(device=device, dtype=dtype)
 
     def condition_target(self, condition: Condition, points: Tensor) -> Tensor | None:
         return condition.target(points, self.inputs, self.time)

@@ -2,23 +2,27 @@
 
 The folder is created only once every user mistake that can be caught has been caught; from then on
 each file is written atomically, and ``metrics.json`` is written last, so its presence means the run
-completed.
+completed. Ctrl-C (SIGINT) or SIGTERM stops training after the current step with a checkpoint, from
+which ``--resume`` continues exactly as if nothing had happened; so does a resume after a hard kill
+(SIGKILL, power cut), from the last periodic checkpoint.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
+import os
 import platform
 import shutil
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from pinn.io import load_checkpoint, read_history, save_checkpoint, write_history, write_json, write_solution
+from pinn.io import (CorruptFileError, TEMPORARY_SUFFIX, load_checkpoint, read_history, read_json, save_checkpoint,
+                     write_history, write_json, write_solution)
 from pinn.loading import UserError
 from pinn.problem import Problem
 from pinn.references.grid import GridReference
@@ -46,20 +50,41 @@ class RunFolder:
         if not self.config.is_file() or not self.checkpoint.is_file():
             raise UserError(f"--resume: {self.path} holds no run to resume (config.json and checkpoint.pt are needed)")
         try:
-            return json.loads(self.config.read_text())
-        except ValueError as err:
-            raise UserError(f"--resume: {self.config} is not valid JSON ({err})") from None
+            config = read_json(self.config)
+        except CorruptFileError as err:
+            raise UserError(f"--resume: {err}; the run cannot be resumed: start it again with --overwrite") from None
+        if not isinstance(config, dict):
+            raise UserError(f"--resume: {self.config} does not hold a run configuration; start the run again with "
+                            "--overwrite")
+        return config
+
+    def remove_leftovers(self) -> None:
+        """Remove what a killed run may leave behind: half-written temporary files, and the
+        ``metrics.json`` of an earlier completion that the resumed run will replace."""
+        for path in self.path.glob(f".*{TEMPORARY_SUFFIX}"):
+            path.unlink(missing_ok=True)
+        self.metrics.unlink(missing_ok=True)
+
+    def check(self, resume: bool, overwrite: bool) -> None:
+        """Raise a UserError if the folder cannot be used as asked; change nothing."""
+        if self.path.exists() and not self.path.is_dir():
+            raise UserError(f"--out {self.path} exists and is not a folder; choose another --out")
+        if not resume and not overwrite and self.path.is_dir() and any(self.path.iterdir()):
+            raise UserError(f"run folder {self.path} already exists and is not empty; pass --resume to "
+                            "continue that run, --overwrite to replace it, or choose another --out")
+        parent = self.path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise UserError(f"cannot write the run folder {self.path}: {parent} is a file; choose another --out")
+        if not os.access(self.path if self.path.exists() else parent, os.W_OK | os.X_OK):
+            raise UserError(f"cannot write the run folder {self.path}: permission denied; choose another --out")
 
     def prepare(self, resume: bool, overwrite: bool) -> None:
         """Create (or, with ``overwrite``, empty) the folder; fail with a UserError if it is not usable."""
-        if not resume and self.path.exists():
-            if not self.path.is_dir():
-                raise UserError(f"--out {self.path} exists and is not a folder")
-            if any(self.path.iterdir()):
-                if not overwrite:
-                    raise UserError(f"run folder {self.path} already exists and is not empty; pass --resume to "
-                                    "continue that run, --overwrite to replace it, or choose another --out")
-                shutil.rmtree(self.path)
+        self.check(resume, overwrite)
+        if not resume and overwrite and self.path.is_dir():
+            shutil.rmtree(self.path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             probe = self.path / ".write-test"
@@ -79,9 +104,10 @@ class _RunMonitor(Monitor):
         self.folder = folder
         self.rows = rows
         interactive = sys.stderr.isatty()
-        self.bar = tqdm(total=total, initial=rows[-1]["step"] if rows else 0, disable=quiet, unit="step",
+        self.bar = tqdm(total=total, initial=int(rows[-1]["step"]) if rows else 0, disable=quiet, unit="step",
                         mininterval=0.5 if interactive else 10, dynamic_ncols=True, file=sys.stderr)
         self.latest_error = float("nan")
+        self.saved_step: int | None = None  # the step of the checkpoint on disk
 
     def on_step(self, trainer: Trainer, row: dict) -> None:
         self.rows.append(row)
@@ -98,8 +124,11 @@ class _RunMonitor(Monitor):
         self.save(trainer)
 
     def save(self, trainer: Trainer) -> None:
-        save_checkpoint(self.folder.checkpoint, trainer.state_dict())
+        # History first: killed in between, the history runs ahead of the checkpoint, and a resume
+        # drops the rows past the checkpoint's step; the other order would lose rows.
         write_history(self.folder.history, self.rows)
+        save_checkpoint(self.folder.checkpoint, trainer.state_dict())
+        self.saved_step = trainer.step
 
     def close(self) -> None:
         self.bar.close()
@@ -112,60 +141,134 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         resolve_device(problem.training.device)
     except ValueError as err:
         raise UserError(str(err)) from None
-    reference, reference_time = _build_reference(problem, quiet)
+    folder.check(resume=resume, overwrite=overwrite)
+    state = _checkpoint(folder) if resume else None  # a corrupt file is reported before any long work
+    reference, reference_time = _build_reference(problem)
     trainer = Trainer(problem, problem.training, reference)
     rows: list[dict] = []
-    if resume:
-        try:
-            trainer.load_state_dict(load_checkpoint(folder.checkpoint, trainer.device))
-        except (ValueError, KeyError, RuntimeError) as err:
-            raise UserError(f"--resume: cannot continue from {folder.checkpoint}: {err}") from None
-        rows = [r for r in read_history(folder.history) if r["step"] <= trainer.step] if folder.history.exists() else []
+    if state is not None:
+        _resume(trainer, folder, state)
+        rows = _resumed_history(folder, trainer.step)
+    if reference is not None and not quiet:
+        print(f"reference ({reference_time:.1f} s): {reference.description}", file=sys.stderr)
     folder.prepare(resume=resume, overwrite=overwrite)
+    if resume:
+        folder.remove_leftovers()
     write_json(folder.config, _config(problem, problem_path, overrides, trainer))
     if not resume:
         shutil.copyfile(problem_path, folder.problem_copy)
 
     monitor = _RunMonitor(folder, rows, problem.training.steps, quiet)
+    if resume:
+        monitor.saved_step = trainer.step
+    resume_command = f"python -m pinn.solve {problem_path} --out {folder.path} --resume"
     failure = None
-    previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # `kill` saves a checkpoint like Ctrl-C
     try:
-        trainer.run(monitor)
+        with _StopOnSignal(trainer):
+            trainer.run(monitor)
     except TrainingDiverged as err:
         failure = str(err)
-    except KeyboardInterrupt:
-        monitor.save(trainer)
+        # The trainer went back to its last good step: its row notes the stop, later rows go.
+        monitor.rows[:] = [row for row in monitor.rows if row["step"] <= trainer.step]
+        if monitor.rows:
+            monitor.rows[-1]["event"] = "; ".join(filter(None, [monitor.rows[-1].get("event"), f"stopped: {failure}"]))
+    except KeyboardInterrupt:  # a second signal: stop now, mid-step; the last checkpoint stays
         monitor.close()
-        print(f"\ninterrupted at step {trainer.step}; checkpoint saved. Continue with:\n"
-              f"  python -m pinn.solve {problem_path} --out {folder.path} --resume", file=sys.stderr)
+        if monitor.saved_step is None:
+            print("\nstopped before the first checkpoint; start again with --overwrite", file=sys.stderr)
+        else:
+            print(f"\nstopped at once; the checkpoint of step {monitor.saved_step} is kept. Continue with:\n"
+                  f"  {resume_command}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         monitor.close()
-        signal.signal(signal.SIGTERM, previous_handler)
     monitor.save(trainer)
-    return _finish(problem, trainer, folder, monitor.rows, reference, reference_time, failure)
+    if trainer.stopped_early:
+        print(f"\ninterrupted at step {trainer.step}; checkpoint saved. Continue with:\n  {resume_command}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    try:
+        return _finish(problem, trainer, folder, monitor.rows, reference, reference_time, failure)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted while writing the results; the checkpoint of step {trainer.step} is saved and a "
+              f"resume writes them:\n  {resume_command}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _checkpoint(folder: RunFolder) -> dict:
+    """The folder's checkpoint (on the CPU), or a UserError saying why it cannot be read."""
+    try:
+        return load_checkpoint(folder.checkpoint)
+    except (CorruptFileError, FileNotFoundError) as err:
+        raise UserError(f"--resume: {err}; the run cannot be resumed: start it again with --overwrite") from None
 
 
-def _build_reference(problem: Problem, quiet: bool) -> tuple[GridReference | None, float]:
+def _resume(trainer: Trainer, folder: RunFolder, state: dict) -> None:
+    """Continue ``trainer`` from ``state``, or explain in one paragraph why it cannot."""
+    try:
+        trainer.load_state_dict(state)
+    except KeyError as err:
+        raise UserError(f"--resume: {folder.checkpoint} is not a complete pinn checkpoint ({err.args[0]}); "
+                        "start the run again with --overwrite") from None
+    except (ValueError, RuntimeError, TypeError) as err:
+        detail = " ".join(line.strip() for line in str(err).splitlines()[:3])
+        raise UserError(f"--resume: the checkpoint in {folder.path} does not fit this problem and settings "
+                        f"({detail}); resume with the settings the run was started with (no new --set net.* "
+                        "or --dtype), or start a new run with --overwrite or another --out") from None
+
+
+def _resumed_history(folder: RunFolder, step: int) -> list[dict]:
+    """The rows of history.csv up to the checkpoint's step (later ones are trained again)."""
+    if not folder.history.exists():
+        return []
+    try:
+        return [row for row in read_history(folder.history) if row["step"] <= step]
+    except CorruptFileError as err:
+        raise UserError(f"--resume: {err}; delete it to resume without the earlier history") from None
+
+
+class _StopOnSignal:
+    """Within the block, SIGINT (Ctrl-C) and SIGTERM stop training after the current step (the
+    caller then saves a checkpoint); a second signal stops at once, raising KeyboardInterrupt."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.received = False
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> "_StopOnSignal":
+        if threading.current_thread() is threading.main_thread():  # signals can only be caught there
+            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.received:
+            raise KeyboardInterrupt
+        self.received = True
+        self.trainer.request_stop()
+        print(f"\n{signal.Signals(signum).name}: stopping after the current step to save a checkpoint "
+              "(signal again to stop at once)", file=sys.stderr)
+
+
+def _build_reference(problem: Problem) -> tuple[GridReference | None, float]:
     if problem.reference is None:
         return None, 0.0
     started = time.perf_counter()
     try:
-        reference = problem.reference.build(problem.inputs, problem.outputs, problem.domain)
+        reference = problem.reference.build(problem.inputs, problem.outputs + tuple(problem.derived), problem.domain)
     except (ValueError, TypeError) as err:
         raise UserError(f"problem {problem.name!r}: the reference could not be built: {err}") from None
     missing = [n for n in problem.tolerance if n not in reference.fields]
     if list(reference.axes) != list(problem.inputs) or missing:
         raise UserError(f"problem {problem.name!r}: the reference has axes {list(reference.axes)} and fields "
                         f"{list(reference.fields)}; it needs axes {list(problem.inputs)} and fields {missing}")
-    elapsed = time.perf_counter() - started
-    if not quiet:
-        print(f"reference ({elapsed:.1f} s): {reference.description}", file=sys.stderr)
-    return reference, elapsed
+    return reference, time.perf_counter() - started
 
 
 def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[dict],
@@ -178,6 +281,7 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
     write_solution(folder.solution, grid, predicted, problem.time,
                    {"problem": problem.name, "reference": grid.description})
     _plots(folder, grid, predicted, rows, problem)
+    _problem_plots(problem, trainer, reference, folder)
     passed = failure is None and all(e.passed for e in errors.values())
     metrics = {
         "problem": problem.name,
@@ -195,6 +299,10 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
         "reference": None if reference is None else {"description": reference.description,
                                                       "error_estimate": reference.error_estimate},
         "final_loss": {k[5:]: v for k, v in rows[-1].items() if k.startswith("loss_")} if rows else {},
+        "best": trainer.best,
+        "recoveries": trainer.guard.recoveries,
+        "derivatives": trainer.loss.engine.summary,
+        "compile": trainer.loss.compile_status,
         "failure": failure,
         "versions": versions(),
     }
@@ -220,6 +328,19 @@ def _plots(folder: RunFolder, grid: GridReference, predicted: dict, rows: list[d
         plot_history(folder.plots / "history.png", rows, tolerances=problem.tolerance)
     except Exception as err:  # a plot must never cost the user the run's numbers
         print(f"warning: plotting failed ({type(err).__name__}: {err}); the numbers are unaffected", file=sys.stderr)
+
+
+def _problem_plots(problem: Problem, trainer: Trainer, reference: GridReference | None, folder: RunFolder) -> None:
+    """The problem's own figures (``Problem(plots=...)``), each given the trained solution."""
+    from pinn.solution import Solution
+
+    for plot in problem.plots:
+        try:
+            plot(Solution(trainer.model, None, {}), reference, folder.plots)
+        except Exception as err:  # a plot must never cost the user the run's numbers
+            name = getattr(plot, "__name__", type(plot).__name__)
+            print(f"warning: plot {name} failed ({type(err).__name__}: {err}); the numbers are unaffected",
+                  file=sys.stderr)
 
 
 def _summary(problem, errors, passed, failure, folder, trainer) -> None:

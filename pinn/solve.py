@@ -1,7 +1,8 @@
 """Command line: ``python -m pinn.solve PROBLEM.py [options]`` trains, validates and writes a run folder.
 
 Exit status: 0 the run met its tolerance (or has none), 1 it completed but missed it (or diverged),
-2 a user mistake (bad problem file, option or folder), reported in one paragraph.
+2 a user mistake (bad problem file, option or folder), reported in one paragraph, 130 interrupted
+(Ctrl-C or SIGTERM; ``--resume`` continues).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from pinn.loading import UserError, load_problem
 from pinn.overrides import apply_overrides, parse_assignments
-from pinn.run import RunFolder, execute
+from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
 
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except KeyboardInterrupt:  # before training started (once it runs, pinn.run handles Ctrl-C)
+        print("\ninterrupted before training started", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _main(argv: list[str] | None) -> int:
@@ -54,8 +58,13 @@ def _main(argv: list[str] | None) -> int:
     overrides = _overrides(args)
     if args.resume:
         saved = folder.saved_config()
-        if saved.get("problem") != problem.name:
-            raise UserError(f"--resume: {out} holds a run of problem {saved.get('problem')!r}, not {problem.name!r}")
+        ours = {"problem": problem.name, "inputs": list(problem.inputs), "outputs": list(problem.outputs)}
+        theirs = {key: saved.get(key) for key in ours}
+        if theirs != ours:
+            raise UserError(f"--resume: {out} holds a run of problem {theirs['problem']!r} (inputs {theirs['inputs']}, "
+                            f"outputs {theirs['outputs']}), not of {problem_path} ({problem.name!r}, inputs "
+                            f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file "
+                            f"({out / 'problem.py'} is a copy), or choose another --out")
         overrides = {**saved.get("overrides", {}), **overrides}
     try:
         problem = apply_overrides(problem, overrides)

@@ -63,3 +63,9 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
     """Run ``python -m pinn.solve`` in a fresh process, as a user would."""
     return subprocess.run([sys.executable, "-m", "pinn.solve", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=timeout)
+
+
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Runs in this test skip their figures (seconds each; tests of the plots themselves keep them)."""
+    monkeypatch.setattr("pinn.run._plots", lambda *args, **kwargs: None)

@@ -48,9 +48,10 @@ def test_same_seed_gives_identical_parameters(tiny):
     assert not torch.equal(parameters(a), parameters(trained(tiny, seed=1)))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])  # on the CPU both are deterministic
 @pytest.mark.parametrize("stop_at", [5, 18])  # during Adam, and during L-BFGS
-def test_checkpoint_resumes_exactly_in_float64(tiny, tmp_path, stop_at):
-    problem = apply_overrides(tiny, {"training.lbfgs_steps": 40})
+def test_checkpoint_resumes_exactly(tiny, tmp_path, stop_at, dtype):
+    problem = apply_overrides(tiny, {"training.lbfgs_steps": 40, "training.dtype": dtype})
     reference = problem.reference.build(problem.inputs, problem.outputs, problem.domain)
     whole = Trainer(problem, problem.training, reference)
     whole.run()
@@ -117,13 +118,13 @@ def test_fourier_features_and_input_normalisation_change_the_network(tiny):
     plain = tiny.build_model(torch.float64, torch.device("cpu"), seed=0)
     fourier = apply_overrides(tiny, {"net.fourier_features": 6, "net.fourier_scale": 2.0})
     model = fourier.build_model(torch.float64, torch.device("cpu"), seed=0)
-    assert model.net.frequencies.shape == (2, 6)
+    assert model.net.embedding.frequencies.shape == (2, 6)
     assert model.net.layers[0].in_features == 12  # sin and cos of 6 frequencies
     assert not torch.allclose(model(points), plain(points))
     # the embedding is fixed (a buffer), not trained
-    assert "net.frequencies" not in dict(model.named_parameters())
+    assert "net.embedding.frequencies" not in dict(model.named_parameters())
     raw = apply_overrides(tiny, {"net.normalize_inputs": "false"}).build_model(torch.float64, torch.device("cpu"), 0)
-    assert torch.equal(raw.net.half_width, torch.ones(2, dtype=torch.float64))
+    assert torch.equal(raw.net.embedding.half_width, torch.ones(2, dtype=torch.float64))
     assert not torch.allclose(raw(points), plain(points))
 
 

@@ -5,9 +5,11 @@ from typing import Callable
 
 import numpy as np
 
-# A draw this large that accepts under this fraction means the target is (nearly) empty.
-_VERDICT_DRAW = 20_000
-_MIN_RATE = 1e-3
+# A draw this large that accepts under this fraction means the target is (nearly) empty. The
+# fraction is small, and the draw large enough to see it: a genuine part can be tiny (the inlet
+# of a long thin channel), and only costs a larger draw.
+_VERDICT_DRAW = 1_000_000
+_MIN_RATE = 1e-5
 _MAX_DRAW = 20_000_000
 _MAX_ROUNDS = 12
 
@@ -32,7 +34,7 @@ def first_accepted(n: int, draw: Draw, what: str, error: type[Exception] = Value
         if m >= _VERDICT_DRAW and rate < _MIN_RATE:
             break
         if idx.size == 0:
-            m = max(16 * m, 1024)
+            m = min(max(16 * m, 1024), _VERDICT_DRAW)
         else:
             m = int(np.ceil(1.25 * n / rate)) + 16
         if m > _MAX_DRAW:

@@ -41,7 +41,8 @@ class Geometry(ABC):
     def inside(self, x: np.ndarray) -> np.ndarray:
         """Whether each row of ``x`` (shape ``(N, dim)``) lies in the closed domain; shape ``(N,)``.
 
-        Points within about ``1e-12`` times the domain's size of the boundary count as inside.
+        Points within about ``1e-12`` times the domain's size (or the magnitude of its
+        coordinates, if larger) of the boundary count as inside.
         """
 
     @abstractmethod
@@ -71,8 +72,11 @@ class Geometry(ABC):
 
     @property
     def _tol(self) -> float:
-        """Membership tolerance: absorbs round-off in points computed on the boundary."""
-        return 1e-12 * self._scale
+        """Membership tolerance: absorbs round-off in points computed on the boundary, which grows
+        with the domain's size and with the magnitude of its coordinates (a small domain far from
+        the origin)."""
+        lower, upper = self.bbox
+        return 1e-12 * max(self._scale, float(np.max(np.abs(lower))), float(np.max(np.abs(upper))))
 
     def _points(self, x: Any) -> np.ndarray:
         return as_points(x, self.dim)

@@ -33,13 +33,29 @@ class _Combined(Geometry):
             raise ValueError(f"b has dimension {b.dim} but a has dimension {a.dim}; they must match")
         self.a, self.b = a, b
         self.dim = a.dim
-        self._measure: float | None = None
+        self._kept: list[tuple[_Piece, float]] | None = None
 
     def _pieces(self) -> list[_Piece]:
         raise NotImplementedError
 
+    def _kept_pieces(self) -> list[tuple[_Piece, float]]:
+        """Each piece with the measure of its kept part, estimated from a fixed 16384-point Sobol
+        sample per piece (deterministic, cached)."""
+        if self._kept is None:
+            rng = np.random.default_rng(0)  # private and fixed: the estimate is reproducible
+            kept = []
+            for piece in self._pieces():
+                points, _, _ = piece.geometry._boundary_samples(1 << 14, "sobol", rng, 0)
+                kept.append((piece, piece.geometry.boundary_measure() * float(np.mean(piece.keep(points)))))
+            self._kept = kept
+        return self._kept
+
     def _boundary_samples(self, n, method, rng, extra):
-        pieces = self._pieces()
+        # A piece with nothing kept (a hole outside the domain, a part inside the other) is left
+        # out: its candidates would all be rejected, and a large one would starve the others.
+        pieces = [piece for piece, kept in self._kept_pieces() if kept > 0]
+        if not pieces:
+            raise RuntimeError(f"{self!r} has no boundary to sample")
         weights = np.array([p.geometry.boundary_measure() for p in pieces])
 
         def draw(m: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -57,14 +73,7 @@ class _Combined(Geometry):
 
     def boundary_measure(self) -> float:
         """Estimated from a fixed 16384-point Sobol sample per part (deterministic, cached)."""
-        if self._measure is None:
-            rng = np.random.default_rng(0)  # private and fixed: the estimate is reproducible
-            total = 0.0
-            for piece in self._pieces():
-                points, _, _ = piece.geometry._boundary_samples(1 << 14, "sobol", rng, 0)
-                total += piece.geometry.boundary_measure() * float(np.mean(piece.keep(points)))
-            self._measure = total
-        return self._measure
+        return sum(kept for _, kept in self._kept_pieces())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.a!r}, {self.b!r})"

@@ -45,7 +45,8 @@ class SpaceTime(Geometry):
 
     def inside(self, x: np.ndarray) -> np.ndarray:
         xs, t = self._split(x)
-        return self.space.inside(xs) & self._in_time(t, 1e-12 * self.time.length)
+        tol = 1e-12 * max(self.time.length, abs(self.time.t0), abs(self.time.t1))  # round-off of t
+        return self.space.inside(xs) & self._in_time(t, tol)
 
     def on_boundary(self, x: np.ndarray, atol: float = 1e-9) -> np.ndarray:
         """On the lateral walls, or on the initial or final slice."""

@@ -5,6 +5,8 @@ only when a run needs it (never at import of a problem file).
 
 - :class:`Analytic` — a closed-form solution.
 - :func:`heat_fd` — the heat equation by finite differences (scipy), with its own error estimate.
+- :func:`cavity_fd` — the steady lid-driven cavity (Navier-Stokes) by finite differences (scipy).
+- :func:`elasticity_fd` — 2-D linear elasticity on a rectangle by finite differences (scipy).
 - :class:`GridReference` — values already on a grid (for example loaded from a file).
 """
 from __future__ import annotations
@@ -52,6 +54,29 @@ def heat_fd(**settings: Any) -> Deferred:
     return Deferred(solve, adapted, settings)
 
 
+def elasticity_fd(**settings: Any) -> Deferred:
+    """2-D linear elasticity on a rectangle by finite differences, computed when a run needs it.
+
+    Takes the settings of :func:`pinn.references.elasticity_fd_solver.elasticity_fd`. Its
+    functions (body force, wall displacements and tractions) may be the very ones the problem's
+    residuals and conditions use, written with torch operations.
+    """
+    from pinn.references.elasticity_fd_solver import elasticity_fd as solve
+
+    return Deferred(solve, {k: _numpy_functions(v) for k, v in settings.items()}, settings)
+
+
+def _numpy_functions(value: Any) -> Any:
+    """Every function inside nested tuples, lists and dicts wrapped by :func:`_numpy_function`."""
+    if callable(value):
+        return _numpy_function(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_numpy_functions(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _numpy_functions(v) for k, v in value.items()}
+    return value
+
+
 def _numpy_function(fn: Any) -> Any:
     """Wrap a function of torch tensors so it takes and returns numpy arrays."""
     import functools
@@ -68,9 +93,27 @@ def _numpy_function(fn: Any) -> Any:
     return wrapped
 
 
+def cavity_fd(**settings: Any) -> Deferred:
+    """The steady lid-driven cavity by finite differences, computed when a run needs it.
+
+    Takes the settings of :func:`pinn.references.cavity_fd_solver.cavity_fd`. ``lid(x)`` and
+    ``force(x, y) -> (f_x, f_y)`` may be written with torch operations.
+    """
+    from pinn.references.cavity_fd_solver import cavity_fd as solve
+
+    adapted = dict(settings)
+    if callable(settings.get("lid")):
+        adapted["lid"] = _numpy_function(settings["lid"])
+    if callable(settings.get("force")):
+        force = settings["force"]
+        adapted["force"] = lambda x, y: tuple(_numpy_function(lambda a, b, i=i: force(a, b)[i])(x, y)
+                                              for i in range(2))
+    return Deferred(solve, adapted, settings)
+
+
 def analytic(solution: Any, resolution: Any = 64) -> Analytic:
     """Shorthand for :class:`Analytic`."""
     return Analytic(solution, resolution)
 
 
-__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "heat_fd"]
+__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "cavity_fd", "elasticity_fd", "heat_fd"]

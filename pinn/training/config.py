@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
+DERIVATIVES = ("auto", "autograd", "taylor")
+COMPILE = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class Training:
         seed: fixes the network initialisation and every point drawn.
         check_every: steps between evaluations of the error against the reference.
         checkpoint_every: steps between checkpoints.
+        derivatives: the derivative engine: ``auto`` (Taylor mode where the net and residuals allow,
+            else autograd), ``taylor`` or ``autograd`` (see :mod:`pinn.derivatives.engine`).
+        compile: ``torch.compile`` the Taylor-mode network pass: ``auto`` (when the run is long
+            enough to repay the compile time, checked against the eager result), ``on`` or ``off``.
     """
 
     adam_steps: int = 2000
@@ -34,9 +40,14 @@ class Training:
     seed: int = 0
     check_every: int = 250
     checkpoint_every: int = 500
+    divergence_factor: float | None = 1e3
+    max_recoveries: int = 3
+    recovery_lr_factor: float = 0.5
+    derivatives: str = "auto"
+    compile: str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("adam_steps", "lbfgs_steps", "seed"):
+        for name in ("adam_steps", "lbfgs_steps", "seed", "max_recoveries"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"Training {name} must be a whole number >= 0, got {value!r}")
@@ -50,10 +61,21 @@ class Training:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"Training {name} must be a positive number, got {value!r}")
+        factor = self.divergence_factor
+        if factor is not None and (isinstance(factor, bool) or not isinstance(factor, (int, float))
+                                   or not 1 < factor < float("inf")):
+            raise ValueError(f"Training divergence_factor must be a number > 1 or None, got {factor!r}")
+        factor = self.recovery_lr_factor
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+            raise ValueError(f"Training recovery_lr_factor must be a number between 0 and 1, got {factor!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"Training dtype {self.dtype!r} is not one of {', '.join(DTYPES)}")
         if self.device not in DEVICES:
             raise ValueError(f"Training device {self.device!r} is not one of {', '.join(DEVICES)}")
+        if self.derivatives not in DERIVATIVES:
+            raise ValueError(f"Training derivatives {self.derivatives!r} is not one of {', '.join(DERIVATIVES)}")
+        if self.compile not in COMPILE:
+            raise ValueError(f"Training compile {self.compile!r} is not one of {', '.join(COMPILE)}")
 
     @property
     def steps(self) -> int:

@@ -1,7 +1,9 @@
 """Collocation points of a run and the loss terms evaluated on them."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from dataclasses import dataclass
 
@@ -13,6 +15,8 @@ if TYPE_CHECKING:
     from pinn.problem import Problem
 
 from pinn.conditions import Batch
+from pinn.derivatives.engine import CompileMismatch, Engine
+from pinn.fields import Fields
 from pinn.model import Model
 
 
@@ -52,14 +56,134 @@ def draw_points(problem: Problem, rng: np.random.Generator, dtype: torch.dtype, 
     return Points(interior, batches)
 
 
+COMPILE_PAYOFF_S = 60.0  # compile (which takes 5-20 s on a CPU) only runs expected to last longer eagerly
+RESIDUALS = "residuals"  # the site of the PDE residuals; each loss condition is a site of its own name
+
+
+class LossFunction:
+    """The loss terms of a problem's model at a set of points: the mean squared residual of every PDE
+    residual and the weighted mean square of every loss condition.
+
+    Derivatives come from the engine ``derivatives`` (see :mod:`pinn.derivatives.engine`). With
+    ``compile="auto"``, Taylor mode is compiled when the run, timed on its first points, is expected
+    to take more than ``COMPILE_PAYOFF_S`` eagerly over ``expected_calls`` evaluations; ``on`` and
+    ``off`` force the choice. What is compiled is the whole loss when every site runs Taylor mode
+    without differentiating tensor expressions (``pinn.div(f, k * grad u)`` needs autograd, which
+    does not compile), else the network pass at the interior points. The choice is made once, at the
+    first call, checked against the eager result, and kept in :meth:`state_dict` so that a resumed
+    run computes exactly as the uninterrupted one would.
+    """
+
+    def __init__(self, problem: Problem, model: Model, derivatives: str = "auto", compile: str = "off",
+                 expected_calls: int = 0) -> None:
+        self.problem = problem
+        self.model = model
+        self.engine = Engine(model, derivatives)
+        self.compile_mode = compile
+        self.expected_calls = expected_calls
+        self.compile_status: dict[str, Any] = {}
+        self._compiled_terms: Callable | None = None
+
+    def __call__(self, points: Points) -> dict[str, Tensor]:
+        if not self.compile_status:
+            self._decide_compile(points)
+        if self._compiled_terms is None:
+            return self._terms(points)
+        return self._compiled_terms(points, self._transforms(points))
+
+    def _terms(self, points: Points, transforms: dict[str, Any] | None = None) -> dict[str, Tensor]:
+        transforms = transforms or {}
+        residuals = self.problem.residuals
+
+        def interior(f: Fields) -> dict[str, Tensor]:
+            return {name: residual(f).reshape(-1) for name, residual in residuals.items()}
+
+        f = self.engine.fields(RESIDUALS, points.interior, None, interior, transforms.get(RESIDUALS))
+        terms = {name: r.square().mean() for name, r in interior(f).items()}
+        for name, condition in self.problem.loss_conditions.items():
+            batch = points.conditions[name]
+
+            def at_condition(f: Fields, condition=condition, batch=batch) -> Tensor:
+                return condition.residual(f, batch)
+
+            fc = self.engine.fields(name, batch.points, batch.normals, at_condition, transforms.get(name))
+            terms[name] = condition.weight * at_condition(fc).square().mean()
+        return terms
+
+    def _transforms(self, points: Points) -> dict[str, Any]:
+        sites = {RESIDUALS: points.interior, **{n: b.points for n, b in points.conditions.items()}}
+        return {site: self.engine.transform_jet(site, p) for site, p in sites.items()}
+
+    # ----------------------------------------------------------- compiling
+    def _decide_compile(self, points: Points) -> None:
+        self._terms(points)  # plans every site
+        status: dict[str, Any] = {"compiled": False, "compile_time_s": 0.0}
+        if self.engine.plans.get(RESIDUALS) is None:
+            status["reason"] = "autograd at the interior points: nothing to compile"
+        elif self.compile_mode == "off":
+            status["reason"] = "compile=off"
+        elif self.compile_mode == "auto" and (estimate := self._eager_estimate(points)) < COMPILE_PAYOFF_S:
+            status["reason"] = f"the run is expected to take {estimate:.0f} s eagerly, under {COMPILE_PAYOFF_S:.0f} s"
+        else:
+            status.update(self._compile(points))
+        self.compile_status = status
+
+    def _eager_estimate(self, points: Points) -> float:
+        """Seconds of the whole run if every evaluation cost what an eager one costs now."""
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            self._gradient(self._terms(points))
+            timings.append(time.perf_counter() - started)
+        return float(np.median(timings)) * self.expected_calls
+
+    def _gradient(self, terms: dict[str, Tensor]) -> Tensor:
+        parameters = [p for p in self.model.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(sum(terms.values()), parameters, allow_unused=True)
+        return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(parameters, grads)])
+
+    def _compile(self, points: Points) -> dict[str, Any]:
+        started = time.perf_counter()
+        plans = self.engine.plans.values()
+        whole = all(plan is not None and not plan.chain_rule for plan in plans)
+        try:
+            if whole:
+                self._compiled_terms = torch.compile(self._terms, dynamic=False)
+                self._check_compiled(points)
+            else:
+                self.engine.compile({RESIDUALS})
+                self._terms(points)  # compiles, and checks the network pass against the eager one
+        except Exception as err:  # a compile failure must never stop a run: stay eager
+            self._compiled_terms = None
+            self.engine.compiled_sites = set()
+            message = str(err).splitlines()[0] if str(err) else ""
+            return {"compiled": False, "reason": f"torch.compile failed or disagreed ({type(err).__name__}: {message})"}
+        return {"compiled": True, "scope": "whole loss" if whole else "network pass at the interior points",
+                "compile_time_s": time.perf_counter() - started,
+                "reason": "compile=on" if self.compile_mode == "on" else "expected to pay off"}
+
+    def _check_compiled(self, points: Points) -> None:
+        compiled = self._compiled_terms(points, self._transforms(points))
+        eager = self._terms(points)
+        tolerance = 1e-10 if points.interior.dtype == torch.float64 else 1e-4
+        for name, value in eager.items():
+            if not abs(float(compiled[name]) - float(value)) <= tolerance * max(abs(float(value)), 1e-30):
+                raise CompileMismatch(f"compiled loss {name!r} = {float(compiled[name])!r}, eager {float(value)!r}")
+        a, b = self._gradient(compiled), self._gradient(eager)
+        if not float((a - b).norm()) <= tolerance * float(b.norm()):
+            raise CompileMismatch(f"compiled loss gradient differs from eager by {float((a - b).norm()):.3g}")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"compile_status": dict(self.compile_status)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take over a saved run's compile choice (made again at the next call, but forced)."""
+        saved = state.get("compile_status") or {}
+        if saved:
+            self.compile_mode = "on" if saved.get("compiled") else "off"
+            self.compile_status = {}
+
+
 def loss_terms(problem: Problem, model: Model, points: Points) -> dict[str, Tensor]:
-    """Mean squared residual of every PDE residual and weighted mean square of every loss condition."""
-    terms: dict[str, Tensor] = {}
-    f = model.fields(points.interior)
-    for name, residual in problem.residuals.items():
-        terms[name] = residual(f).reshape(-1).square().mean()
-    for name, condition in problem.loss_conditions.items():
-        batch = points.conditions[name]
-        fc = model.fields(batch.points, batch.normals)
-        terms[name] = condition.weight * condition.residual(fc, batch).square().mean()
-    return terms
+    """The loss terms with nested autograd (the reference engine)."""
+    return LossFunction(problem, model, "autograd")(points)

@@ -1,0 +1,95 @@
+"""Fields whose derivatives were computed ahead of the residual, and the recording stand-in that
+finds out which ones a residual needs.
+
+Derivatives of a tensor built inside a residual (``pinn.div(f, k * pinn.grad(f, "u"))``) follow by
+the chain rule: with the known derivatives as intermediate variables, a reverse pass through the
+residual's own (cheap, pointwise) arithmetic gives ∂T/∂x explicitly and ∂T/∂(u, u_x, ...), and
+
+    dT/dx_i = ∂T/∂x_i + Σ_key ∂T/∂key · key_{+i}
+
+where ``key_{+i}`` is one more derivative along x_i, itself known. The network is never traversed
+twice, which is what makes Taylor mode pay.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from pinn.fields import Fields, Key
+
+
+class PlanMissing(RuntimeError):
+    """A residual asked for a derivative that was not computed ahead."""
+
+
+class KnownFields(Fields):
+    """Fields with every needed derivative given in ``known`` (outputs' values included).
+
+    ``points`` is a leaf that requires grad and is used only for explicit coordinates; the known
+    tensors must not depend on it through autograd (they are computed from a detached copy).
+    """
+
+    def __init__(self, points: Tensor, known: dict[Key, Tensor], inputs: Sequence[str], outputs: Sequence[str],
+                 time: str | None = None, normals: Tensor | None = None) -> None:
+        super().__init__(points, [known[(j, ())] for j in range(len(outputs))], inputs, outputs, time, normals)
+        self._cache.update(known)
+
+    def _derivative(self, key: Key) -> Tensor:
+        cached = self._cache.get(key)
+        if cached is None:
+            raise PlanMissing(
+                f"derivative {self._name(key)} was not among those computed ahead for this residual (does the "
+                "residual ask for different derivatives on different points?); use --set training.derivatives=autograd")
+        return cached
+
+    def gradient(self, quantity: Tensor, columns: Sequence[int] | None = None) -> Tensor:
+        columns = list(range(len(self.inputs))) if columns is None else list(columns)
+        if not quantity.requires_grad:
+            return self._points.new_zeros(self._points.shape[0], len(columns))
+        keys = list(self._cache)
+        grads = torch.autograd.grad(quantity, [self._points, *(self._cache[k] for k in keys)],
+                                    torch.ones_like(quantity), create_graph=True, allow_unused=True)
+        explicit, partials = grads[0], grads[1:]
+        result = []
+        for c in columns:
+            total = self._points.new_zeros(self._points.shape[0]) if explicit is None else explicit[:, c]
+            for (j, order), partial in zip(keys, partials):
+                if partial is not None:
+                    total = total + partial * self._derivative((j, tuple(sorted(order + (c,)))))
+            result.append(total)
+        return torch.stack(result, dim=1)
+
+    def _name(self, key: Key) -> str:
+        j, order = key
+        return self.outputs[j] + ("_" + "".join(self.inputs[i] for i in order) if order else "")
+
+
+class RecordingFields(KnownFields):
+    """Hands out stand-in tensors and records which derivatives were asked for (directly or through
+    :meth:`gradient`). Used once per evaluation site to plan what Taylor mode computes."""
+
+    def __init__(self, points: Tensor, inputs: Sequence[str], outputs: Sequence[str], time: str | None = None,
+                 normals: Tensor | None = None) -> None:
+        self._generator = torch.Generator().manual_seed(0)
+        self.requested: set[Key] = set()
+        self.chain_rule = False  # whether a derivative of a tensor expression was asked for
+        n = points.shape[0]
+        known = {(j, ()): self._stand_in(n, points) for j in range(len(outputs))}
+        super().__init__(points.detach().requires_grad_(True), known, inputs, outputs, time, normals)
+
+    def _stand_in(self, n: int, like: Tensor) -> Tensor:
+        # Positive, varied values: a residual that divides by a field or takes its log still runs.
+        values = 0.5 + torch.rand(n, generator=self._generator, dtype=like.dtype)
+        return values.to(like.device).requires_grad_(True)
+
+    def gradient(self, quantity: Tensor, columns: Sequence[int] | None = None) -> Tensor:
+        self.chain_rule = self.chain_rule or quantity.requires_grad
+        return super().gradient(quantity, columns)
+
+    def _derivative(self, key: Key) -> Tensor:
+        self.requested.add(key)
+        if key not in self._cache:
+            self._cache[key] = self._stand_in(self._points.shape[0], self._points)
+        return self._cache[key]

@@ -1,0 +1,65 @@
+"""Kovasznay flow: steady incompressible Navier-Stokes at Re = 20 behind a grid, with a closed form.
+
+    u u_x + v u_y + p_x - (u_xx + u_yy) / Re = 0
+    u v_x + v v_y + p_y - (v_xx + v_yy) / Re = 0
+    u_x + v_y = 0                                  on [-0.5, 1] x [-0.5, 1.5]
+
+    u = 1 - exp(lam x) cos(2 pi y),  v = lam / (2 pi) exp(lam x) sin(2 pi y),  p = (1 - exp(2 lam x)) / 2
+    with lam = Re / 2 - sqrt(Re^2 / 4 + 4 pi^2)    (Kovasznay 1948)
+
+The velocity is prescribed on the whole boundary (exactly, through the network's output); the
+pressure, defined up to a constant, is fixed on the outflow x = 1.
+"""
+from math import pi, sqrt
+
+import torch
+
+import pinn
+
+Re = 20.0
+lam = Re / 2 - sqrt(Re**2 / 4 + 4 * pi**2)
+space = pinn.Rectangle((-0.5, -0.5), (1.0, 1.5))
+
+
+def u_exact(x, y):
+    return 1 - torch.exp(lam * x) * torch.cos(2 * pi * y)
+
+
+def v_exact(x, y):
+    return lam / (2 * pi) * torch.exp(lam * x) * torch.sin(2 * pi * y)
+
+
+def p_exact(x, y):
+    return 0.5 * (1 - torch.exp(2 * lam * x)) + 0 * y
+
+
+def momentum_x(f):
+    return f.u * f.u_x + f.v * f.u_y + f.p_x - (f.u_xx + f.u_yy) / Re
+
+
+def momentum_y(f):
+    return f.u * f.v_x + f.v * f.v_y + f.p_y - (f.v_xx + f.v_yy) / Re
+
+
+def continuity(f):
+    return f.u_x + f.v_y
+
+
+problem = pinn.Problem(
+    name="kovasznay",
+    inputs="x y",
+    outputs="u v p",
+    domain=space,
+    residuals={"momentum_x": momentum_x, "momentum_y": momentum_y, "continuity": continuity},
+    conditions={
+        "u_walls": pinn.Dirichlet(space.boundary, u_exact, field="u", exact=True),
+        "v_walls": pinn.Dirichlet(space.boundary, v_exact, field="v", exact=True),
+        "outflow_pressure": pinn.Dirichlet(space.side(0, "upper"), p_exact, field="p"),
+    },
+    reference=pinn.references.analytic(lambda x, y: {"u": u_exact(x, y), "v": v_exact(x, y), "p": p_exact(x, y)},
+                                       resolution=101),
+    tolerance={"u": 1e-4, "v": 1e-4, "p": 1e-3},
+    net=pinn.MLP(width=32, depth=3),
+    sampling=pinn.Sampling(interior=2000, boundary=200, method="sobol"),
+    training=pinn.Training(adam_steps=1000, lbfgs_steps=4000, learning_rate=3e-3, dtype="float64"),
+)

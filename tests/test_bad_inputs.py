@@ -1,0 +1,236 @@
+"""The catalogue of user mistakes caught before a run starts (README: "Mistakes caught before a run
+starts"). Each exits with status 2 and one line naming the fault and the fix, shows no traceback,
+and leaves no run folder behind (an existing one is left exactly as it was)."""
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import torch
+
+from pinn.solve import main
+
+from conftest import TINY_PROBLEM, run_cli
+
+INITIAL = '"initial": pinn.Initial(lambda x: torch.sin(pi * x)),'
+HEAT = "return f.u_t - 0.1 * f.u_xx"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One user mistake: how to make it, and what the message must say (the fault, then the fix)."""
+
+    expect: tuple[str, ...]
+    replace: tuple[str, str] | None = None  # an edit of the tiny problem file; {tmp} is the test's folder
+    options: tuple[str, ...] = ()  # command-line options after the problem file; {tmp} as above
+    setup: Callable[[Path], None] | None = None  # makes the files the mistake needs in {tmp}
+    out: str = "run"  # the --out folder, in {tmp}
+    problem: str | None = "problem.py"  # the problem file given, in {tmp}
+
+
+def _data_csv(header: str) -> Callable[[Path], None]:
+    def setup(tmp: Path) -> None:
+        (tmp / "data.csv").write_text(f"{header}\n0.5,0.5,0.1\n0.25,0.5,0.2\n")
+
+    return setup
+
+
+def _corrupt_hdf5(tmp: Path) -> None:
+    (tmp / "data.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)  # an HDF5 signature, then nothing
+
+
+def _finished_run(name: str = "tiny", corrupt: Callable[[Path], None] | None = None) -> Callable[[Path], None]:
+    """A finished run of the tiny problem (renamed ``name``) in {tmp}/run, then ``corrupt``-ed."""
+
+    def setup(tmp: Path) -> None:
+        source = tmp / "finished.py"
+        source.write_text(textwrap.dedent(TINY_PROBLEM.replace('name="tiny"', f'name="{name}"')))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("pinn.run._plots", lambda *args, **kwargs: None)
+            assert main([str(source), "--out", str(tmp / "run"), "--quiet"]) == 0
+        if corrupt is not None:
+            corrupt(tmp / "run")
+
+    return setup
+
+
+def _truncate_checkpoint(run: Path) -> None:
+    checkpoint = run / "checkpoint.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:200])
+
+
+def _corrupt_config(run: Path) -> None:
+    (run / "config.json").write_text('{"problem": "tiny", "inputs": ')
+
+
+def _non_empty_out(tmp: Path) -> None:
+    (tmp / "run").mkdir()
+    (tmp / "run" / "notes.txt").write_text("mine")
+
+
+def _a_file(tmp: Path) -> None:
+    (tmp / "file").write_text("mine")
+
+
+def _locked_folder(tmp: Path) -> None:
+    (tmp / "locked").mkdir(mode=0o500)
+
+
+CATALOGUE: dict[str, Mistake] = {
+    # ---- the problem file
+    "problem file missing": Mistake(("problem file", "nowhere.py does not exist"), problem="nowhere.py"),
+    "problem file not Python": Mistake(("must be a Python file ending in .py",), problem="problem.txt",
+                                       setup=lambda tmp: (tmp / "problem.txt").write_text("x = 1\n")),
+    "syntax error": Mistake(("has a syntax error at line 9", "expected ':'"), replace=("def heat(f):", "def heat(f)")),
+    "exception while the file runs": Mistake(("(line 9)", "name 'undefined_name' is not defined"),
+                                             replace=("def heat(f):", "undefined_name\ndef heat(f):")),
+    "no `problem`": Mistake(("does not define `problem`", "it must end with `problem = pinn.Problem(...)`"),
+                            replace=("problem = pinn.Problem(", "other = pinn.Problem(")),
+    "`problem` of the wrong type": Mistake(("`problem` must be a pinn.Problem, got dict",),
+                                           replace=("problem = pinn.Problem(", "problem = dict(")),
+    "argument of the wrong type": Mistake(("domain must be a pinn geometry", "(e.g. pinn.Rectangle), got str"),
+                                          replace=("    domain=domain,", '    domain="square",')),
+    "setting of the wrong type": Mistake(("Training adam_steps must be a whole number >= 0", "got '8'"),
+                                         replace=("adam_steps=8", 'adam_steps="8"')),
+    "inputs that do not match the domain": Mistake(("the domain has 2 dimension(s) but there are 3 inputs",),
+                                                   replace=('inputs="x t"', 'inputs="x y t"')),
+    "output name with an underscore": Mistake(("output name 'u_1' contains '_'", "reserved for derivatives"),
+                                              replace=('outputs="u"', 'outputs="u_1"')),
+    "unknown field name": Mistake(("residual 'heat': unknown field name 'w_xx'", "outputs are u"),
+                                  replace=(HEAT, "return f.u_t - 0.1 * f.w_xx")),
+    "unknown derivative name": Mistake(("unknown field name 'u_xz'", "inputs are x, t",
+                                        "derivatives are written <output>_<inputs>"),
+                                       replace=(HEAT, "return f.u_t - 0.1 * f.u_xz")),
+    "residual of the wrong shape": Mistake(("residual 'heat' must return one value per point, shape (8,)",
+                                            "returned shape (3,)"), replace=(HEAT, f"return ({HEAT[7:]})[:3]")),
+    "residual of the wrong dtype": Mistake(("residual 'heat' must return floating-point values", "dtype torch.bool"),
+                                           replace=(HEAT, f"return ({HEAT[7:]}) > 0")),
+    "residual that is not a tensor": Mistake(("residual 'heat' must return a torch tensor",),
+                                             replace=(HEAT, "return 1.0")),
+    "NaN condition value": Mistake(("Dirichlet value must be a finite number or a function", "got nan"),
+                                   replace=("Dirichlet(space.boundary, 0.0)", 'Dirichlet(space.boundary, float("nan"))')),
+    "condition function NaN somewhere": Mistake(
+        ("condition 'initial': its value is NaN or infinite at some points (e.g. at x=",
+         "make it finite wherever the condition applies"),
+        replace=("pinn.Initial(lambda x: torch.sin(pi * x))", "pinn.Initial(lambda x: torch.log(x - 0.5))")),
+    "condition on a field that is not an output": Mistake(
+        ("condition 'initial' constrains field 'v', which is not an output (u)",),
+        replace=("pinn.Initial(lambda x: torch.sin(pi * x))", 'pinn.Initial(lambda x: torch.sin(pi * x), field="v")')),
+    "condition on another domain's boundary": Mistake(
+        ("condition 'ends' is on the boundary of Interval(0.0, 2.0)", "use the boundary of that very object"),
+        replace=("Dirichlet(space.boundary, 0.0)", "Dirichlet(pinn.Interval(0, 2).boundary, 0.0)")),
+    "boundary part that selects nothing": Mistake(
+        ("condition 'ends': the predicate of", "selects (almost) none of the boundary"),
+        replace=("Dirichlet(space.boundary, 0.0)", "Dirichlet(space.boundary.where(lambda x: x > 5), 0.0)")),
+    "empty interval": Mistake(("Interval needs a < b", "got a=1.0, b=1.0"),
+                              replace=("pinn.Interval(0.0, 1.0)", "pinn.Interval(1.0, 1.0)")),
+    "empty domain": Mistake(("is empty or nearly so", "check its geometry"),
+                            replace=("space = pinn.Interval(0.0, 1.0)",
+                                     "space = pinn.Interval(0.0, 1.0) - pinn.Interval(-1.0, 2.0)")),
+    "zero sampling budget": Mistake(("Sampling interior must be a whole number >= 1, got 0",),
+                                    replace=("interior=64", "interior=0")),
+    "tolerance <= 0": Mistake(("tolerance for 'u' must be a positive number, got 0",),
+                              replace=('tolerance={"u": 0.5}', 'tolerance={"u": 0}')),
+    "data file missing": Mistake(("data file", "nowhere.csv does not exist"),
+                                 replace=(INITIAL, INITIAL + '\n        "data": pinn.Data.from_csv(r"{tmp}/nowhere.csv"),')),
+    "data file with wrong columns": Mistake(
+        ("data.csv has no column for input(s) t",),
+        replace=(INITIAL, INITIAL + '\n        "data": pinn.Data.from_csv(r"{tmp}/data.csv"),'),
+        setup=_data_csv("x,s,u")),
+    "data file that is not HDF5": Mistake(
+        ("data.h5 is not a readable HDF5 file",),
+        replace=(INITIAL, INITIAL + '\n        "data": pinn.Data.from_hdf5(r"{tmp}/data.h5"),'), setup=_corrupt_hdf5),
+    # ---- the command line
+    "unknown option": Mistake(("unrecognized arguments: --fast", "see `python -m pinn.solve --help`"),
+                              options=("--fast",)),
+    "malformed --set": Mistake(("--set expects KEY=VALUE, got 'width'",), options=("--set", "width")),
+    "unknown --set key": Mistake(("unknown --set key 'training.adamsteps'", "valid keys: net.width"),
+                                 options=("--set", "training.adamsteps=5")),
+    "--set value of the wrong type": Mistake(("--set net.width=wide: expected a value of type int",),
+                                             options=("--set", "net.width=wide")),
+    "--set value out of range": Mistake(("Training learning_rate must be a positive number, got -1.0",),
+                                        options=("--set", "training.learning_rate=-1")),
+    "--steps 0": Mistake(("--steps must be >= 1, got 0",), options=("--steps", "0")),
+    "unknown --dtype": Mistake(("invalid choice: 'float16'", "choose from"), options=("--dtype", "float16")),
+    "--out not empty, without --resume": Mistake(
+        ("already exists and is not empty", "pass --resume to continue that run, --overwrite to replace it"),
+        setup=_non_empty_out),
+    "--out is a file": Mistake(("--out", "file exists and is not a folder"), setup=_a_file, out="file"),
+    "--out inside a file": Mistake(("cannot write the run folder", "file is a file; choose another --out"),
+                                   setup=_a_file, out="file/run"),
+    "--resume of a folder without a run": Mistake(("holds no run to resume", "config.json and checkpoint.pt are needed"),
+                                                  options=("--resume",), setup=_non_empty_out),
+    "--resume of another problem's run": Mistake(
+        ("holds a run of problem 'other'", "resume it with its own problem file"),
+        options=("--resume",), setup=_finished_run("other")),
+    "--resume with a truncated checkpoint": Mistake(
+        ("checkpoint.pt is truncated, corrupt or not a pinn checkpoint", "start it again with --overwrite"),
+        options=("--resume",), setup=_finished_run(corrupt=_truncate_checkpoint)),
+    "--resume with a corrupt config.json": Mistake(
+        ("config.json is unreadable or not valid JSON", "start it again with --overwrite"),
+        options=("--resume",), setup=_finished_run(corrupt=_corrupt_config)),
+    "--resume with a different network": Mistake(
+        ("does not fit this problem and settings", "resume with the settings the run was started with"),
+        options=("--resume", "--set", "net.width=5"), setup=_finished_run()),
+}
+if not torch.cuda.is_available():
+    CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),
+                                                       options=("--device", "cuda"))
+if os.geteuid() != 0:  # root can write anywhere
+    CATALOGUE["unwritable --out"] = Mistake(("cannot write the run folder", "permission denied; choose another --out"),
+                                            setup=_locked_folder, out="locked/run")
+
+
+def _state(path: Path) -> dict[str, bytes] | None:
+    """What a folder holds (None if it does not exist), to check a failed run left it alone."""
+    if not path.exists():
+        return None
+    if path.is_file():
+        return {"": path.read_bytes()}
+    return {str(p.relative_to(path)): (p.read_bytes() if p.is_file() else b"") for p in sorted(path.rglob("*"))}
+
+
+def _command(mistake: Mistake, tmp: Path) -> tuple[list[str], Path]:
+    if mistake.setup is not None:
+        mistake.setup(tmp)
+    text = TINY_PROBLEM
+    if mistake.replace is not None:
+        old, new = mistake.replace
+        assert old in text, f"test setup: {old!r} is not in the tiny problem"
+        text = text.replace(old, new.replace("{tmp}", str(tmp)))
+    if mistake.problem == "problem.py":
+        (tmp / "problem.py").write_text(textwrap.dedent(text))
+    out = tmp / mistake.out
+    options = [o.replace("{tmp}", str(tmp)) for o in mistake.options]
+    return [str(tmp / mistake.problem), "--out", str(out), *options], out
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_every_catalogued_mistake_exits_2_with_the_fault_and_the_fix(name, tmp_path, capsys):
+    mistake = CATALOGUE[name]
+    argv, out = _command(mistake, tmp_path)
+    before = _state(out)
+    capsys.readouterr()  # drop the set-up's output
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    for fragment in mistake.expect:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert "Traceback" not in err
+    assert _state(out) == before  # no run folder created, an existing one untouched
+
+
+def test_the_catalogue_has_at_least_20_distinct_mistakes():
+    assert len(CATALOGUE) >= 20
+    assert len({m.expect for m in CATALOGUE.values()}) == len(CATALOGUE)
+
+
+def test_a_real_process_reports_a_mistake_the_same_way(tmp_path):
+    argv, out = _command(CATALOGUE["syntax error"], tmp_path)
+    result = run_cli(*argv)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "has a syntax error at line 9" in result.stderr and not out.exists()

@@ -1,0 +1,199 @@
+"""Every derivative engine gives the same losses and parameter gradients as nested autograd
+(float64, 1e-10 relative), on the built-in problems and on residuals that stress the engines."""
+from math import pi
+
+import numpy as np
+import pytest
+import torch
+
+import pinn
+from pinn.derivatives.engine import Engine
+from pinn.derivatives.jet import Directions, Jet
+from pinn.loading import load_problem
+from pinn.training.losses import LossFunction, draw_points
+from tests.conftest import ROOT
+
+SQUARE = pinn.Rectangle((0.0, 0.0), (1.0, 1.0))
+
+
+def losses_and_gradient(problem, engine, seed=0, compile="off", net_override=None):
+    model = problem.build_model(torch.float64, torch.device("cpu"), seed)
+    if net_override is not None:
+        model.net = net_override
+    points = draw_points(problem, np.random.default_rng(seed), torch.float64, torch.device("cpu"))
+    loss = LossFunction(problem, model, engine, compile)
+    terms = loss(points)
+    parameters = list(model.parameters())
+    gradient = torch.autograd.grad(sum(terms.values()), parameters, allow_unused=True)
+    gradient = [torch.zeros_like(p) if g is None else g for p, g in zip(parameters, gradient)]
+    return {k: float(v.detach()) for k, v in terms.items()}, torch.cat([g.reshape(-1) for g in gradient]), loss
+
+
+def assert_engines_agree(problem, engines=("taylor",), **kwargs):
+    reference_terms, reference_gradient, _ = losses_and_gradient(problem, "autograd", **kwargs)
+    for engine in engines:
+        terms, gradient, loss = losses_and_gradient(problem, engine, **kwargs)
+        assert terms.keys() == reference_terms.keys()
+        for name, value in reference_terms.items():
+            assert terms[name] == pytest.approx(value, rel=1e-10, abs=1e-14), (engine, name)
+        difference = float((gradient - reference_gradient).norm() / reference_gradient.norm())
+        assert difference < 1e-10, (engine, difference)
+    return loss
+
+
+def navier_stokes(f, nu=0.05):
+    return {
+        "momentum_x": f.u * f.u_x + f.v * f.u_y + f.p_x - nu * (f.u_xx + f.u_yy),
+        "momentum_y": f.u * f.v_x + f.v * f.v_y + f.p_y - nu * (f.v_xx + f.v_yy),
+        "continuity": f.u_x + f.v_y,
+    }
+
+
+def steady_problem(residuals, outputs="u v p", net=None, conditions=None):
+    return pinn.Problem(
+        name="engine-test", inputs="x y", outputs=outputs, domain=SQUARE, residuals=residuals,
+        conditions=conditions or {}, net=net or pinn.MLP(width=12, depth=2),
+        sampling=pinn.Sampling(interior=96, boundary=32),
+    )
+
+
+@pytest.mark.parametrize("name", ["heat.py", "heat1d.py"])
+def test_builtin_problems_agree(name):
+    problem = load_problem(ROOT / "problems" / name)
+    loss = assert_engines_agree(problem)
+    assert loss.engine.plans["residuals"] is not None  # Taylor mode really ran
+
+
+@pytest.mark.parametrize("net", [
+    pinn.MLP(width=12, depth=3),
+    pinn.MLP(width=10, depth=2, fourier_features=6, fourier_scale=2.0),
+    pinn.ModifiedMLP(width=12, depth=3),
+    pinn.ModifiedMLP(width=8, depth=2, fourier_features=4, activation="sin"),
+], ids=["mlp", "fourier", "modified", "modified-fourier-sin"])
+def test_navier_stokes_residuals_agree(net):
+    residuals = {name: (lambda f, name=name: navier_stokes(f)[name]) for name in ("momentum_x", "momentum_y",
+                                                                                  "continuity")}
+    conditions = {"lid": pinn.Dirichlet(SQUARE.side(1, "upper"), 1.0, field="u"),
+                  "walls": pinn.Neumann(SQUARE.side(0, "lower"), 0.0, field="p")}
+    assert_engines_agree(steady_problem(residuals, net=net, conditions=conditions))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sin", "gelu", "silu", "softplus"])
+def test_every_activation_agrees(activation):
+    def mixed(f):  # mixed and repeated second derivatives, products and powers
+        return f.u_xy * f.u + f.u_xx ** 2 - torch.sin(f.u_yy) + f.u_x * f.u_y
+
+    assert_engines_agree(steady_problem({"mixed": mixed}, outputs="u", net=pinn.MLP(width=10, depth=2,
+                                                                                     activation=activation)))
+
+
+def test_derivatives_of_tensor_expressions_follow_the_chain_rule():
+    def variable_coefficient(f):  # div(k grad u) with k built from coordinates and the field itself
+        k = 1 + f.x * f.y + 0.1 * f.u ** 2
+        return pinn.div(f, k[:, None] * pinn.grad(f, "u")) - torch.cos(pi * f.x)
+
+    def gradient_of_a_product(f):
+        return pinn.grad(f, f.u * f.v).sum(dim=1) + pinn.laplacian(f, "v")
+
+    problem = steady_problem({"diffusion": variable_coefficient, "product": gradient_of_a_product}, outputs="u v")
+    assert_engines_agree(problem)
+
+
+def test_exact_conditions_in_space_time_agree():
+    domain = SQUARE * pinn.TimeInterval(0.0, 0.5)
+    problem = pinn.Problem(
+        name="exact", inputs="x y t", outputs="u", domain=domain,
+        residuals={"heat": lambda f: f.u_t - 0.1 * (f.u_xx + f.u_yy) - f.u_xt},
+        conditions={"walls": pinn.Dirichlet(SQUARE.boundary, lambda x, y, t: x * y * torch.exp(-t), exact=True),
+                    "initial": pinn.Initial(lambda x, y: x * y + torch.sin(pi * x) * torch.sin(pi * y),
+                                            exact=True)},
+        net=pinn.MLP(width=10, depth=2), sampling=pinn.Sampling(interior=80),
+    )
+    assert_engines_agree(problem)
+
+
+def test_periodic_derivatives_agree():
+    space = pinn.Interval(0.0, 2 * pi)
+    problem = pinn.Problem(
+        name="periodic", inputs="x t", outputs="u", domain=space * pinn.TimeInterval(0.0, 1.0),
+        residuals={"advection": lambda f: f.u_t + f.u_x},
+        conditions={"periodic": pinn.Periodic("x", derivatives=2),
+                    "initial": pinn.Initial(lambda x: torch.sin(x))},
+        net=pinn.MLP(width=8, depth=2), sampling=pinn.Sampling(interior=64, boundary=16, initial=16),
+    )
+    loss = assert_engines_agree(problem)
+    assert loss.engine.plans["periodic"] is not None
+
+
+def test_third_derivatives_fall_back_to_autograd_unless_taylor_is_forced():
+    problem = steady_problem({"dispersive": lambda f: f.u_xxx + f.u_y}, outputs="u")
+    loss = assert_engines_agree(problem, engines=("auto",))
+    assert loss.engine.plans["residuals"] is None
+    assert "order 3" in loss.engine.reasons["residuals"]
+    with pytest.raises(ValueError, match="order 3"):
+        losses_and_gradient(problem, "taylor")
+
+
+def test_a_network_without_jet_uses_autograd():
+    class Plain(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 1, dtype=torch.float64)
+
+        def forward(self, x):
+            return torch.tanh(self.linear(x)) ** 2
+
+    problem = steady_problem({"poisson": lambda f: f.u_xx + f.u_yy - 1}, outputs="u")
+    _, _, loss = losses_and_gradient(problem, "auto", net_override=Plain())
+    assert loss.engine.plans["residuals"] is None
+    assert "no jet method" in loss.engine.reasons["residuals"]
+
+
+def test_jets_match_autograd_on_a_single_function():
+    x = torch.rand(7, 2, dtype=torch.float64, requires_grad=True)
+    directions = Directions(first=(0, 1), pairs=((0, 0), (0, 1), (1, 1)))
+    jet = Jet.of_inputs(x.detach(), directions)
+    product = (jet.linear(torch.tensor([[1.0, 2.0]], dtype=torch.float64)).apply(
+        lambda z: (torch.tanh(z), 1 - torch.tanh(z) ** 2, -2 * torch.tanh(z) * (1 - torch.tanh(z) ** 2))))
+    product = product * jet.linear(torch.tensor([[3.0, -1.0]], dtype=torch.float64))
+    value = torch.tanh(x[:, 0] + 2 * x[:, 1]) * (3 * x[:, 0] - x[:, 1])
+    (first,) = torch.autograd.grad(value.sum(), x, create_graph=True)
+    hessian = [torch.autograd.grad(first[:, i].sum(), x, retain_graph=True)[0] for i in range(2)]
+    torch.testing.assert_close(product.value[:, 0], value.detach())
+    torch.testing.assert_close(product.first[:, :, 0].T, first.detach())
+    for row, (a, b) in enumerate(directions.pairs):
+        torch.testing.assert_close(product.second[row, :, 0], hessian[a][:, b])
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="derivatives must be one of"):
+        Engine(torch.nn.Linear(1, 1), "forward")
+    with pytest.raises(ValueError, match="Training derivatives"):
+        pinn.Training(derivatives="fast")
+    with pytest.raises(ValueError, match="Training compile"):
+        pinn.Training(compile="yes")
+
+
+def compiled_agrees(name, scope):
+    problem = load_problem(ROOT / "problems" / name)
+    reference_terms, reference_gradient, _ = losses_and_gradient(problem, "autograd")
+    terms, gradient, loss = losses_and_gradient(problem, "taylor", compile="on")
+    assert loss.compile_status["compiled"], loss.compile_status
+    assert loss.compile_status["scope"] == scope
+    assert loss.compile_status["compile_time_s"] > 0
+    for name, value in reference_terms.items():
+        assert terms[name] == pytest.approx(value, rel=1e-10)
+    assert float((gradient - reference_gradient).norm() / reference_gradient.norm()) < 1e-10
+    return problem, loss
+
+
+def test_compiled_whole_loss_agrees_and_is_kept_on_resume():
+    problem, loss = compiled_agrees("heat1d.py", "whole loss")
+    resumed = LossFunction(problem, loss.model, "taylor", "off")
+    resumed.load_state_dict(loss.state_dict())
+    assert resumed.compile_mode == "on"
+
+
+@pytest.mark.slow
+def test_compiled_network_pass_agrees_where_the_residual_differentiates_expressions():
+    compiled_agrees("heat.py", "network pass at the interior points")  # div(k grad u): the chain rule
