@@ -31,8 +31,8 @@ choose, and on the manufactured plate it reached 7.4e-4 (worst field) in 5000 st
 mixed form, with every condition exact, reached 1.5e-2. The mixed form wins where soft traction
 conditions are what limits the accuracy: on the slender cantilever, whose long traction-free
 edges must hold the shear to 1e-4 for a 1e-3 deflection, the displacement form stalled at 1.4e-3
-and the mixed form with exact tractions reached 2e-4; ``problems/elasticity_cantilever.py``
-uses it.
+and the mixed form with exact tractions reached 1e-4 to 2.5e-4 in the displacements;
+``problems/elasticity_cantilever.py`` uses it.
 
 Traction (Neumann-type) conditions ``sigma · n = t`` on part of the boundary are
 :class:`pinn.Traction` conditions, which take the material (displacement form) or the names

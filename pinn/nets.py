@@ -35,6 +35,10 @@ class Net:
         fourier_features: if > 0, embed the (normalised) inputs as ``[sin(2π B x), cos(2π B x)]``
             with this many random frequencies drawn once from N(0, fourier_scale²).
         fourier_scale: standard deviation of those frequencies.
+        periodic: positions (in the problem's inputs) of inputs in which the network is exactly
+            periodic over the domain's extent: each is embedded as ``cos(pi h), sin(pi h)`` of its
+            normalised value ``h`` in [-1, 1], so values and every derivative match on opposite
+            sides (needs ``normalize_inputs``; not combined with ``fourier_features``).
     """
 
     width: int = 32
@@ -44,6 +48,7 @@ class Net:
     normalize_inputs: bool = True
     fourier_features: int = 0
     fourier_scale: float = 1.0
+    periodic: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -55,6 +60,12 @@ class Net:
             raise ValueError(f"{name} activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
         if self.fourier_features < 0 or not self.fourier_scale > 0:
             raise ValueError(f"{name} fourier_features must be >= 0 and fourier_scale > 0")
+        periodic = self.periodic
+        if (not isinstance(periodic, (tuple, list)) or len(set(periodic)) != len(periodic)
+                or any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in periodic)):
+            raise ValueError(f"{name} periodic must list distinct input positions (whole numbers >= 0), got {periodic!r}")
+        if periodic and (self.fourier_features or not self.normalize_inputs):
+            raise ValueError(f"{name} periodic needs normalize_inputs=True and fourier_features=0")
 
     @property
     def layer_widths(self) -> tuple[int, ...]:
@@ -102,6 +113,16 @@ class _Embedding(nn.Module):
         self.register_buffer("centre", centre)
         self.register_buffer("half_width", half)
         self.width = n_in
+        if spec.periodic:
+            if max(spec.periodic) >= n_in:
+                raise ValueError(f"periodic input position {max(spec.periodic)} is not one of the {n_in} inputs")
+            plain = [i for i in range(n_in) if i not in spec.periodic]
+            eye = torch.eye(n_in, dtype=lower.dtype)
+            self.register_buffer("periodic_map", math.pi * eye[list(spec.periodic)])  # h -> pi h of each periodic input
+            self.register_buffer("plain_map", eye[plain])
+            self.width = 2 * len(spec.periodic) + len(plain)
+        else:
+            self.periodic_map = self.plain_map = None
         if spec.fourier_features:
             freqs = torch.randn(n_in, spec.fourier_features, generator=generator, dtype=lower.dtype) * spec.fourier_scale
             self.register_buffer("frequencies", freqs)
@@ -111,6 +132,9 @@ class _Embedding(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = (x - self.centre) / self.half_width
+        if self.periodic_map is not None:
+            z = h @ self.periodic_map.T
+            return torch.cat([torch.cos(z), torch.sin(z), h @ self.plain_map.T], dim=1)
         if self.frequencies is None:
             return h
         z = 2 * math.pi * h @ self.frequencies
@@ -118,6 +142,11 @@ class _Embedding(nn.Module):
 
     def jet(self, x: Jet) -> Jet:
         h = x.affine(self.centre, self.half_width)
+        if self.periodic_map is not None:
+            z = h.linear(self.periodic_map)
+            # the plain inputs through the identity, so that their jet carries (zero) second derivatives too
+            plain = h.linear(self.plain_map).apply(lambda v: (v, torch.ones_like(v), torch.zeros_like(v)))
+            return z.apply(ELEMENTWISE["cos"]).cat(z.apply(ELEMENTWISE["sin"])).cat(plain)
         if self.frequencies is None:
             return h
         z = h.linear(2 * math.pi * self.frequencies.T)

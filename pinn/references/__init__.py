@@ -99,8 +99,13 @@ def cavity_fd(**settings: Any) -> Deferred:
     Takes the settings of :func:`pinn.references.cavity_fd_solver.cavity_fd`. ``lid(x)`` and
     ``force(x, y) -> (f_x, f_y)`` may be written with torch operations.
     """
-    from pinn.references.cavity_fd_solver import cavity_fd as solve
+    from pinn.references.cavity_fd_solver import _gauge, cavity_fd as solve
 
+    # Checked now, when the problem is built, not when a run first needs the reference.
+    reynolds = settings.get("reynolds", 100.0)
+    if isinstance(reynolds, bool) or not isinstance(reynolds, (int, float)) or not 0 < reynolds < float("inf"):
+        raise ValueError(f"cavity_fd reynolds must be a positive number, got {reynolds!r}")
+    _gauge(settings.get("pressure_gauge", (0.5, 0.5)), [])
     adapted = dict(settings)
     if callable(settings.get("lid")):
         adapted["lid"] = _numpy_function(settings["lid"])

@@ -28,6 +28,11 @@ class Training:
             else autograd), ``taylor`` or ``autograd`` (see :mod:`pinn.derivatives.engine`).
         compile: ``torch.compile`` the Taylor-mode network pass: ``auto`` (when the run is long
             enough to repay the compile time, checked against the eager result), ``on`` or ``off``.
+        warmup_steps: Adam's learning rate rises linearly from ``learning_rate / warmup_steps``
+            over this many first steps (on top of the exponential decay); 0 for none.
+        balance_every: every this many Adam steps, reweight the loss terms by their gradient norms
+            (:mod:`pinn.training.weighting`); 0 for equal weights.
+        balance_momentum: the moving-average factor of those weights, in [0, 1).
     """
 
     adam_steps: int = 2000
@@ -45,9 +50,12 @@ class Training:
     recovery_lr_factor: float = 0.5
     derivatives: str = "auto"
     compile: str = "auto"
+    warmup_steps: int = 0
+    balance_every: int = 0
+    balance_momentum: float = 0.9
 
     def __post_init__(self) -> None:
-        for name in ("adam_steps", "lbfgs_steps", "seed", "max_recoveries"):
+        for name in ("adam_steps", "lbfgs_steps", "seed", "max_recoveries", "warmup_steps", "balance_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"Training {name} must be a whole number >= 0, got {value!r}")
@@ -68,6 +76,9 @@ class Training:
         factor = self.recovery_lr_factor
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
             raise ValueError(f"Training recovery_lr_factor must be a number between 0 and 1, got {factor!r}")
+        momentum = self.balance_momentum
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
+            raise ValueError(f"Training balance_momentum must be a number in [0, 1), got {momentum!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"Training dtype {self.dtype!r} is not one of {', '.join(DTYPES)}")
         if self.device not in DEVICES:

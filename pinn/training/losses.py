@@ -56,7 +56,9 @@ def draw_points(problem: Problem, rng: np.random.Generator, dtype: torch.dtype, 
     return Points(interior, batches)
 
 
-COMPILE_PAYOFF_S = 60.0  # compile (which takes 5-20 s on a CPU) only runs expected to last longer eagerly
+# compile="auto" compiles when evaluations x points x weights reaches this: about a minute of eager work on
+# 2 CPU cores, which compiling (5-20 s) repays. A count, not a timing, so that one seed fixes a run.
+COMPILE_WORK_THRESHOLD = 5e9
 RESIDUALS = "residuals"  # the site of the PDE residuals; each loss condition is a site of its own name
 
 
@@ -65,9 +67,9 @@ class LossFunction:
     residual and the weighted mean square of every loss condition.
 
     Derivatives come from the engine ``derivatives`` (see :mod:`pinn.derivatives.engine`). With
-    ``compile="auto"``, Taylor mode is compiled when the run, timed on its first points, is expected
-    to take more than ``COMPILE_PAYOFF_S`` eagerly over ``expected_calls`` evaluations; ``on`` and
-    ``off`` force the choice. What is compiled is the whole loss when every site runs Taylor mode
+    ``compile="auto"``, Taylor mode is compiled when the run is long enough to repay it:
+    ``expected_calls`` x points x network weights >= ``COMPILE_WORK_THRESHOLD`` (a count, not a
+    timing, so the choice never depends on the machine's load); ``on`` and ``off`` force it. What is compiled is the whole loss when every site runs Taylor mode
     without differentiating tensor expressions (``pinn.div(f, k * grad u)`` needs autograd, which
     does not compile), else the network pass at the interior points. The choice is made once, at the
     first call, checked against the eager result, and kept in :meth:`state_dict` so that a resumed
@@ -122,20 +124,16 @@ class LossFunction:
             status["reason"] = "autograd at the interior points: nothing to compile"
         elif self.compile_mode == "off":
             status["reason"] = "compile=off"
-        elif self.compile_mode == "auto" and (estimate := self._eager_estimate(points)) < COMPILE_PAYOFF_S:
-            status["reason"] = f"the run is expected to take {estimate:.0f} s eagerly, under {COMPILE_PAYOFF_S:.0f} s"
+        elif self.compile_mode == "auto" and (work := self._work(points)) < COMPILE_WORK_THRESHOLD:
+            status["reason"] = (f"a short run ({work:.2g} evaluations x points x weights, under "
+                                f"{COMPILE_WORK_THRESHOLD:.0e}): compiling would not pay")
         else:
             status.update(self._compile(points))
         self.compile_status = status
 
-    def _eager_estimate(self, points: Points) -> float:
-        """Seconds of the whole run if every evaluation cost what an eager one costs now."""
-        timings = []
-        for _ in range(3):
-            started = time.perf_counter()
-            self._gradient(self._terms(points))
-            timings.append(time.perf_counter() - started)
-        return float(np.median(timings)) * self.expected_calls
+    def _work(self, points: Points) -> float:
+        n_points = points.interior.shape[0] + sum(b.points.shape[0] for b in points.conditions.values())
+        return float(self.expected_calls) * n_points * sum(p.numel() for p in self.model.parameters())
 
     def _gradient(self, terms: dict[str, Tensor]) -> Tensor:
         parameters = [p for p in self.model.parameters() if p.requires_grad]
@@ -167,8 +165,9 @@ class LossFunction:
         eager = self._terms(points)
         tolerance = 1e-10 if points.interior.dtype == torch.float64 else 1e-4
         for name, value in eager.items():
-            if not abs(float(compiled[name]) - float(value)) <= tolerance * max(abs(float(value)), 1e-30):
-                raise CompileMismatch(f"compiled loss {name!r} = {float(compiled[name])!r}, eager {float(value)!r}")
+            got, want = float(compiled[name].detach()), float(value.detach())
+            if not abs(got - want) <= tolerance * max(abs(want), 1e-30):
+                raise CompileMismatch(f"compiled loss {name!r} = {got!r}, eager {want!r}")
         a, b = self._gradient(compiled), self._gradient(eager)
         if not float((a - b).norm()) <= tolerance * float(b.norm()):
             raise CompileMismatch(f"compiled loss gradient differs from eager by {float((a - b).norm()):.3g}")

@@ -21,6 +21,7 @@ from pinn.references.grid import GridReference
 from pinn.training.config import Training
 from pinn.training.guard import DivergenceGuard, StepDiverged, TrainingDiverged, clone
 from pinn.training.losses import LossFunction, Points, draw_points
+from pinn.training.weighting import GradientBalance
 from pinn.validation import FieldError, field_errors, worst
 
 LBFGS_CHUNK = 10  # L-BFGS iterations per optimiser call: one history row, one check opportunity
@@ -61,9 +62,17 @@ class Trainer:
         self.model = problem.build_model(self.dtype, self.device, training.seed)
         self.points = draw_points(problem, self.rng, self.dtype, self.device)
         self.loss = LossFunction(problem, self.model, training.derivatives, training.compile, training.steps)
-        self.adam = torch.optim.Adam(self.model.parameters(), lr=training.learning_rate)
         decay = (training.learning_rate_final / training.learning_rate) ** (1 / max(training.adam_steps, 1))
-        self.scheduler = torch.optim.lr_scheduler.ExponentialLR(self.adam, gamma=decay)
+        warmup = training.warmup_steps
+        if warmup:
+            # Chainable (lr <- lr * factor), so a recovery's lowered learning rate stays lowered.
+            self.adam = torch.optim.Adam(self.model.parameters(), lr=training.learning_rate / warmup)
+            self.scheduler = torch.optim.lr_scheduler.MultiplicativeLR(
+                self.adam, lambda s: decay * (min(s + 1, warmup) / min(s, warmup)))
+        else:
+            self.adam = torch.optim.Adam(self.model.parameters(), lr=training.learning_rate)
+            self.scheduler = torch.optim.lr_scheduler.ExponentialLR(self.adam, gamma=decay)
+        self.balance = GradientBalance(training.balance_every, training.balance_momentum)
         self.lbfgs = torch.optim.LBFGS(
             self.model.parameters(), lr=1.0, max_iter=LBFGS_CHUNK, max_eval=2 * LBFGS_CHUNK + 5,
             history_size=training.lbfgs_history, line_search_fn="strong_wolfe",
@@ -88,8 +97,13 @@ class Trainer:
         """The total loss (to differentiate) and its terms as numbers, checked by the guard."""
         terms = self.losses()
         values = {k: float(v.detach()) for k, v in terms.items()}
-        self.guard.check_loss(values, jump=self.step < self.training.adam_steps)
-        return sum(terms.values()), values
+        adam = self.step < self.training.adam_steps
+        self.guard.check_loss(values, jump=adam)
+        if not self.balance.every:
+            return sum(terms.values()), values
+        if adam and self.balance.due(self.step):
+            self.balance.update(terms, [p for p in self.model.parameters() if p.requires_grad])
+        return self.balance.total(terms), values
 
     @staticmethod
     def _parameters(optimizer: torch.optim.Optimizer) -> list[Tensor]:
@@ -259,6 +273,7 @@ class Trainer:
             "rng": _rng_state(self.rng),
             "points": self.points.state_dict(),
             "loss": self.loss.state_dict(),
+            "balance": self.balance.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -281,6 +296,7 @@ class Trainer:
         self.rng.bit_generator.state = _rng_restore(state["rng"])
         self.points = Points.from_state_dict(state["points"], self.device)
         self.loss.load_state_dict(state.get("loss", {}))
+        self.balance.load_state_dict(state.get("balance", {}))
 
 
 def _rng_state(rng: np.random.Generator) -> dict:

@@ -1,0 +1,47 @@
+"""Loss balancing by gradient norms (Wang, Teng & Perdikaris 2021, "learning-rate annealing").
+
+Every ``every`` Adam steps each loss term's gradient norm ``g_i = ||grad L_i||`` is measured and
+the weights move towards ``lambda_i = sum_j g_j / g_i`` by a moving average,
+``w_i <- momentum * w_i + (1 - momentum) * lambda_i``, so that no term's gradient drowns the
+others. The trained loss is ``sum_i w_i L_i``; the weights start at 1 and are kept (fixed) for
+L-BFGS, which needs one objective. The reported loss terms stay unweighted.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+class GradientBalance:
+    """The loss weights of a run and their updates; ``every = 0`` switches balancing off."""
+
+    def __init__(self, every: int, momentum: float) -> None:
+        self.every = every
+        self.momentum = momentum
+        self.weights: dict[str, float] = {}
+
+    def due(self, step: int) -> bool:
+        return self.every > 0 and step % self.every == 0
+
+    def update(self, terms: dict[str, Tensor], parameters: list[Tensor]) -> None:
+        """Measure every term's gradient norm (keeping the graph for the step's own backward)."""
+        norms = {}
+        for name, term in terms.items():
+            grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
+            squares = [g.square().sum() for g in grads if g is not None]
+            norms[name] = float(torch.stack(squares).sum().sqrt()) if squares else 0.0
+        total = sum(norms.values())
+        for name, norm in norms.items():
+            if norm > 0 and total > 0:  # a term without gradient keeps its weight
+                target = total / norm
+                self.weights[name] = self.momentum * self.weights.get(name, 1.0) + (1 - self.momentum) * target
+
+    def total(self, terms: dict[str, Tensor]) -> Tensor:
+        """The weighted sum of the terms (the plain sum while no weight was set)."""
+        return sum(self.weights.get(name, 1.0) * term for name, term in terms.items())
+
+    def state_dict(self) -> dict:
+        return {"weights": dict(self.weights)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.weights = {k: float(v) for k, v in state.get("weights", {}).items()}
