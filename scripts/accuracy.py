@@ -1,6 +1,9 @@
 """Run the built-in problems at their defaults and write their errors and times as JSON.
 
-    python scripts/accuracy.py [--problems heat1d heat] [--seeds 0 1 2] [--out accuracy.json]
+    python scripts/accuracy.py [--problems heat1d heat ...] [--seeds 0 1 2] [--out accuracy.json]
+                               [--set KEY=VALUE ...]
+
+``scripts/elasticity.py`` and ``scripts/navier_stokes.py`` run the same for their problem groups.
 
 Each run is a real `python -m pinn.solve` process (in a temporary folder), one after another, so
 times are comparable; several seeds show how much the error depends on the initialisation.
@@ -17,14 +20,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROBLEMS = {"heat1d": "problems/heat1d.py", "heat": "problems/heat.py"}
+GROUPS = {
+    "heat": {"heat1d": "problems/heat1d.py", "heat": "problems/heat.py"},
+    "elasticity": {"plate": "problems/elasticity_plate.py", "cantilever": "problems/elasticity_cantilever.py"},
+    "navier_stokes": {"kovasznay": "problems/kovasznay.py", "cavity": "problems/cavity.py",
+                      "taylor_green": "problems/taylor_green.py"},
+}
+PROBLEMS = {name: path for group in GROUPS.values() for name, path in group.items()}
 
 
-def run(problem_file: Path, seed: int, folder: Path) -> dict:
+def run(problem_file: Path, seed: int, folder: Path, assignments: list[str]) -> dict:
     out = folder / f"{problem_file.stem}-seed{seed}"
+    command = [sys.executable, "-m", "pinn.solve", str(problem_file), "--out", str(out), "--seed", str(seed),
+               "--quiet", *[item for a in assignments for item in ("--set", a)]]
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pinn.solve", str(problem_file), "--out", str(out),
-                             "--seed", str(seed), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - started
     if result.returncode == 2 or not (out / "metrics.json").exists():
         raise SystemExit(f"{problem_file} failed:\n{result.stderr}")
@@ -35,19 +45,21 @@ def run(problem_file: Path, seed: int, folder: Path) -> dict:
             "reference_error_estimate": (metrics["reference"] or {}).get("error_estimate")}
 
 
-def main() -> None:
+def main(group: str = "heat") -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--problems", nargs="+", default=list(GROUPS[group]), choices=list(PROBLEMS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "accuracy.json")
+    parser.add_argument("--out", type=Path, default=ROOT / ("accuracy.json" if group == "heat" else f"{group}.json"))
+    parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to every run, e.g. --set training.lbfgs_steps=500 for a quick look")
     args = parser.parse_args()
     table = {}
     with tempfile.TemporaryDirectory() as folder:
         for name in args.problems:
-            runs = [run(ROOT / PROBLEMS[name], seed, Path(folder)) for seed in args.seeds]
+            runs = [run(ROOT / PROBLEMS[name], seed, Path(folder), args.assignments) for seed in args.seeds]
             errors = [r["rel_l2"] for r in runs]
             times = [r["process_time_s"] for r in runs]
-            table[name] = {"runs": runs, "median_rel_l2": statistics.median(errors), "max_rel_l2": max(errors),
+            table[name] = {"problem_file": PROBLEMS[name], "settings": args.assignments, "runs": runs, "median_rel_l2": statistics.median(errors), "max_rel_l2": max(errors),
                            "median_process_time_s": statistics.median(times), "max_process_time_s": max(times),
                            "all_passed": all(r["passed"] for r in runs)}
             print(f"{name}: rel_l2 median {table[name]['median_rel_l2']:.3e} max {max(errors):.3e}; "
