@@ -47,6 +47,7 @@ from scipy.interpolate import RegularGridInterpolator
 
 from pinn.references._cavity_corner import corner_flow, mean_pressure
 from pinn.references._cavity_mac import MacSolution, node_fields, remainder_pressure, solve_cavity
+from pinn.references._levels import relative
 from pinn.references.grid import GridReference
 
 #: ``lid=REGULARISED`` selects :func:`regularised_lid`.
@@ -249,12 +250,12 @@ def _estimate(results: list[np.ndarray], common: int) -> float:
     ``common`` is the stride of ``results[0]`` onto the output nodes that ``results[1]`` holds.
     """
     fine, middle, coarse = results
-    difference = _relative(fine[::common, ::common] - middle[::common // 2, ::common // 2],
+    difference = relative(fine[::common, ::common] - middle[::common // 2, ::common // 2],
                            fine[::common, ::common])
     if difference == 0.0:
         return 0.0
-    on_coarse = _relative(fine[::4, ::4] - middle[::2, ::2], fine[::4, ::4])
-    before = _relative(middle[::2, ::2] - coarse, middle[::2, ::2])
+    on_coarse = relative(fine[::4, ::4] - middle[::2, ::2], fine[::4, ::4])
+    before = relative(middle[::2, ::2] - coarse, middle[::2, ::2])
     order = math.log2(before / on_coarse) if on_coarse > 0.0 and before > 0.0 else 1.0
     order = min(max(order, 1.0), 2.0)
     return difference / (2.0**order - 1.0)
@@ -262,13 +263,3 @@ def _estimate(results: list[np.ndarray], common: int) -> float:
 
 def _speed(grid: dict[str, np.ndarray]) -> np.ndarray:
     return np.hypot(grid["u"], grid["v"])
-
-
-def _relative(difference: np.ndarray, reference: np.ndarray) -> float:
-    """Relative L2 norm over the finite entries (the singular corners are left out)."""
-    keep = np.isfinite(difference) & np.isfinite(reference)
-    scale = np.linalg.norm(reference[keep])
-    size = np.linalg.norm(difference[keep])
-    if scale == 0.0:
-        return 0.0 if size == 0.0 else math.inf
-    return float(size / scale)

@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from pinn.references._fd_solver import evaluate
+from pinn.references._levels import grid_levels, relative, thin
 from pinn.references.grid import GridReference
 
 KINDS = ("displacement", "traction")
@@ -115,33 +116,24 @@ def elasticity_fd(
         raise ValueError(f"fields must name ux, uy, sxx, syy, sxy (5 different names, None to leave one out) "
                          f"or ux, uy only (2 names), got {fields!r}")
 
-    levels = 1 + bool(extrapolate) + bool(estimate_error)
-    coarsest = 2 ** (levels - 1)
-    for n, s in zip(cells_t, stride):
-        if n % s:
-            raise ValueError(f"output_stride {s} must divide cells {n}")
-        if n % coarsest or n // coarsest < 2:
-            raise ValueError(f"cells {n} must be divisible by {coarsest} into at least 2 cells "
-                             f"(estimate_error={estimate_error}, extrapolate={extrapolate})")
-        if extrapolate and s % 2:
-            raise ValueError(f"output_stride must be even with extrapolate=True, got {s}")
+    levels = grid_levels(cells_t, stride, extrapolate, estimate_error)
 
     solutions = [solve(problem, tuple(n // 2 ** level for n in cells_t)) for level in range(levels)]
     if extrapolate:
-        results = [(4.0 * fine[:, ::2, ::2] - coarse) / 3.0 for fine, coarse in zip(solutions, solutions[1:])]
+        results = [(4.0 * thin(fine, (2, 2)) - coarse) / 3.0 for fine, coarse in zip(solutions, solutions[1:])]
         spacing = 2
     else:
         results, spacing = solutions, 1
-    values = results[0][:, :: stride[0] // spacing, :: stride[1] // spacing]
+    values = thin(results[0], [s // spacing for s in stride])
     error: dict[str, float] = {}
     if estimate_error:
         common = [math.lcm(s, 2 * spacing) for s in stride]
-        fine = results[0][:, :: common[0] // spacing, :: common[1] // spacing]
-        coarse = results[1][:, :: common[0] // (2 * spacing), :: common[1] // (2 * spacing)]
+        fine = thin(results[0], [c // spacing for c in common])
+        coarse = thin(results[1], [c // (2 * spacing) for c in common])
         for k, name in enumerate(fields_t):
             if name is not None:
                 # Second order assumed, extrapolated or not: see estimate_error.
-                error[name] = _relative(fine[k] - coarse[k], fine[k]) / 3.0
+                error[name] = relative(fine[k] - coarse[k], fine[k]) / 3.0
 
     axes = {name: np.linspace(a, b, n // s + 1) for name, a, b, n, s in zip(names_t, lo, hi, cells_t, stride)}
     label = "Richardson-extrapolated " if extrapolate else ""
@@ -372,10 +364,3 @@ def _wall_values(value, coords: tuple[np.ndarray, np.ndarray], n: int, where: st
     if not callable(value):
         return np.full(n, float(value))
     return evaluate(value, coords, (n,), where)
-
-
-def _relative(difference: np.ndarray, reference: np.ndarray) -> float:
-    scale, size = np.linalg.norm(reference), np.linalg.norm(difference)
-    if scale == 0.0:
-        return 0.0 if size == 0.0 else math.inf
-    return float(size / scale)

@@ -22,6 +22,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from pinn.references._fd_solver import HeatProblem, march, side_name
+from pinn.references._levels import grid_levels, relative, thin
 from pinn.references.grid import GridReference
 
 SCHEMES = ("crank-nicolson", "bdf2")
@@ -141,16 +142,8 @@ def heat_fd(
         raise ValueError(f"field must be a non-empty string, got {field!r}")
 
     # Each extra grid halves cells and steps once more.
-    levels = 1 + bool(extrapolate) + bool(estimate_error)
+    levels = grid_levels(cells_t, stride, extrapolate, estimate_error)
     coarsest = 2 ** (levels - 1)
-    for n, s in zip(cells_t, stride):
-        if n % s:
-            raise ValueError(f"output_stride {s} must divide cells {n}")
-        if n % coarsest or n // coarsest < 2:
-            raise ValueError(f"cells {n} must be divisible by {coarsest} into at least 2 cells "
-                             f"(estimate_error={estimate_error}, extrapolate={extrapolate})")
-        if extrapolate and s % 2:
-            raise ValueError(f"output_stride must be even with extrapolate=True, got {s}")
     if steps % coarsest or steps // coarsest < 2:
         raise ValueError(f"steps {steps} must be divisible by {coarsest} into at least 2 steps "
                          f"(estimate_error={estimate_error}, extrapolate={extrapolate})")
@@ -162,7 +155,7 @@ def heat_fd(
                        scheme, out_steps // 2 ** level) for level in range(levels)]
     if extrapolate:
         # Level l of `results` lives on the nodes of solution l + 1.
-        results = [(4.0 * _thin(fine, (2,) * dim) - coarse) / 3.0
+        results = [(4.0 * thin(fine, (2,) * dim) - coarse) / 3.0
                    for fine, coarse in zip(solutions, solutions[1:])]
         # Crank-Nicolson and the centred stencil have errors in even powers of
         # h and dt, so the extrapolation is fourth order; the Neumann wall
@@ -172,14 +165,14 @@ def heat_fd(
     else:
         results, order, spacing = solutions, 2, 1
 
-    u = _thin(results[0], tuple(s // spacing for s in stride))
+    u = thin(results[0], tuple(s // spacing for s in stride))
     error: dict[str, float] = {}
     if estimate_error:
         # Compare on the output nodes that the coarser result also holds.
         common = [math.lcm(s, 2 * spacing) for s in stride]
-        fine = _thin(results[0], tuple(c // spacing for c in common))
-        coarse = _thin(results[1], tuple(c // (2 * spacing) for c in common))
-        error[field] = _relative(fine - coarse, fine) / (2 ** order - 1)
+        fine = thin(results[0], tuple(c // spacing for c in common))
+        coarse = thin(results[1], tuple(c // (2 * spacing) for c in common))
+        error[field] = relative(fine - coarse, fine) / (2 ** order - 1)
 
     axes = {name: np.linspace(a, b, n // s + 1)
             for name, a, b, n, s in zip(names_t, lo, hi, cells_t, stride)}
@@ -276,16 +269,3 @@ def _output_times(output_times, t_start: float, t_end: float, steps: int,
                          "so that the coarser grids used for the error estimate or the "
                          f"extrapolation hold them; got {times.tolist()}")
     return times, step
-
-
-def _thin(values: np.ndarray, stride: tuple[int, ...]) -> np.ndarray:
-    """Every ``stride``-th node per space axis of a ``(time, *space)`` array."""
-    return values[(slice(None),) + tuple(slice(None, None, s) for s in stride)]
-
-
-def _relative(difference: np.ndarray, reference: np.ndarray) -> float:
-    scale = np.linalg.norm(reference)
-    size = np.linalg.norm(difference)
-    if scale == 0.0:
-        return 0.0 if size == 0.0 else math.inf
-    return float(size / scale)
