@@ -48,14 +48,15 @@ class DerivedModel(Model):
         self.derived = dict(derived)
 
     def predict(self, points: np.ndarray | Tensor, *args: Any, **kwargs: Any) -> dict[str, np.ndarray]:
-        values = super().predict(points, *args, **kwargs)
-        array = torch.as_tensor(np.asarray(points), dtype=self.dtype, device=self.device)
-        chunks: dict[str, list[np.ndarray]] = {name: [] for name in self.derived}
+        if not self.derived:
+            return super().predict(points, *args, **kwargs)
+        array = self.as_points(points)
+        names = (*self.outputs, *self.derived)
+        chunks: dict[str, list[np.ndarray]] = {name: [] for name in names}
         with torch.enable_grad():  # derivatives of the outputs, even when called under no_grad
             for start in range(0, array.shape[0], CHUNK):
-                f = self.fields(array[start:start + CHUNK])
-                for name, fn in self.derived.items():
-                    value = fn(f).detach().reshape(-1)
-                    chunks[name].append(value.cpu().numpy())
-        values.update({name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in chunks.items()})
-        return values
+                f = self.fields(array[start:start + CHUNK])  # one pass gives the outputs and what they derive
+                for name in names:
+                    value = f.field(name) if name in self.outputs else self.derived[name](f)
+                    chunks[name].append(value.detach().reshape(-1).cpu().numpy())
+        return {name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in chunks.items()}

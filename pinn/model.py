@@ -38,12 +38,17 @@ class Model(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def predict(self, points: np.ndarray | Tensor, batch_size: int = 65536) -> dict[str, np.ndarray]:
-        """The fields at ``points`` (an array of shape (N, number of inputs)), as numpy arrays by name."""
+    def as_points(self, points: np.ndarray | Tensor) -> Tensor:
+        """``points`` as a tensor on the model's device and dtype, checked to be (N, number of inputs)."""
         array = torch.as_tensor(np.asarray(points), dtype=self.dtype, device=self.device)
         if array.ndim != 2 or array.shape[1] != len(self.inputs):
             raise ValueError(f"points must have shape (N, {len(self.inputs)}) for inputs {', '.join(self.inputs)}, "
                              f"got {tuple(array.shape)}")
+        return array
+
+    def predict(self, points: np.ndarray | Tensor, batch_size: int = 65536) -> dict[str, np.ndarray]:
+        """The fields at ``points`` (an array of shape (N, number of inputs)), as numpy arrays by name."""
+        array = self.as_points(points)
         with torch.no_grad():
             chunks = [self(array[i:i + batch_size]) for i in range(0, array.shape[0], batch_size)]
         values = torch.cat(chunks).cpu().numpy() if chunks else np.zeros((0, len(self.outputs)))
