@@ -42,6 +42,18 @@ class Plan:
         return cls(tuple(sorted(keys)), directions_for([order for _, order in keys]), chain_rule)
 
 
+@dataclass(frozen=True)
+class Site:
+    """One evaluation site: its name, points, outward normals (boundary sites), what it computes from
+    the fields (run once, to plan), and the exact conditions' jets at its points if already known."""
+
+    name: str
+    points: Tensor
+    normals: Tensor | None
+    evaluate: Callable[[Fields], object]
+    transform: tuple[Jet, Jet] | None = None
+
+
 class Engine:
     """Computes the fields of one model at batches of points, by the engine ``choice``."""
 
@@ -63,19 +75,27 @@ class Engine:
         self._compiled = torch.compile(assemble, dynamic=False)
         self.compiled_sites = set(sites)
 
-    def fields(self, site: str, points: Tensor, normals: Tensor | None, evaluate: Callable[[Fields], object],
-               transform: tuple[Jet, Jet] | None = None) -> Fields:
-        """The fields at ``points``; ``evaluate`` is what the site computes from them (used once, to plan).
-        ``transform``: the exact conditions' jets at these points, if already computed."""
-        if site not in self.plans:
-            self.plans[site] = self._plan(site, points, normals, evaluate)
-        plan = self.plans[site]
-        if plan is None:
-            return self.model.fields(points, normals)
-        known = self.known(site, plan, points, transform)
-        coordinates = points.detach().requires_grad_(True) if plan.chain_rule else points.detach()
+    def fields(self, sites: list[Site]) -> dict[str, Fields]:
+        """The fields at every site. Taylor sites that need the same derivatives share one network
+        pass over their joined points: fewer, larger operations than one pass per site."""
+        for site in sites:
+            if site.name not in self.plans:
+                self.plans[site.name] = self._plan(site.name, site.points, site.normals, site.evaluate)
+        groups: dict[tuple, list[Site]] = {}
+        out: dict[str, Fields] = {}
         m = self.model
-        return KnownFields(coordinates, known, m.inputs, m.outputs, m.time, normals)
+        for site in sites:
+            plan = self.plans[site.name]
+            if plan is None:
+                out[site.name] = m.fields(site.points, site.normals)
+            else:
+                groups.setdefault((plan.directions, site.name in self.compiled_sites), []).append(site)
+        for group in groups.values():
+            for site, known in zip(group, self._known(group)):
+                plan = self.plans[site.name]
+                coordinates = site.points.detach().requires_grad_(True) if plan.chain_rule else site.points.detach()
+                out[site.name] = KnownFields(coordinates, known, m.inputs, m.outputs, m.time, site.normals)
+        return out
 
     @property
     def summary(self) -> str:
@@ -113,18 +133,21 @@ class Engine:
         return Plan.for_keys(recording.requested, len(m.outputs), recording.chain_rule), ""
 
     # ------------------------------------------------------------- compute
-    def known(self, site: str, plan: Plan, points: Tensor,
-              transform: tuple[Jet, Jet] | None = None) -> dict[Key, Tensor]:
-        """Every derivative of ``plan`` at ``points``, by Taylor mode through the network."""
-        if transform is None:
-            transform = self.transform_jet(site, points)
-        args = (self.model.net, points.detach(), plan, transform)
-        if site not in self.compiled_sites:
+    def _known(self, group: list[Site]) -> tuple[dict[Key, Tensor], ...]:
+        """Every planned derivative at each site of ``group`` (sites with the same directions), by
+        one Taylor-mode pass through the network."""
+        transforms = tuple(site.transform if site.transform is not None else self.transform_jet(site.name, site.points)
+                           for site in group)
+        args = (self.model.net, tuple(site.points.detach() for site in group),
+                tuple(self.plans[site.name] for site in group), transforms)
+        names = [site.name for site in group]
+        if names[0] not in self.compiled_sites:
             return assemble(*args)
         known = self._compiled(*args)
-        if site not in self._verified:
-            _check_same(known, assemble(*args), site)
-            self._verified.add(site)
+        if any(name not in self._verified for name in names):
+            for name, got, want in zip(names, known, assemble(*args)):
+                _check_same(got, want, name)
+            self._verified.update(names)
         return known
 
     def transform_jet(self, site: str, points: Tensor) -> tuple[Jet, Jet] | None:
@@ -159,14 +182,20 @@ def _check_same(compiled: dict[Key, Tensor], eager: dict[Key, Tensor], site: str
                                   f"(relative to {scale:.3g}) for {key}")
 
 
-def assemble(net: torch.nn.Module, points: Tensor, plan: Plan,
-             transform: tuple[Jet, Jet] | None) -> dict[Key, Tensor]:
-    """The plan's derivatives: the network's jet, through ``offset + scale * N`` if there is a transform.
+def assemble(net: torch.nn.Module, points: tuple[Tensor, ...], plans: tuple[Plan, ...],
+             transforms: tuple[tuple[Jet, Jet] | None, ...]) -> tuple[dict[Key, Tensor], ...]:
+    """Each plan's derivatives at its points, from one jet of the network over all the points (the
+    plans share their directions), through ``offset + scale * N`` where a site has a transform.
     Plain tensor code with no autograd calls, so ``torch.compile`` can compile it."""
-    jet = net.jet(points, plan.directions)
-    if transform is not None:
-        jet = transform[0] + transform[1] * jet
-    return {key: _component(jet, key, plan.directions, points.shape[0]) for key in plan.keys}
+    directions = plans[0].directions
+    sizes = [p.shape[0] for p in points]
+    jets = net.jet(torch.cat(points) if len(points) > 1 else points[0], directions).split(sizes)
+    known = []
+    for jet, plan, transform, n in zip(jets, plans, transforms, sizes):
+        if transform is not None:
+            jet = transform[0] + transform[1] * jet
+        known.append({key: _component(jet, key, directions, n) for key in plan.keys})
+    return tuple(known)
 
 
 def _component(jet: Jet, key: Key, directions: Directions, n: int) -> Tensor:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pinn.problem import Problem
 
 from pinn.conditions import Batch
-from pinn.derivatives.engine import CompileMismatch, Engine
+from pinn.derivatives.engine import CompileMismatch, Engine, Site
 from pinn.fields import Fields
 from pinn.model import Model
 
@@ -100,16 +100,19 @@ class LossFunction:
         def interior(f: Fields) -> dict[str, Tensor]:
             return {name: residual(f).reshape(-1) for name, residual in residuals.items()}
 
-        f = self.engine.fields(RESIDUALS, points.interior, None, interior, transforms.get(RESIDUALS))
-        terms = {name: r.square().mean() for name, r in interior(f).items()}
+        sites = [Site(RESIDUALS, points.interior, None, interior, transforms.get(RESIDUALS))]
         for name, condition in self.problem.loss_conditions.items():
             batch = points.conditions[name]
 
             def at_condition(f: Fields, condition=condition, batch=batch) -> Tensor:
                 return condition.residual(f, batch)
 
-            fc = self.engine.fields(name, batch.points, batch.normals, at_condition, transforms.get(name))
-            terms[name] = condition.weight * at_condition(fc).square().mean()
+            sites.append(Site(name, batch.points, batch.normals, at_condition, transforms.get(name)))
+        fields = self.engine.fields(sites)
+        terms = {name: r.square().mean() for name, r in interior(fields[RESIDUALS]).items()}
+        for site in sites[1:]:
+            weight = self.problem.loss_conditions[site.name].weight
+            terms[site.name] = weight * site.evaluate(fields[site.name]).square().mean()
         return terms
 
     def _transforms(self, points: Points) -> dict[str, Any]:
