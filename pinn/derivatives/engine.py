@@ -75,7 +75,7 @@ class Engine:
         known = self.known(site, plan, points, transform)
         coordinates = points.detach().requires_grad_(True) if plan.chain_rule else points.detach()
         m = self.model
-        return KnownFields(coordinates, known, m.inputs, m.outputs, m.time, normals)
+        return KnownFields(coordinates, known, m.inputs, m.outputs, m.time, normals, m.unknowns())
 
     @property
     def summary(self) -> str:
@@ -102,7 +102,9 @@ class Engine:
         if not hasattr(self.model.net, "jet"):
             return None, f"the network {type(self.model.net).__name__} has no jet method"
         m = self.model
-        recording = RecordingFields(points, m.inputs, m.outputs, m.time, normals)
+        with torch.no_grad():  # the unknowns' values only: the recording needs no gradient of them
+            parameters = m.unknowns()
+        recording = RecordingFields(points, m.inputs, m.outputs, m.time, normals, parameters)
         try:
             evaluate(recording)
         except Exception as err:  # anything the stand-ins cannot run is autograd's to handle
