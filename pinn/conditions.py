@@ -410,13 +410,15 @@ class Data(Condition):
             raise ValueError(f"data file {path} is not a readable HDF5 file ({err})") from None
         return cls(columns=columns, source=str(path), weight=weight)
 
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry, seed: int = 0) -> None:
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry, seed: int = 0,
+             derived: tuple[str, ...] = ()) -> None:
         """Split the columns into points, observed fields and noise; check them against the problem
-        (``seed``: the run's, for synthetic observations that follow it)."""
+        (``seed``: the run's, for synthetic observations that follow it; ``derived``: the names of the
+        problem's derived quantities, which a reference built for it may hold too)."""
         self._bound.clear()
         if self.synthetic is not None:
             self._bound["fields"] = self.synthetic.check(inputs, outputs, domain)
-            self._bound["problem"] = (inputs, outputs, domain, seed)
+            self._bound["problem"] = (inputs, outputs, domain, seed, derived)
             return
         noise = self.noise
         if self.columns is not None:
@@ -470,8 +472,8 @@ class Data(Condition):
 
     def _observed(self) -> dict[str, Any]:
         if self.deferred:
-            inputs, outputs, domain, seed = self._bound["problem"]
-            points, values = self.synthetic.generate(inputs, outputs, domain, seed)
+            inputs, outputs, domain, seed, derived = self._bound["problem"]
+            points, values = self.synthetic.generate(inputs, outputs, domain, seed, derived)
             self._store(points, values, None, inputs, outputs, domain)
         return self._bound
 

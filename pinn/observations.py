@@ -64,11 +64,12 @@ class Observations:
                                  f"{points[outside][0].tolist()}")
         return tuple(fields)
 
-    def generate(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Any,
-                 run_seed: int = 0) -> tuple[np.ndarray, dict]:
-        """The points and noisy values, seeded by ``seed`` (by ``run_seed`` if that is None)."""
+    def generate(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Any, run_seed: int = 0,
+                 derived: tuple[str, ...] = ()) -> tuple[np.ndarray, dict]:
+        """The points and noisy values, seeded by ``seed`` (by ``run_seed`` if that is None); the
+        reference is built as a run builds it (for the outputs and the derived quantities)."""
         fields = self.check(inputs, outputs, domain)
-        grid = self.reference.build(inputs, outputs, domain)
+        grid = self.reference.build(inputs, tuple(outputs) + tuple(derived), domain)
         missing = [n for n in fields if n not in grid.fields]
         if missing:
             raise ValueError(f"observe: the reference has no field {', '.join(missing)} (it has "

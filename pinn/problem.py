@@ -151,7 +151,8 @@ class Problem:
                              "(space * pinn.TimeInterval(t0, t1))")
         try:
             if isinstance(condition, Data):
-                condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed)
+                condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
+                               derived=tuple(self.derived))
             else:
                 condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:

@@ -145,7 +145,10 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
     folder.check(resume=resume, overwrite=overwrite)
     state = _checkpoint(folder) if resume else None  # a corrupt file is reported before any long work
     reference, reference_time = _build_reference(problem)
-    trainer = Trainer(problem, problem.training, reference)
+    try:
+        trainer = Trainer(problem, problem.training, reference)
+    except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
+        raise UserError(f"problem {problem.name!r}: {err}") from None
     rows: list[dict] = []
     if state is not None:
         _resume(trainer, folder, state)
