@@ -169,7 +169,7 @@ class Problem:
             if name in unknowns and unknowns[name].true_value is None:
                 raise ValueError(f"tolerance given for the unknown {name!r}, which has no true_value to compare with")
             if name not in self.outputs and name not in self.derived and name not in unknowns:
-                raise ValueError(f"tolerance given for {name!r}, which is neither an output, a derived quantity nor "
+                raise ValueError(f"tolerance given for {name!r}, which is neither an output nor a derived quantity, nor "
                                  f"an unknown ({', '.join(self.outputs + tuple(self.derived) + tuple(unknowns))})")
             if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"tolerance for {name!r} must be a positive number, got {value!r}")
