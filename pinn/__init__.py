@@ -8,20 +8,22 @@ __version__ = "0.1.0"
 from pinn import references
 from pinn.conditions import Data, Dirichlet, Initial, Neumann, Periodic, Robin
 from pinn.conditions import Traction
-from pinn.elasticity import LinearElastic
+from pinn.elasticity import LinearElastic, UnknownElastic
 from pinn.plots_elasticity import elasticity_plots
 from pinn.fields import Fields
 from pinn.geometry import Box, Disk, Interval, Polygon, Rectangle, TimeInterval
 from pinn.nets import MLP, ModifiedMLP
+from pinn.observations import observe
 from pinn.operators import div, grad, laplacian, normal_derivative
 from pinn.problem import Problem, ProblemError
 from pinn.sampling import Sampling
 from pinn.solution import Solution, load
 from pinn.training import Training
+from pinn.unknowns import Unknown
 
 __all__ = [
-    "LinearElastic", "Traction", "elasticity_plots",
+    "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots",
     "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
-    "Training", "div", "grad", "laplacian", "load", "normal_derivative", "references",
+    "Training", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe", "references",
 ]

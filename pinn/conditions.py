@@ -347,7 +347,13 @@ class Data(Condition):
 
     Build it from arrays, ``Data(points, {"u": values})`` with points of shape (N, number of
     inputs), or from a file whose columns are named by the inputs and the observed outputs:
-    :meth:`from_csv` (a header row of names) or :meth:`from_hdf5` (one 1-D dataset per name).
+    :meth:`from_csv` (a header row of names) or :meth:`from_hdf5` (one 1-D dataset per name); or
+    make seeded, noisy synthetic observations of a reference with :func:`pinn.observe`.
+
+    ``noise`` is the standard deviation of each observation: one number, or one per point (an
+    array of N, or a column named ``noise`` in the file). Points are weighted by 1/noise relative
+    to each other (normalised so that the mean square weight is 1: ``weight`` still sets the
+    condition's overall scale), so precise observations count more than noisy ones.
     """
 
     points_array: np.ndarray | None = None
@@ -357,12 +363,18 @@ class Data(Condition):
     weight: float = 1.0
     field: str | None = None
     points: int | None = None
+    noise: float | np.ndarray | None = None
+    synthetic: Any = None  # a pinn.observations.Observations: values made from a reference when a run needs them
     _bound: dict[str, Any] = dataclass_field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_weight(self)
-        if self.columns is None and (self.points_array is None or not self.values):
-            raise ValueError("Data needs points and values (Data(points, {'u': values})) or a file (Data.from_csv)")
+        if self.synthetic is None and self.columns is None and (self.points_array is None or not self.values):
+            raise ValueError("Data needs points and values (Data(points, {'u': values})), a file (Data.from_csv) "
+                             "or a reference to observe (pinn.observe)")
+        if self.noise is not None and not isinstance(self.noise, np.ndarray):
+            if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float, list, tuple)):
+                raise ValueError(f"Data noise must be a number > 0 or one per point, got {self.noise!r}")
 
     @classmethod
     def from_csv(cls, path: str | Path, weight: float = 1.0) -> "Data":
@@ -378,8 +390,9 @@ class Data(Condition):
             table = np.array([[float(v) for v in row] for row in rows[1:] if row], dtype=np.float64)
         except ValueError as err:
             raise ValueError(f"data file {path}: every value below the header must be a number ({err})") from None
-        if table.shape[1] != len(header):
-            raise ValueError(f"data file {path}: rows have {table.shape[1]} values but the header names {len(header)} columns")
+        if table.ndim != 2 or table.shape[1] != len(header):
+            width = table.shape[1] if table.ndim == 2 else "different numbers of"
+            raise ValueError(f"data file {path}: rows have {width} values but the header names {len(header)} columns")
         return cls(columns={h: table[:, i] for i, h in enumerate(header)}, source=str(path), weight=weight)
 
     @classmethod
@@ -397,8 +410,17 @@ class Data(Condition):
             raise ValueError(f"data file {path} is not a readable HDF5 file ({err})") from None
         return cls(columns=columns, source=str(path), weight=weight)
 
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
-        """Split the columns into points and observed fields; check them against the problem."""
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry, seed: int = 0,
+             derived: tuple[str, ...] = ()) -> None:
+        """Split the columns into points, observed fields and noise; check them against the problem
+        (``seed``: the run's, for synthetic observations that follow it; ``derived``: the names of the
+        problem's derived quantities, which a reference built for it may hold too)."""
+        self._bound.clear()
+        if self.synthetic is not None:
+            self._bound["fields"] = self.synthetic.check(inputs, outputs, domain)
+            self._bound["problem"] = (inputs, outputs, domain, seed, derived)
+            return
+        noise = self.noise
         if self.columns is not None:
             missing = [n for n in inputs if n not in self.columns]
             if missing:
@@ -406,47 +428,93 @@ class Data(Condition):
                                  f"(columns: {', '.join(self.columns)})")
             points = np.stack([self.columns[n] for n in inputs], axis=1)
             values = {n: self.columns[n] for n in outputs if n in self.columns}
-            unknown = [n for n in self.columns if n not in inputs and n not in outputs]
+            if "noise" in self.columns and "noise" not in outputs and "noise" not in inputs:
+                noise = self.columns["noise"]
+            unknown = [n for n in self.columns if n not in inputs and n not in outputs and n != "noise"]
             if unknown:
                 raise ValueError(f"data from {self.source} has column(s) {', '.join(unknown)} that are neither inputs "
-                                 f"({', '.join(inputs)}) nor outputs ({', '.join(outputs)})")
+                                 f"({', '.join(inputs)}), outputs ({', '.join(outputs)}) nor noise")
         else:
             points = np.asarray(self.points_array, dtype=np.float64)
             values = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in self.values.items()}
             unknown = [k for k in values if k not in outputs]
             if unknown:
                 raise ValueError(f"data values for {', '.join(unknown)}: not outputs of the problem ({', '.join(outputs)})")
+        self._store(points, values, noise, inputs, outputs, domain)
+
+    def _store(self, points: np.ndarray, values: dict[str, np.ndarray], noise: Any, inputs: tuple[str, ...],
+               outputs: tuple[str, ...], domain: Geometry) -> None:
         if points.ndim != 2 or points.shape[1] != len(inputs):
-            raise ValueError(f"data points from {self.source} must have shape (N, {len(inputs)}), got {points.shape}")
+            raise ValueError(f"data points from {self.source} must have shape (N, {len(inputs)}) for inputs "
+                             f"{', '.join(inputs)}, got {points.shape}")
         if not values:
             raise ValueError(f"data from {self.source} observes no output field ({', '.join(outputs)})")
         for name, column in values.items():
             if column.shape != (points.shape[0],):
                 raise ValueError(f"data for {name} from {self.source} has {column.shape[0]} values for {points.shape[0]} points")
             if not np.all(np.isfinite(column)):
-                raise ValueError(f"data for {name} from {self.source} contains NaN or infinite values")
+                bad = int((~np.isfinite(column)).sum())
+                raise ValueError(f"data for {name} from {self.source} contains NaN or infinite values ({bad} of "
+                                 f"{column.shape[0]}); remove those observations")
         if not np.all(np.isfinite(points)):
             raise ValueError(f"data points from {self.source} contain NaN or infinite values")
         outside = ~domain.inside(points)
         if outside.any():
             raise ValueError(f"{int(outside.sum())} data point(s) from {self.source} lie outside the domain, "
-                             f"e.g. {points[outside][0].tolist()}")
-        self._bound.update(points=points, values=values)
+                             f"e.g. {points[outside][0].tolist()}; observations must be inside the domain")
+        self._bound.update(points=points, values=values, fields=tuple(values),
+                           scale=_noise_weights(noise, points.shape[0], self.source))
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the observations are still to be made (synthetic ones, when a run first needs them)."""
+        return "values" not in self._bound and self.synthetic is not None
+
+    def _observed(self) -> dict[str, Any]:
+        if self.deferred:
+            inputs, outputs, domain, seed, derived = self._bound["problem"]
+            points, values = self.synthetic.generate(inputs, outputs, domain, seed, derived)
+            self._store(points, values, None, inputs, outputs, domain)
+        return self._bound
 
     @property
     def resampled(self) -> bool:
         return False
 
     def fields_used(self) -> tuple[str, ...]:
-        return tuple(self._bound.get("values", {}))
+        return tuple(self._bound.get("fields", ()))
 
     def sample(self, domain, n, method, rng):
-        return self._bound["points"], None
+        return self._observed()["points"], None
 
     def target(self, points: Tensor, inputs, time) -> Tensor:
-        values = self._bound["values"]
-        return torch.stack([torch.as_tensor(v, dtype=points.dtype, device=points.device) for v in values.values()], 1)
+        """The observed values, one column per field, then each point's weight (from its noise)."""
+        bound = self._observed()
+        columns = [*bound["values"].values(), bound["scale"]]
+        return torch.stack([torch.as_tensor(v, dtype=points.dtype, device=points.device) for v in columns], 1)
+
+    def stand_in(self, points: Tensor) -> Batch:
+        """A batch of zeros at ``points``, to dry-run the residual before the observations are made."""
+        columns = len(self._bound["fields"]) + 1
+        return Batch(points, None, torch.cat([points.new_zeros(points.shape[0], columns - 1),
+                                              points.new_ones(points.shape[0], 1)], dim=1))
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
-        predicted = torch.stack([f.field(name) for name in self._bound["values"]], dim=1)
-        return (predicted - batch.target).ravel()
+        predicted = torch.stack([f.field(name) for name in self._bound["fields"]], dim=1)
+        return ((predicted - batch.target[:, :-1]) * batch.target[:, -1:]).ravel()
+
+
+def _noise_weights(noise: Any, n: int, source: str) -> np.ndarray:
+    """Per-point weights proportional to 1/noise, with a mean square of 1 (all ones without noise)."""
+    if noise is None:
+        return np.ones(n)
+    sigma = np.broadcast_to(np.asarray(noise, dtype=np.float64).ravel(), (n,)) if np.ndim(noise) == 0 else \
+        np.asarray(noise, dtype=np.float64).ravel()
+    if sigma.shape != (n,):
+        raise ValueError(f"data noise from {source} has {sigma.shape[0]} values for {n} points; give one number "
+                         "or one per point")
+    if not np.all(np.isfinite(sigma) & (sigma > 0)):
+        raise ValueError(f"data noise from {source} must be finite and > 0 at every point "
+                         f"({int((~(np.isfinite(sigma) & (sigma > 0))).sum())} are not)")
+    inverse = 1 / sigma
+    return inverse / np.sqrt(np.mean(inverse**2))

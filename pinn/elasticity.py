@@ -112,11 +112,15 @@ class LinearElastic:
             return self.lam
         return 2 * self.lam * self.mu / (self.lam + 2 * self.mu)
 
+    def constants(self, f: Fields) -> tuple[Any, Any]:
+        """``(plane_lam, mu)`` as the stresses use them (numbers here; tensors for :class:`UnknownElastic`)."""
+        return self.plane_lam, self.mu
+
     # ------------------------------------------------------ displacement form
     def stress(self, f: Fields, ux: str = "ux", uy: str = "uy") -> tuple[Tensor, Tensor, Tensor]:
         """``(sxx, syy, sxy)`` from the derivatives of the displacement outputs ``ux``, ``uy``."""
         x, y = _plane_inputs(f)
-        lam, mu = self.plane_lam, self.mu
+        lam, mu = self.constants(f)
         exx, eyy = f.derivative(ux, (x,)), f.derivative(uy, (y,))
         return ((lam + 2 * mu) * exx + lam * eyy, lam * exx + (lam + 2 * mu) * eyy,
                 mu * (f.derivative(ux, (y,)) + f.derivative(uy, (x,))))
@@ -125,7 +129,7 @@ class LinearElastic:
         """``div sigma(u)``, both components, in Navier–Cauchy form from second derivatives:
         ``mu lap u + (plane_lam + mu) grad div u``. Equilibrium is ``divergence + b = 0``."""
         x, y = _plane_inputs(f)
-        lam, mu = self.plane_lam, self.mu
+        lam, mu = self.constants(f)
         d = f.derivative
         return ((lam + 2 * mu) * d(ux, (x, x)) + mu * d(ux, (y, y)) + (lam + mu) * d(uy, (x, y)),
                 mu * d(uy, (x, x)) + (lam + 2 * mu) * d(uy, (y, y)) + (lam + mu) * d(ux, (x, y)))
@@ -165,6 +169,46 @@ class LinearElastic:
         szz = 0 * sxx if self.plane == "stress" else self.nu * (sxx + syy)
         squares = (sxx - syy) ** 2 + (syy - szz) ** 2 + (szz - sxx) ** 2 + 6 * sxy ** 2
         return (0.5 * squares) ** 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownElastic(LinearElastic):
+    """A linear elastic material whose constants are unknowns of the problem (an inverse problem),
+    named by ``lam`` and ``mu`` or by ``E`` and ``nu``: each the name of a :class:`pinn.Unknown`,
+    read from the fields wherever the material computes a stress. Everything that takes a
+    :class:`LinearElastic` (``stress``, ``divergence``, ``stress_fields``, :class:`pinn.Traction`)
+    takes it too::
+
+        material = pinn.UnknownElastic(lam="lam", mu="mu", plane="strain")
+        problem = pinn.Problem(..., unknowns=[pinn.Unknown("lam", 2.0, positive=True), pinn.Unknown("mu", ...)])
+    """
+
+    def __post_init__(self) -> None:
+        if self.plane not in PLANES:
+            raise ValueError(f"UnknownElastic plane must be 'stress' or 'strain', got {self.plane!r}")
+        lame, engineering = (self.lam, self.mu), (self.E, self.nu)
+        names = [pair for pair in (lame, engineering) if pair != (None, None)]
+        if len(names) != 1 or not all(isinstance(n, str) and n.isidentifier() for n in names[0]):
+            raise ValueError("UnknownElastic needs the names of two unknowns: lam and mu, or E and nu, e.g. "
+                             f"UnknownElastic(lam='lam', mu='mu', plane='strain'); got lam={self.lam!r}, "
+                             f"mu={self.mu!r}, E={self.E!r}, nu={self.nu!r}")
+
+    @property
+    def plane_lam(self) -> float:
+        raise ValueError("an UnknownElastic material has no numbers: its constants are read from the fields")
+
+    def constants(self, f: Fields) -> tuple[Tensor, Tensor]:
+        if self.lam is not None:
+            lam, mu = f.unknown(self.lam), f.unknown(self.mu)
+        else:
+            E, nu = f.unknown(self.E), f.unknown(self.nu)
+            lam, mu = E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
+        return (lam if self.plane == "strain" else 2 * lam * mu / (lam + 2 * mu)), mu
+
+    def von_mises(self, sxx: Any, syy: Any, sxy: Any) -> Any:
+        if self.plane == "strain":
+            raise ValueError("von Mises in plane strain needs Poisson's ratio, unknown for an UnknownElastic material")
+        return super().von_mises(sxx, syy, sxy)
 
 
 def _number(value: Any, name: str) -> float:

@@ -6,6 +6,7 @@ A residual receives a :class:`Fields` object ``f`` and reads what it needs::
     f.u               # an output field, shape (N,)
     f.u_t, f.u_xx     # derivatives: <output>_<inputs, in any order>, e.g. f.u_xyt
     f.normal          # outward unit normals (N, d_space), on boundary points only
+    f.kappa           # an unknown parameter of the problem (pinn.Unknown), a 0-d tensor
 
 Each derivative is computed once per batch (nested reverse-mode autograd) and cached: one backward
 pass yields the derivatives of a quantity with respect to every input at once, so ``f.u_x``,
@@ -83,8 +84,15 @@ class Fields:
 
     @property
     def params(self) -> dict[str, Tensor]:
-        """Trainable scalar parameters of the problem, by name."""
+        """The problem's unknown parameters (:class:`pinn.Unknown`) by name, each a 0-d tensor."""
         return self._parameters
+
+    def unknown(self, name: str) -> Tensor:
+        """The unknown parameter ``name`` (the same as ``f.<name>``)."""
+        if name not in self._parameters:
+            known = ", ".join(self._parameters) or "none"
+            raise FieldNameError(f"unknown parameter {name!r}: the problem's unknowns are {known}")
+        return self._parameters[name]
 
     def __getattr__(self, name: str) -> Tensor:
         if name.startswith("__"):
@@ -93,7 +101,9 @@ class Fields:
             return self._points[:, self._inputs.index(name)]
         if name in self._values:
             return self._values[name]
-        output, wrt = parse_derivative(name, self._inputs, self._outputs)
+        if name in self._parameters:
+            return self._parameters[name]
+        output, wrt = parse_derivative(name, self._inputs, self._outputs, tuple(self._parameters))
         return self.derivative(output, wrt)
 
     # ----------------------------------------------------------- derivatives
@@ -137,27 +147,29 @@ class Fields:
         return [self._inputs.index(n) for n in self.space_inputs]
 
 
-def parse_derivative(name: str, inputs: Sequence[str], outputs: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+def parse_derivative(name: str, inputs: Sequence[str], outputs: Sequence[str],
+                     unknowns: Sequence[str] = ()) -> tuple[str, tuple[str, ...]]:
     """Split ``u_xyt`` into ``("u", ("x", "y", "t"))``; raise :class:`FieldNameError` if it is not one."""
     output, sep, suffix = name.rpartition("_")
     if not sep or output not in outputs or not suffix:
-        raise FieldNameError(_unknown(name, inputs, outputs))
+        raise FieldNameError(_unknown(name, inputs, outputs, unknowns))
     wrt: list[str] = []
     rest = suffix
     by_length = sorted(inputs, key=len, reverse=True)  # inputs may have multi-letter names
     while rest:
         match = next((n for n in by_length if rest.startswith(n)), None)
         if match is None:
-            raise FieldNameError(_unknown(name, inputs, outputs))
+            raise FieldNameError(_unknown(name, inputs, outputs, unknowns))
         wrt.append(match)
         rest = rest[len(match):]
     return output, tuple(wrt)
 
 
-def _unknown(name: str, inputs: Sequence[str], outputs: Sequence[str]) -> str:
+def _unknown(name: str, inputs: Sequence[str], outputs: Sequence[str], unknowns: Sequence[str] = ()) -> str:
     example = f"{outputs[0]}_{inputs[0]}{inputs[0]}" if outputs and inputs else "u_xx"
+    parameters = f"; unknown parameters are {', '.join(unknowns)}" if unknowns else ""
     return (
-        f"unknown field name {name!r}: inputs are {', '.join(inputs)}; outputs are {', '.join(outputs)}; "
+        f"unknown field name {name!r}: inputs are {', '.join(inputs)}; outputs are {', '.join(outputs)}{parameters}; "
         f"derivatives are written <output>_<inputs>, e.g. {example}"
     )
 

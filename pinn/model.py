@@ -7,19 +7,23 @@ from torch import Tensor, nn
 
 from pinn.constraints import OutputTransform
 from pinn.fields import Fields
+from pinn.unknowns import Unknown, UnknownValues
 
 
 class Model(nn.Module):
-    """Maps points (N, number of inputs) to outputs (N, number of outputs)."""
+    """Maps points (N, number of inputs) to outputs (N, number of outputs); holds the problem's
+    unknown parameters too (:mod:`pinn.unknowns`), so that optimisers and checkpoints see them."""
 
     def __init__(self, net: nn.Module, transform: OutputTransform | None,
-                 inputs: tuple[str, ...], outputs: tuple[str, ...], time: str | None) -> None:
+                 inputs: tuple[str, ...], outputs: tuple[str, ...], time: str | None,
+                 unknowns: tuple[Unknown, ...] = ()) -> None:
         super().__init__()
         self.net = net
         self.transform = transform
         self.inputs = inputs
         self.outputs = outputs
         self.time = time
+        self.unknowns = UnknownValues(unknowns)  # registered after the net: its parameters come first
 
     def forward(self, points: Tensor) -> Tensor:
         raw = self.net(points)
@@ -28,7 +32,7 @@ class Model(nn.Module):
     def fields(self, points: Tensor, normals: Tensor | None = None) -> Fields:
         """Evaluate at ``points`` and return the by-name view residuals read from."""
         points = points.detach().requires_grad_(True)
-        return Fields(points, self(points), self.inputs, self.outputs, self.time, normals)
+        return Fields(points, self(points), self.inputs, self.outputs, self.time, normals, self.unknowns())
 
     @property
     def dtype(self) -> torch.dtype:

@@ -33,7 +33,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap, LogNorm, Normalize
 from matplotlib.figure import Figure
 
-__all__ = ["plot_fields", "plot_history"]
+__all__ = ["plot_fields", "plot_history", "plot_parameters"]
 
 DPI = 150
 MASK_COLOR = "0.85"
@@ -505,6 +505,29 @@ def plot_history(
     axs[-1].set_xlabel("step")
     _mark_optimizer_changes(axs, history, steps)
     return [_save(fig, path)]
+
+
+def plot_parameters(out_path: Path, history: Sequence[Mapping[str, object]], unknowns: Sequence[object]) -> list[Path]:
+    """Each unknown parameter (the ``param_<name>`` columns of the history) against the step, one
+    panel each, with its true value (dashed) when known. ``unknowns``: :class:`pinn.Unknown` objects."""
+    steps = np.array([_number(row.get("step")) for row in history])
+    fig = _figure(8.0, 0.6 + 2.4 * max(1, len(unknowns)))
+    axs = fig.subplots(max(1, len(unknowns)), 1, sharex=True, squeeze=False)[:, 0]
+    fig.suptitle("Unknown parameters")
+    for ax, unknown in zip(axs, unknowns):
+        values = np.array([_number(row.get(f"param_{unknown.name}")) for row in history])
+        keep = np.isfinite(steps) & np.isfinite(values)
+        ax.plot(steps[keep], values[keep], color="C0", lw=1.4, label="recovered")
+        if unknown.true_value is not None:
+            ax.axhline(unknown.true_value, ls="--", color="k", lw=1.0, label=f"true {unknown.true_value:.6g}")
+        if keep.any():
+            ax.set_title(f"{unknown.name}: {values[keep][-1]:.6g} (initial {unknown.initial:.6g})", fontsize=10)
+        ax.set_ylabel(unknown.name)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axs[-1].set_xlabel("step")
+    _mark_optimizer_changes(axs, history, steps)
+    return [_save(fig, Path(out_path))]
 
 
 def _number(value: object) -> float:

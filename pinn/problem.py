@@ -25,6 +25,7 @@ from pinn.nets import MLP, Net
 from pinn.references import Reference
 from pinn.sampling import Sampling
 from pinn.training.config import Training
+from pinn.unknowns import Unknown
 
 Residual = Callable[[Fields], Tensor]
 
@@ -54,6 +55,9 @@ class Problem:
         plots: problem-specific figures, each a function ``plot(solution, reference, folder)``
             called at the end of a run with the trained :class:`pinn.Solution`, the reference
             grid (or None) and the run's ``plots/`` folder (e.g. :func:`pinn.elasticity_plots`).
+        unknowns: coefficients to recover with the solution (an inverse problem), each a
+            :class:`pinn.Unknown`, read in residuals as ``f.<name>``; ``tolerance`` may name those
+            with a ``true_value`` (the relative error the recovered value must reach).
     """
 
     name: str
@@ -70,6 +74,7 @@ class Problem:
     description: str = ""
     derived: Mapping[str, Callable[[Fields], Tensor]] = field(default_factory=dict)
     plots: Sequence[Callable[..., Any]] = ()
+    unknowns: Sequence[Unknown] = ()
 
     def __post_init__(self) -> None:
         try:
@@ -112,6 +117,7 @@ class Problem:
                 raise ValueError(f"residual {name!r} must be a function of the fields, got {type(fn).__name__}")
         self._set("residuals", dict(self.residuals))
         self._set("derived", check_derived(self.derived, inputs, outputs))
+        self._set("unknowns", _check_unknowns(self.unknowns, inputs, outputs, tuple(self.derived)))
         if not isinstance(self.plots, (list, tuple)) or not all(callable(plot) for plot in self.plots):
             raise ValueError("plots must be a list of functions plot(solution, reference, folder)")
         self._set("plots", tuple(self.plots))
@@ -144,7 +150,11 @@ class Problem:
             raise ValueError(f"condition {name!r}: an initial condition needs a space-time domain "
                              "(space * pinn.TimeInterval(t0, t1))")
         try:
-            condition.bind(self.inputs, self.outputs, self.domain)
+            if isinstance(condition, Data):
+                condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
+                               derived=tuple(self.derived))
+            else:
+                condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:
             raise ValueError(f"condition {name!r}: {err}") from None
         return condition
@@ -154,10 +164,13 @@ class Problem:
             return {}
         tolerance = ({name: self.tolerance for name in self.outputs}
                      if isinstance(self.tolerance, (int, float)) else dict(self.tolerance))
+        unknowns = {u.name: u for u in self.unknowns}
         for name, value in tolerance.items():
-            if name not in self.outputs and name not in self.derived:
-                raise ValueError(f"tolerance given for {name!r}, which is neither an output nor a derived quantity "
-                                 f"({', '.join(self.outputs + tuple(self.derived))})")
+            if name in unknowns and unknowns[name].true_value is None:
+                raise ValueError(f"tolerance given for the unknown {name!r}, which has no true_value to compare with")
+            if name not in self.outputs and name not in self.derived and name not in unknowns:
+                raise ValueError(f"tolerance given for {name!r}, which is neither an output nor a derived quantity, nor "
+                                 f"an unknown ({', '.join(self.outputs + tuple(self.derived) + tuple(unknowns))})")
             if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"tolerance for {name!r} must be a positive number, got {value!r}")
         return {k: float(v) for k, v in tolerance.items()}
@@ -179,7 +192,10 @@ class Problem:
             _check_output(f"derived quantity {name!r}", lambda fn=fn: fn(f), points.shape[0])
         for name, condition in self.conditions.items():
             try:
-                batch = self.condition_batch(condition, 8, "uniform", rng, torch.float64, torch.device("cpu"))
+                if isinstance(condition, Data) and condition.deferred:  # its reference is built when a run needs it
+                    batch = condition.stand_in(points)
+                else:
+                    batch = self.condition_batch(condition, 8, "uniform", rng, torch.float64, torch.device("cpu"))
             except (ValueError, TypeError, FieldNameError) as err:
                 raise ValueError(f"condition {name!r}: {err}") from None
             if batch.target is not None and not torch.isfinite(batch.target).all():
@@ -224,7 +240,7 @@ class Problem:
         transform = (OutputTransform(self.domain, self.inputs, self.outputs, self.time, self._exact)
                      if self._exact else None)
         model = (functools.partial(DerivedModel, derived=self.derived) if self.derived else Model)(
-            module, transform, self.inputs, self.outputs, self.time)
+            module, transform, self.inputs, self.outputs, self.time, tuple(self.unknowns))
         return model.to(device=device, dtype=dtype)
 
     def condition_target(self, condition: Condition, points: Tensor) -> Tensor | None:
@@ -253,6 +269,28 @@ def _names(value: str | Sequence[str], label: str) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f"{label} has a repeated name: {' '.join(names)}")
     return names
+
+
+def _check_unknowns(unknowns: Sequence[Unknown], inputs: tuple[str, ...], outputs: tuple[str, ...],
+                    derived: tuple[str, ...]) -> tuple[Unknown, ...]:
+    if isinstance(unknowns, Unknown) or not isinstance(unknowns, (list, tuple)):
+        raise ValueError(f"unknowns must be a list of pinn.Unknown, got {type(unknowns).__name__}")
+    seen: set[str] = set()
+    for unknown in unknowns:
+        if not isinstance(unknown, Unknown):
+            raise ValueError(f"unknowns must be a list of pinn.Unknown, got an element of type {type(unknown).__name__}")
+        name = unknown.name
+        if name in seen:
+            raise ValueError(f"unknown {name!r} is declared twice")
+        if name in inputs or name in outputs or name in derived:
+            raise ValueError(f"unknown {name!r} has the name of an input, output or derived quantity; rename it")
+        if hasattr(Fields, name):
+            raise ValueError(f"unknown {name!r} has the name of a Fields attribute (f.{name}); rename it")
+        if name.partition("_")[0] in outputs:
+            raise ValueError(f"unknown {name!r} reads like a derivative of the output {name.partition('_')[0]!r}; "
+                             "rename it")
+        seen.add(name)
+    return tuple(unknowns)
 
 
 def _check_output(label: str, compute: Callable[[], Any], n: int | None) -> None:

@@ -117,7 +117,8 @@ class _RunMonitor(Monitor):
             f"{row['optimizer']} loss {row['loss_total']:.2e} ("
             + ", ".join(f"{k} {v:.1e}" for k, v in losses.items())
             + (f") lr {row['lr']:.1e}" if row["optimizer"] == "adam" else ")")
-            + f" rel_l2 {self.latest_error:.2e}", refresh=False)
+            + f" rel_l2 {self.latest_error:.2e}"
+            + "".join(f" {k[6:]} {v:.4g}" for k, v in row.items() if k.startswith("param_")), refresh=False)
         self.bar.update(row["step"] - self.bar.n)
 
     def on_checkpoint(self, trainer: Trainer) -> None:
@@ -144,7 +145,10 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
     folder.check(resume=resume, overwrite=overwrite)
     state = _checkpoint(folder) if resume else None  # a corrupt file is reported before any long work
     reference, reference_time = _build_reference(problem)
-    trainer = Trainer(problem, problem.training, reference)
+    try:
+        trainer = Trainer(problem, problem.training, reference)
+    except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
+        raise UserError(f"problem {problem.name!r}: {err}") from None
     rows: list[dict] = []
     if state is not None:
         _resume(trainer, folder, state)
@@ -264,7 +268,8 @@ def _build_reference(problem: Problem) -> tuple[GridReference | None, float]:
         reference = problem.reference.build(problem.inputs, problem.outputs + tuple(problem.derived), problem.domain)
     except (ValueError, TypeError) as err:
         raise UserError(f"problem {problem.name!r}: the reference could not be built: {err}") from None
-    missing = [n for n in problem.tolerance if n not in reference.fields]
+    unknowns = {u.name for u in problem.unknowns}  # their tolerance is checked against true_value, not the grid
+    missing = [n for n in problem.tolerance if n not in reference.fields and n not in unknowns]
     if list(reference.axes) != list(problem.inputs) or missing:
         raise UserError(f"problem {problem.name!r}: the reference has axes {list(reference.axes)} and fields "
                         f"{list(reference.fields)}; it needs axes {list(problem.inputs)} and fields {missing}")
@@ -282,13 +287,16 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
                    {"problem": problem.name, "reference": grid.description})
     _plots(folder, grid, predicted, rows, problem)
     _problem_plots(problem, trainer, reference, folder)
-    passed = failure is None and all(e.passed for e in errors.values())
+    parameters = _parameters(problem, trainer)
+    passed = (failure is None and all(e.passed for e in errors.values())
+              and all(p["passed"] is not False for p in parameters.values()))
     metrics = {
         "problem": problem.name,
         "passed": passed,
         "fields": {k: {"rel_l2": e.rel_l2, "max_abs": e.max_abs, "tolerance": e.tolerance, "passed": e.passed}
                    for k, e in errors.items()},
         "rel_l2": worst(errors) if errors else None,
+        "parameters": parameters,
         "steps": trainer.step,
         "wall_time_s": trainer.elapsed + reference_time,
         "training_time_s": trainer.elapsed,
@@ -307,7 +315,7 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
         "versions": versions(),
     }
     write_json(folder.metrics, metrics)
-    _summary(problem, errors, passed, failure, folder, trainer)
+    _summary(problem, errors, parameters, passed, failure, folder, trainer)
     return EXIT_PASSED if passed else EXIT_MISSED
 
 
@@ -319,13 +327,17 @@ def _prediction_grid(problem: Problem, points_per_axis: int = 33) -> GridReferen
 
 
 def _plots(folder: RunFolder, grid: GridReference, predicted: dict, rows: list[dict], problem: Problem) -> None:
-    from pinn.plots import plot_fields, plot_history
+    from pinn.plots import plot_fields, plot_history, plot_parameters
 
     try:
         if grid.fields:
             shaped = {k: np.asarray(predicted[k]).reshape(grid.shape) for k in grid.fields}
             plot_fields(folder.plots, grid.axes, shaped, grid.fields, problem.time)
-        plot_history(folder.plots / "history.png", rows, tolerances=problem.tolerance)
+        names = {u.name for u in problem.unknowns}
+        plot_history(folder.plots / "history.png", rows,
+                     tolerances={k: v for k, v in problem.tolerance.items() if k not in names})
+        if problem.unknowns:
+            plot_parameters(folder.plots / "parameters.png", rows, problem.unknowns)
     except Exception as err:  # a plot must never cost the user the run's numbers
         print(f"warning: plotting failed ({type(err).__name__}: {err}); the numbers are unaffected", file=sys.stderr)
 
@@ -343,11 +355,29 @@ def _problem_plots(problem: Problem, trainer: Trainer, reference: GridReference 
                   file=sys.stderr)
 
 
-def _summary(problem, errors, passed, failure, folder, trainer) -> None:
+def _parameters(problem: Problem, trainer: Trainer) -> dict[str, dict]:
+    """metrics.json ``parameters``: each unknown's value, initial guess, true value, relative error,
+    tolerance (from ``Problem(tolerance=...)``) and whether it was met (None without a tolerance)."""
+    values = trainer.model.unknowns.as_floats()
+    report = {}
+    for unknown in problem.unknowns:
+        entry = unknown.report(values[unknown.name])
+        tolerance = problem.tolerance.get(unknown.name)
+        entry.update(tolerance=tolerance,
+                     passed=None if tolerance is None else bool(entry["rel_error"] <= tolerance))
+        report[unknown.name] = entry
+    return report
+
+
+def _summary(problem, errors, parameters, passed, failure, folder, trainer) -> None:
     lines = [f"{problem.name}: {trainer.step} steps in {trainer.elapsed:.1f} s on {trainer.device}"]
     for name, e in errors.items():
         verdict = "" if e.tolerance is None else (" <= " if e.passed else " > ") + f"{e.tolerance:.1e}"
         lines.append(f"  {name}: relative L2 {e.rel_l2:.3e}{verdict}, max abs {e.max_abs:.3e}")
+    for name, p in parameters.items():
+        known = "" if p["true_value"] is None else f" (true {p['true_value']:.6g}, relative error {p['rel_error']:.3e}"
+        known += "" if p["tolerance"] is None else (" <= " if p["passed"] else " > ") + f"{p['tolerance']:.1e}"
+        lines.append(f"  {name} = {p['value']:.6g}{known}{')' if known else ''}")
     if failure:
         lines.append(f"  training failed: {failure}")
     verdict = "PASSED" if passed else "FAILED" if failure else "FAILED: tolerance not met"
@@ -367,6 +397,7 @@ def _config(problem: Problem, problem_path: Path, overrides: dict, trainer: Trai
         "training": dataclasses.asdict(problem.training),
         "device": str(trainer.device),
         "tolerance": problem.tolerance,
+        "unknowns": [dataclasses.asdict(u) for u in problem.unknowns],
         "conditions": {k: type(c).__name__ + (" (exact)" if c.exact else "") for k, c in problem.conditions.items()},
         "reference": repr(problem.reference),
         "versions": versions(),

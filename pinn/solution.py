@@ -28,6 +28,11 @@ class Solution:
     def outputs(self) -> tuple[str, ...]:
         return self.model.outputs
 
+    @property
+    def parameters(self) -> dict[str, float]:
+        """The recovered unknown parameters (:class:`pinn.Unknown`) by name; empty for a forward problem."""
+        return self.model.unknowns.as_floats()
+
     def predict(self, points: np.ndarray) -> dict[str, np.ndarray]:
         """Fields at ``points`` (shape (N, number of inputs), columns in input order), by name."""
         return self.model.predict(points)

@@ -144,6 +144,33 @@ CATALOGUE: dict[str, Mistake] = {
     "data file that is not HDF5": Mistake(
         ("data.h5 is not a readable HDF5 file",),
         replace=(INITIAL, INITIAL + '\n        "data": pinn.Data.from_hdf5(r"{tmp}/data.h5"),'), setup=_corrupt_hdf5),
+    # ---- inverse problems: observations and unknowns
+    "observations outside the domain": Mistake(
+        ("condition 'data': 1 data point(s) from arrays lie outside the domain, e.g. [1.5, 0.2]",
+         "observations must be inside the domain"),
+        replace=(INITIAL, INITIAL + '\n        "data": pinn.Data([[0.5, 0.5], [1.5, 0.2]], {"u": [0.1, 0.2]}),')),
+    "NaN observations": Mistake(
+        ("condition 'data': data for u from arrays contains NaN or infinite values (1 of 2)", "remove those"),
+        replace=(INITIAL, INITIAL + '\n        "data": pinn.Data([[0.5, 0.5], [0.5, 0.2]], {"u": [0.1, float("nan")]}),')),
+    "data file with a column that is not an input or output": Mistake(
+        ("data.csv has column(s) w that are neither inputs (x, t), outputs (u) nor noise",),
+        replace=(INITIAL, INITIAL + '\n        "data": pinn.Data.from_csv(r"{tmp}/data.csv"),'),
+        setup=lambda tmp: (tmp / "data.csv").write_text("x,t,w\n0.5,0.5,0.1\n")),
+    "NaN observation noise": Mistake(
+        ("condition 'data': data noise from arrays must be finite and > 0 at every point (1 are not)",),
+        replace=(INITIAL, INITIAL + '\n        "data": pinn.Data([[0.5, 0.5], [0.5, 0.2]], {"u": [0.1, 0.2]}, '
+                                    'noise=[0.01, float("nan")]),')),
+    "synthetic observations outside the domain": Mistake(
+        ("condition 'data': observe: 1 point(s) lie outside the domain, e.g. [0.5, 2.0]",),
+        replace=(INITIAL, INITIAL + '\n        "data": pinn.observe(pinn.references.analytic(exact), '
+                                    'points=[[0.5, 2.0], [0.5, 0.5]]),')),
+    "a bound that excludes the initial guess": Mistake(
+        ("Unknown 'k': the bounds (0.2, 1) exclude the initial guess 0.1", "choose an initial guess strictly inside"),
+        replace=("    residuals=", '    unknowns=[pinn.Unknown("k", initial=0.1, bounds=(0.2, 1.0))],\n    residuals=')),
+    "a tolerance for an unknown without a true value": Mistake(
+        ("tolerance given for the unknown 'k', which has no true_value to compare with",),
+        replace=('tolerance={"u": 0.5}', 'tolerance={"u": 0.5, "k": 0.01},\n    '
+                                         'unknowns=[pinn.Unknown("k", initial=0.1)]')),
     # ---- the command line
     "unknown option": Mistake(("unrecognized arguments: --fast", "see `python -m pinn.solve --help`"),
                               options=("--fast",)),

@@ -197,3 +197,15 @@ def test_compiled_whole_loss_agrees_and_is_kept_on_resume():
 @pytest.mark.slow
 def test_compiled_network_pass_agrees_where_the_residual_differentiates_expressions():
     compiled_agrees("heat.py", "network pass at the interior points")  # div(k grad u): the chain rule
+
+
+@pytest.mark.parametrize("name", ["heat_inverse.py", "navier_stokes_inverse.py", "elasticity_inverse.py"])
+def test_inverse_problems_agree_down_to_the_unknowns_gradients(name):
+    problem = load_problem(ROOT / "problems" / name)
+    loss = assert_engines_agree(problem)
+    assert loss.engine.plans["residuals"] is not None
+    unknowns = len(problem.unknowns)  # registered last: the end of the gradient vector
+    _, reference_gradient, _ = losses_and_gradient(problem, "autograd")
+    _, gradient, _ = losses_and_gradient(problem, "taylor")
+    assert bool((reference_gradient[-unknowns:] != 0).all())
+    assert torch.allclose(gradient[-unknowns:], reference_gradient[-unknowns:], rtol=1e-10, atol=0)

@@ -90,11 +90,13 @@ class Engine:
                 out[site.name] = m.fields(site.points, site.normals)
             else:
                 groups.setdefault((plan.directions, site.name in self.compiled_sites), []).append(site)
+        unknowns = m.unknowns() if groups else {}
         for group in groups.values():
             for site, known in zip(group, self._known(group)):
                 plan = self.plans[site.name]
                 coordinates = site.points.detach().requires_grad_(True) if plan.chain_rule else site.points.detach()
-                out[site.name] = KnownFields(coordinates, known, m.inputs, m.outputs, m.time, site.normals)
+                out[site.name] = KnownFields(coordinates, known, m.inputs, m.outputs, m.time, site.normals,
+                                             unknowns)
         return out
 
     @property
@@ -122,7 +124,9 @@ class Engine:
         if not hasattr(self.model.net, "jet"):
             return None, f"the network {type(self.model.net).__name__} has no jet method"
         m = self.model
-        recording = RecordingFields(points, m.inputs, m.outputs, m.time, normals)
+        with torch.no_grad():  # the unknowns' values only: the recording needs no gradient of them
+            parameters = m.unknowns()
+        recording = RecordingFields(points, m.inputs, m.outputs, m.time, normals, parameters)
         try:
             evaluate(recording)
         except Exception as err:  # anything the stand-ins cannot run is autograd's to handle

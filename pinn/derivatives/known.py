@@ -32,8 +32,10 @@ class KnownFields(Fields):
     """
 
     def __init__(self, points: Tensor, known: dict[Key, Tensor], inputs: Sequence[str], outputs: Sequence[str],
-                 time: str | None = None, normals: Tensor | None = None) -> None:
-        super().__init__(points, [known[(j, ())] for j in range(len(outputs))], inputs, outputs, time, normals)
+                 time: str | None = None, normals: Tensor | None = None,
+                 parameters: dict[str, Tensor] | None = None) -> None:
+        super().__init__(points, [known[(j, ())] for j in range(len(outputs))], inputs, outputs, time, normals,
+                         parameters)
         self._cache.update(known)
 
     def _derivative(self, key: Key) -> Tensor:
@@ -71,13 +73,13 @@ class RecordingFields(KnownFields):
     :meth:`gradient`). Used once per evaluation site to plan what Taylor mode computes."""
 
     def __init__(self, points: Tensor, inputs: Sequence[str], outputs: Sequence[str], time: str | None = None,
-                 normals: Tensor | None = None) -> None:
+                 normals: Tensor | None = None, parameters: dict[str, Tensor] | None = None) -> None:
         self._generator = torch.Generator().manual_seed(0)
         self.requested: set[Key] = set()
         self.chain_rule = False  # whether a derivative of a tensor expression was asked for
         n = points.shape[0]
         known = {(j, ()): self._stand_in(n, points) for j in range(len(outputs))}
-        super().__init__(points.detach().requires_grad_(True), known, inputs, outputs, time, normals)
+        super().__init__(points.detach().requires_grad_(True), known, inputs, outputs, time, normals, parameters)
 
     def _stand_in(self, n: int, like: Tensor) -> Tensor:
         # Positive, varied values: a residual that divides by a field or takes its log still runs.

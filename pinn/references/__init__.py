@@ -28,9 +28,13 @@ class Deferred:
         self.solver = solver
         self.settings = settings
         self.settings_as_given = settings if settings_as_given is None else settings_as_given
+        self._built: GridReference | None = None
 
     def build(self, inputs, outputs, domain) -> GridReference:
-        return self.solver(**self.settings)
+        """The solver's result, computed once (observations made from it and the run share it)."""
+        if self._built is None:
+            self._built = self.solver(**self.settings)
+        return self._built
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings_as_given.items())

@@ -153,6 +153,7 @@ class Trainer:
             row = {"step": self.step, "wall_time_s": self.elapsed, "optimizer": phase, "lr": lr,
                    "loss_total": sum(terms.values())}
             row.update({f"loss_{k}": v for k, v in terms.items()})
+            row.update({f"param_{k}": v for k, v in self.model.unknowns.as_floats().items()})
             event = self.guard.take_event()
             if event is not None:
                 row["event"] = event
