@@ -146,13 +146,25 @@ def _measure_memory(residual, width, depth, n, dtype, device, engine) -> float:
             case.step()
         torch.cuda.synchronize()
         return float(torch.cuda.max_memory_allocated() - base)
-    # ru_maxrss only rises: measured from before the case is built, it includes the setup (and, for
-    # the compiled engine, the compiler's own memory, which counts against it).
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # The peak resident set only rises: measured from before the case is built, it includes the setup
+    # (and, for the compiled engine, the compiler's own memory, which counts against it).
+    base = _peak_resident_bytes()
     case = Case(residual, width, depth, n, dtype, engine, device)
     for _ in range(3):
         case.step()
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
+    return float(_peak_resident_bytes() - base)
+
+
+def _peak_resident_bytes() -> int:
+    """This process's peak resident set. Linux's VmHWM starts afresh at exec; ru_maxrss does not (a
+    child forked from a large parent inherits its figure), so it is only the fallback."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main(argv: list[str] | None = None) -> int:
