@@ -3,7 +3,9 @@
 1. Step time: the same network (DeepXDE's FNN sizes, tanh, Glorot normal), the same collocation
    points (taken from DeepXDE's data object) and the same optimiser (Adam, lr 1e-3, float32), one
    Adam step of each in alternating rounds in this one process; medians and ratios. pinn runs with
-   each derivative engine (autograd, Taylor, Taylor compiled).
+   each derivative engine (autograd, Taylor, Taylor compiled). It also counts the arithmetic of the
+   matrix products in one step of each (profiler FLOPs): what an engine saves by computing less,
+   apart from what compiling saves in overhead.
 2. ``--time-to-error``: DeepXDE's Kovasznay example trained with its schedule (Adam then L-BFGS),
    its final relative L2 error of u, and its wall time; then pinn's ``problems/kovasznay.py`` at its
    defaults, and the time at which it first reaches DeepXDE's final error of u.
@@ -183,6 +185,16 @@ def timed(fn) -> float:
     return time.perf_counter() - started
 
 
+def matmul_mflop(step) -> float:
+    """Arithmetic of one eager step's matrix products (MFLOP, counted by the profiler): what each
+    engine must compute, whatever its overheads. Compiled steps run the same products as eager ones."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+        step()
+    return sum(e.flops for e in prof.key_averages()) / 1e6
+
+
 def step_times(dde, case: str, rounds: int, warmup: int) -> dict:
     peer = PeerSteps(dde, case)
     ours = {engine: PinnSteps(case, peer, engine) for engine in PINN_ENGINES}
@@ -195,10 +207,12 @@ def step_times(dde, case: str, rounds: int, warmup: int) -> dict:
         for name, step in runners.items():
             timings[name].append(timed(step))
     medians = {name: float(np.median(t)) for name, t in timings.items()}
+    eager = {"deepxde": peer.step, **{f"pinn[{e}]": s.step for e, s in ours.items() if "compile" not in e}}
     return {"case": case, "network": CASES[case][2], "interior_points": int(len(peer.data.train_x_all)),
             "condition_points": [int(n) for n in peer.data.num_bcs], "rounds": rounds,
             "median_step_s": medians,
             "speedup_over_deepxde": {n: medians["deepxde"] / v for n, v in medians.items()},
+            "matmul_mflop_per_step": {name: matmul_mflop(step) for name, step in eager.items()},
             "compile_time_s": ours["taylor+compile"].loss.compile_status.get("compile_time_s")}
 
 
@@ -275,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         result["steps"].append(row)
         print(f"{case}: median step (ms) " + ", ".join(f"{k} {1000 * v:.2f}" for k, v in row["median_step_s"].items())
               + " | speed-up over DeepXDE " + ", ".join(f"{k} {v:.2f}x"
-                                                        for k, v in row["speedup_over_deepxde"].items()), flush=True)
+                                                        for k, v in row["speedup_over_deepxde"].items())
+              + " | matmul MFLOP per step " + ", ".join(f"{k} {v:.1f}" for k, v in row["matmul_mflop_per_step"].items()),
+              flush=True)
     if args.time_to_error:
         peer = peer_full_run(dde, args.peer_adam, args.peer_lbfgs)
         print(f"DeepXDE Kovasznay: {peer['wall_time_s']:.0f} s, rel L2 {peer['rel_l2']}", flush=True)
