@@ -25,7 +25,7 @@ rest of the square keeps nearly its full weight. The pressure has no tolerance: 
 it is singular (the reference's own pressure error is 5.8e-3) and the blended lid's pressure is
 finite there.
 
-What the defaults reach (seed 0, one thread): velocity magnitude 2.9e-2 after 740 s of training.
+What the defaults reach (seed 0, one thread): velocity magnitude 2.9e-2 in 763 s (the whole process).
 A small modified MLP (2.5k weights) with Levenberg-Marquardt steps after L-BFGS: the loss falls
 from 5e-3 to 1e-4 in 300 steps and the error from 0.13 to 2.9e-2; 200 steps more take the loss to
 5e-6 while the error stays at 3-3.5e-2, so the rest of the error is not the optimiser's (the
