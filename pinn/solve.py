@@ -75,7 +75,8 @@ def _main(argv: list[str] | None) -> int:
             training = problem.training.with_total_steps(args.steps)
         except ValueError as err:
             raise UserError(str(err)) from None
-        overrides.update({"training.adam_steps": training.adam_steps, "training.lbfgs_steps": training.lbfgs_steps})
+        overrides.update({"training.adam_steps": training.adam_steps, "training.lbfgs_steps": training.lbfgs_steps,
+                          "training.gauss_newton_steps": training.gauss_newton_steps})
         problem = apply_overrides(problem, overrides)
     return execute(problem, problem_path, folder, overrides, resume=args.resume, overwrite=args.overwrite,
                    quiet=args.quiet)

@@ -33,6 +33,10 @@ class Training:
         balance_every: every this many Adam steps, reweight the loss terms by their gradient norms
             (:mod:`pinn.training.weighting`); 0 for equal weights.
         balance_momentum: the moving-average factor of those weights, in [0, 1).
+        gauss_newton_steps: Levenberg-Marquardt (damped Gauss-Newton) steps on the residual vector
+            after L-BFGS (:mod:`pinn.training.gauss_newton`; for networks of up to a few thousand
+            weights); 0 to skip. If L-BFGS converges early, this phase starts at once.
+        gauss_newton_damping: its initial damping ``mu`` (relative to the diagonal of J^T J).
     """
 
     adam_steps: int = 2000
@@ -53,9 +57,12 @@ class Training:
     warmup_steps: int = 0
     balance_every: int = 0
     balance_momentum: float = 0.9
+    gauss_newton_steps: int = 0
+    gauss_newton_damping: float = 1e-3
 
     def __post_init__(self) -> None:
-        for name in ("adam_steps", "lbfgs_steps", "seed", "max_recoveries", "warmup_steps", "balance_every"):
+        for name in ("adam_steps", "lbfgs_steps", "seed", "max_recoveries", "warmup_steps", "balance_every",
+                     "gauss_newton_steps"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"Training {name} must be a whole number >= 0, got {value!r}")
@@ -63,9 +70,9 @@ class Training:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"Training {name} must be a whole number >= 1, got {value!r}")
-        if self.adam_steps + self.lbfgs_steps < 1:
-            raise ValueError("Training needs at least one step (adam_steps + lbfgs_steps >= 1)")
-        for name in ("learning_rate", "learning_rate_final"):
+        if self.steps < 1:
+            raise ValueError("Training needs at least one step (adam_steps + lbfgs_steps + gauss_newton_steps >= 1)")
+        for name in ("learning_rate", "learning_rate_final", "gauss_newton_damping"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"Training {name} must be a positive number, got {value!r}")
@@ -90,15 +97,16 @@ class Training:
 
     @property
     def steps(self) -> int:
-        return self.adam_steps + self.lbfgs_steps
+        return self.adam_steps + self.lbfgs_steps + self.gauss_newton_steps
 
     def with_total_steps(self, steps: int) -> "Training":
-        """The same schedule scaled to ``steps`` in all, Adam keeping its share (at least one step)."""
+        """The same schedule scaled to ``steps`` in all, Adam and Gauss-Newton keeping their shares."""
         from dataclasses import replace
 
         if steps < 1:
             raise ValueError(f"--steps must be >= 1, got {steps}")
         adam = min(self.adam_steps, round(steps * self.adam_steps / self.steps))
+        newton = min(self.gauss_newton_steps, round(steps * self.gauss_newton_steps / self.steps))
         if self.lbfgs_steps == 0:
-            adam = steps
-        return replace(self, adam_steps=adam, lbfgs_steps=steps - adam)
+            adam = steps - newton
+        return replace(self, adam_steps=adam, lbfgs_steps=steps - adam - newton, gauss_newton_steps=newton)

@@ -1,4 +1,4 @@
-"""The generic training loop: Adam, then L-BFGS, with checks against the reference.
+"""The generic training loop: Adam, then L-BFGS (then, optionally, Gauss-Newton), with checks against the reference.
 
 The trainer knows nothing of any particular PDE: it minimises the sum of the problem's loss terms
 and reports to a :class:`Monitor` (progress, history, checkpoints live there). A
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 from pinn.references.grid import GridReference
 from pinn.training.config import Training
+from pinn.training.gauss_newton import GaussNewton
 from pinn.training.guard import DivergenceGuard, StepDiverged, TrainingDiverged, clone
 from pinn.training.losses import LossFunction, Points, draw_points
 from pinn.training.weighting import GradientBalance
@@ -78,6 +79,7 @@ class Trainer:
             history_size=training.lbfgs_history, line_search_fn="strong_wolfe",
             tolerance_grad=1e-14, tolerance_change=0.0,
         )
+        self.newton = GaussNewton(self.loss, training.gauss_newton_damping) if training.gauss_newton_steps else None
         self.guard = DivergenceGuard(training)
         self.step = 0
         self._previous_step = 0  # the step before the last optimiser call
@@ -143,9 +145,10 @@ class Trainer:
         if self.step == 0 and self.reference is not None:
             self._check(monitor)
         while self.step < self.training.steps and not self._done() and not self._stop_requested:
-            phase = "adam" if self.step < self.training.adam_steps else "lbfgs"
+            phase = self._phase()
+            step = {"adam": self._adam_step, "lbfgs": self._lbfgs_step, "gauss_newton": self._newton_step}[phase]
             try:
-                terms, lr = self._adam_step() if phase == "adam" else self._lbfgs_step()
+                terms, lr = step()
             except StepDiverged as failure:
                 self._recover(failure, phase)
                 continue
@@ -173,7 +176,7 @@ class Trainer:
         optimizer = self.adam if phase == "adam" else self.lbfgs
         good = self.guard.last_good
         stop = self.guard.failed(failure, self.step)
-        old_lr = optimizer.param_groups[0]["lr"]
+        old_lr = optimizer.param_groups[0]["lr"] if phase != "gauss_newton" else self.newton.damping
         if good is not None:
             with torch.no_grad():
                 for parameter, saved in zip(self._parameters(optimizer), good["parameters"]):
@@ -186,6 +189,10 @@ class Trainer:
             if good is not None:  # end in the last good state, as a consistent checkpoint
                 self.step = self._previous_step = good["step"]
             raise TrainingDiverged(stop)
+        if phase == "gauss_newton":  # a gentler Gauss-Newton step is a larger damping
+            self.newton.damping = old_lr / self.guard.lr_factor
+            self.guard.recovered(failure, self.step, old_lr, self.newton.damping)
+            return
         for group in optimizer.param_groups:
             group["lr"] = old_lr * self.guard.lr_factor
         self.guard.recovered(failure, self.step, old_lr, optimizer.param_groups[0]["lr"])
@@ -194,7 +201,16 @@ class Trainer:
         return self.step >= self.training.steps or self._done()
 
     def _done(self) -> bool:
-        return self.step >= self.training.adam_steps and self.lbfgs_converged
+        if self.step < self.training.adam_steps:
+            return False
+        return self.lbfgs_converged if self.newton is None else self.newton.converged
+
+    def _phase(self) -> str:
+        if self.step < self.training.adam_steps:
+            return "adam"
+        if self.step < self.training.adam_steps + self.training.lbfgs_steps and not self.lbfgs_converged:
+            return "lbfgs"
+        return "gauss_newton"
 
     def _due(self, every: int) -> bool:
         # L-BFGS advances several steps at once: trigger when a multiple of `every` was crossed.
@@ -231,15 +247,26 @@ class Trainer:
 
         first_parameter = self.lbfgs.param_groups[0]["params"][0]  # L-BFGS keeps its state there
         before = self.lbfgs.state[first_parameter].get("n_iter", 0)
-        remaining = self.training.steps - self.step
+        remaining = self.training.adam_steps + self.training.lbfgs_steps - self.step
         self.lbfgs.param_groups[0]["max_iter"] = min(LBFGS_CHUNK, remaining)
         self.lbfgs.step(closure)
         done = self.lbfgs.state[first_parameter].get("n_iter", 0) - before
         if done == 0:
             self.lbfgs_converged = True  # not even one iteration: no descent direction left
         self.step += max(done, 1)  # count a step even if none was taken, so the loop always ends
+        if self.lbfgs_converged and self.newton is not None:  # Gauss-Newton takes over at once
+            self.step = self.training.adam_steps + self.training.lbfgs_steps
         self.guard.accepted(last)
         return last, self.lbfgs.param_groups[0]["lr"]
+
+    def _newton_step(self) -> tuple[dict[str, float], float]:
+        self._previous_step = self.step
+        self.guard.remember(self.step, self._parameters(self.lbfgs), None, self.guard.reference or {})
+        damping = self.newton.damping
+        terms = self.newton.step(self.points, self.balance.weights, self._evaluate)
+        self.step += 1
+        self.guard.accepted(terms)
+        return terms, damping
 
     # ------------------------------------------------------------ validation
     def predict_reference(self) -> dict[str, np.ndarray]:
@@ -275,6 +302,7 @@ class Trainer:
             "points": self.points.state_dict(),
             "loss": self.loss.state_dict(),
             "balance": self.balance.state_dict(),
+            "gauss_newton": {} if self.newton is None else self.newton.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -298,6 +326,8 @@ class Trainer:
         self.points = Points.from_state_dict(state["points"], self.device)
         self.loss.load_state_dict(state.get("loss", {}))
         self.balance.load_state_dict(state.get("balance", {}))
+        if self.newton is not None:
+            self.newton.load_state_dict(state.get("gauss_newton", {}))
 
 
 def _rng_state(rng: np.random.Generator) -> dict:

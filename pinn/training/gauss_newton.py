@@ -1,0 +1,210 @@
+"""Levenberg-Marquardt (damped Gauss-Newton) refinement on the vector of residuals.
+
+The loss is a sum of squares, ``L = sum_i r_i^2`` once every residual, at every point, is scaled by
+the square root of its term's weight over its number of points. With ``J = dr/dtheta`` (one row per
+residual value, one column per network weight), a step solves
+
+    (J^T J + mu diag(J^T J)) delta = -J^T r
+
+and is taken only if it lowers the loss; ``mu`` then shrinks (by 3), else it grows (by 4) and the
+step is solved again with the same ``J``. Curvature that L-BFGS only estimates from a few past
+steps is used exactly, which is what carries a small network past the flat region where L-BFGS
+stalls (at a loss of ~1e-7 on the problems here). A step costs one Jacobian, one ``P x P`` product
+and Cholesky factorisation (``P`` weights): meant for small networks (up to a few thousand weights).
+
+The Jacobian comes from the problem's own residual functions, through the derivative engine:
+
+- interior residuals served by Taylor mode: each point's residuals depend on that point alone, so
+  ``torch.func.vmap`` over the points of ``jacrev`` (with respect to the weights) of the Taylor pass
+  at one point gives every row at the cost of a few batched backward passes;
+- anything else (loss conditions, autograd sites, residuals that differentiate expressions): rows
+  by reverse mode, a batch of them per backward pass (``is_grads_batched``), which costs a pass per
+  row and is meant for the small sets of condition points.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from pinn.derivatives.engine import assemble
+from pinn.derivatives.jet import Jet
+from pinn.derivatives.known import KnownFields
+from pinn.training.guard import StepDiverged
+from pinn.training.losses import RESIDUALS, LossFunction, Points
+
+GROW, SHRINK = 4.0, 3.0  # the damping's factors after a rejected and an accepted step
+MIN_DAMPING, MAX_DAMPING = 1e-12, 1e10  # beyond MAX_DAMPING no step lowers the loss: converged
+ROWS_PER_PASS = 256  # reverse-mode rows per batched backward pass
+
+
+class GaussNewton:
+    """Levenberg-Marquardt steps on a :class:`LossFunction`'s residuals; ``damping`` is ``mu``."""
+
+    def __init__(self, loss: LossFunction, damping: float) -> None:
+        self.loss = loss
+        self.damping = float(damping)
+        self.converged = False
+        self._vmap_failed = False  # the per-point route failed once: use reverse mode from then on
+
+    @property
+    def parameters(self) -> list[Tensor]:
+        return [p for p in self.loss.model.parameters() if p.requires_grad]
+
+    def step(self, points: Points, weights: dict[str, float],
+             evaluate: Callable[[], tuple[Tensor, dict[str, float]]]) -> dict[str, float]:
+        """One Jacobian and as many damped solves as it takes to lower the loss (``evaluate()`` gives the
+        trainer's total loss and its terms at the current weights). Returns the terms where it ends;
+        sets :attr:`converged` when no damping lowers the loss."""
+        residuals, jacobian = self.residuals_and_jacobian(points, weights)
+        if not (bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())):
+            raise StepDiverged("the residuals or their Jacobian became NaN or infinite")
+        start = float(residuals @ residuals)
+        normal = jacobian.T @ jacobian
+        gradient = jacobian.T @ residuals
+        del jacobian
+        scale = normal.diagonal().clone()
+        floor = 1e-12 * float(scale.mean()) + torch.finfo(normal.dtype).tiny  # weights without any effect
+        parameters = self.parameters
+        theta = torch.cat([p.detach().reshape(-1) for p in parameters])
+        terms: dict[str, float] = {}
+        while self.damping <= MAX_DAMPING:
+            system = normal + torch.diag(self.damping * scale + floor)
+            factor, info = torch.linalg.cholesky_ex(system)
+            if int(info) == 0:
+                delta = torch.cholesky_solve(-gradient[:, None], factor)[:, 0]
+                _assign(parameters, theta + delta)
+                try:
+                    total, terms = evaluate()
+                except StepDiverged:  # NaN or infinite there: a step too long, like any that fails
+                    total = None
+                if total is not None and float(total.detach()) < start:
+                    self.damping = max(self.damping / SHRINK, MIN_DAMPING)
+                    return terms
+            self.damping *= GROW
+        _assign(parameters, theta)
+        self.converged = True
+        return evaluate()[1]
+
+    # ------------------------------------------------------------ Jacobian
+    def residuals_and_jacobian(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
+        """The scaled residual vector r (``r @ r`` is the weighted loss) and ``J = dr/dtheta``."""
+        engine, problem = self.loss.engine, self.loss.problem
+        if RESIDUALS not in engine.plans or any(name not in engine.plans for name in problem.loss_conditions):
+            self.loss(points)  # plans every site
+        parts = [self._interior(points, weights)]
+        for name, condition in problem.loss_conditions.items():
+            batch = points.conditions[name]
+
+            def at_condition(f, condition=condition, batch=batch):
+                return condition.residual(f, batch)
+
+            f = engine.fields(name, batch.points, batch.normals, at_condition)
+            rows = at_condition(f).reshape(-1)
+            rows = rows * math.sqrt(weights.get(name, 1.0) * condition.weight / rows.numel())
+            parts.append(self._by_reverse_mode(rows))
+        residuals = torch.cat([r for r, _ in parts])
+        return residuals, torch.cat([j for _, j in parts])
+
+    def _interior(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
+        x = points.interior
+        scales = {name: math.sqrt(weights.get(name, 1.0) / x.shape[0]) for name in self.loss.problem.residuals}
+        plan = self.loss.engine.plans.get(RESIDUALS)
+        if plan is not None and not plan.chain_rule and not self._vmap_failed:
+            try:
+                return self._per_point(x, scales)
+            except (RuntimeError, NotImplementedError, ValueError):
+                self._vmap_failed = True  # an operation vmap cannot batch: reverse mode serves
+        transform = self.loss.engine.transform_jet(RESIDUALS, x)
+        f = self.loss.engine.fields(RESIDUALS, x, None, self._evaluate_interior, transform)
+        rows = torch.cat([scales[name] * r.reshape(-1) for name, r in self._evaluate_interior(f).items()])
+        return self._by_reverse_mode(rows)
+
+    def _evaluate_interior(self, f) -> dict[str, Tensor]:
+        return {name: residual(f).reshape(-1) for name, residual in self.loss.problem.residuals.items()}
+
+    def _per_point(self, x: Tensor, scales: dict[str, float]) -> tuple[Tensor, Tensor]:
+        """Rows point by point: vmap over the points of jacrev of the Taylor pass at one point."""
+        engine = self.loss.engine
+        plan = engine.plans[RESIDUALS]
+        rows = _PointResiduals(self.loss.model, plan, self.loss.problem.residuals, scales)
+        names = [name for name, p in self.loss.model.named_parameters() if p.requires_grad]
+        params = {f"model.{name}": p.detach() for name, p in self.loss.model.named_parameters() if p.requires_grad}
+        transform = engine.transform_jet(RESIDUALS, x)
+        n = x.shape[0]
+        jets = () if transform is None else tuple(
+            t for jet in transform for t in (jet.value, _rows_per_point(jet.first, n), _rows_per_point(jet.second, n)))
+
+        def at_one_point(p: dict[str, Tensor], point: Tensor, *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
+            r = torch.func.functional_call(rows, p, (point, jet_parts))
+            return r, r
+
+        jacobian, values = torch.func.vmap(
+            torch.func.jacrev(at_one_point, has_aux=True),
+            in_dims=(None, 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
+        )(params, x.detach(), *jets)
+        columns = [jacobian[f"model.{name}"].reshape(values.numel(), -1) for name in names]
+        return values.reshape(-1), torch.cat(columns, dim=1)
+
+    def _by_reverse_mode(self, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """Rows' gradients, ``ROWS_PER_PASS`` per batched backward pass."""
+        parameters = self.parameters
+        blocks = []
+        for start in range(0, rows.numel(), ROWS_PER_PASS):
+            count = min(ROWS_PER_PASS, rows.numel() - start)
+            seeds = rows.new_zeros(count, rows.numel())
+            seeds[torch.arange(count), start + torch.arange(count)] = 1.0
+            grads = torch.autograd.grad(rows, parameters, seeds, retain_graph=True, allow_unused=True,
+                                        is_grads_batched=True)
+            blocks.append(torch.cat([(rows.new_zeros(count, p.numel()) if g is None else g.reshape(count, -1))
+                                     for p, g in zip(parameters, grads)], dim=1))
+        jacobian = torch.cat(blocks) if blocks else rows.new_zeros(0, sum(p.numel() for p in parameters))
+        return rows.detach(), jacobian
+
+    # --------------------------------------------------------- checkpoints
+    def state_dict(self) -> dict:
+        return {"damping": self.damping, "converged": self.converged}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.damping = float(state.get("damping", self.damping))
+        self.converged = bool(state.get("converged", False))
+
+
+class _PointResiduals(nn.Module):
+    """The scaled interior residuals at one point, as a module so that ``functional_call`` can swap
+    the model's weights for the ones being differentiated."""
+
+    def __init__(self, model: nn.Module, plan, residuals: dict[str, Callable], scales: dict[str, float]) -> None:
+        super().__init__()
+        self.model = model
+        self.plan = plan
+        self.residuals = residuals
+        self.scales = scales
+
+    def forward(self, point: Tensor, jet_parts: tuple[Tensor, ...]) -> Tensor:
+        x = point.unsqueeze(0)
+        directions = self.plan.directions
+        transform = None
+        if jet_parts:
+            offset, scale = (Jet(v.unsqueeze(0), f.unsqueeze(1), s.unsqueeze(1), directions)
+                             for v, f, s in (jet_parts[:3], jet_parts[3:]))
+            transform = (offset, scale)
+        known = assemble(self.model.net, x, self.plan, transform)
+        m = self.model
+        f = KnownFields(x, known, m.inputs, m.outputs, m.time, None)
+        return torch.cat([self.scales[name] * residual(f).reshape(-1) for name, residual in self.residuals.items()])
+
+
+def _rows_per_point(rows: Tensor | None, n: int) -> Tensor:
+    """Jet derivative rows (k, N or 1, m) with the point dimension at full length N."""
+    return rows.expand(-1, n, -1)
+
+
+def _assign(parameters: list[Tensor], flat: Tensor) -> None:
+    with torch.no_grad():
+        offset = 0
+        for p in parameters:
+            p.copy_(flat[offset:offset + p.numel()].view_as(p))
+            offset += p.numel()

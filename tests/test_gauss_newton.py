@@ -1,0 +1,120 @@
+"""The Gauss-Newton (Levenberg-Marquardt) refinement: its Jacobian is right by both routes, it lowers
+the loss past L-BFGS, it resumes exactly and it is guarded."""
+import dataclasses
+
+import pytest
+import torch
+
+from conftest import ROOT
+from pinn.io import load_checkpoint, save_checkpoint
+from pinn.loading import load_problem
+from pinn.overrides import apply_overrides
+from pinn.training import Monitor, Trainer
+from pinn.training.config import Training
+
+
+@pytest.fixture
+def tiny(write_problem):
+    return apply_overrides(load_problem(write_problem()), {"training.dtype": "float64"})
+
+
+def run(problem, monitor=None, **changes):
+    trainer = Trainer(problem, dataclasses.replace(problem.training, **changes))
+    trainer.run(monitor)
+    return trainer
+
+
+def parameters(trainer):
+    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
+
+
+def loss(trainer):
+    return float(sum(trainer.losses().values()).detach())
+
+
+@pytest.mark.parametrize("name", ["kovasznay.py", "cavity.py"])
+def test_jacobian_per_point_equals_reverse_mode_and_its_square_is_the_loss(name):
+    # Exact conditions, a data condition, corner weights, the modified MLP: the whole path of a real problem.
+    problem = apply_overrides(load_problem(ROOT / "problems" / name),
+                              {"net.width": 8, "net.depth": 2, "sampling.interior": 50})
+    trainer = run(problem, adam_steps=5, lbfgs_steps=0, gauss_newton_steps=1)
+    newton, weights = trainer.newton, {"momentum_x": 2.0}  # a balancing weight enters the rows too
+    residuals, jacobian = newton.residuals_and_jacobian(trainer.points, weights)
+    assert not newton._vmap_failed  # the per-point route served the interior
+    n = trainer.points.interior.shape[0]
+    k = len(problem.residuals)
+    assert jacobian.shape == (residuals.numel(), sum(p.numel() for p in trainer.model.parameters()))
+    newton._vmap_failed = True  # force the reverse-mode route
+    slow_residuals, slow_jacobian = newton.residuals_and_jacobian(trainer.points, weights)
+    # per point: point-major rows; reverse mode: residual-major
+    by_residual = lambda t: torch.cat([t[:k * n].reshape(n, k, -1).transpose(0, 1).reshape(k * n, -1), t[k * n:].reshape(-1, t.shape[-1])])
+    assert torch.allclose(by_residual(jacobian), slow_jacobian, rtol=1e-12, atol=1e-14)
+    assert torch.allclose(by_residual(residuals[:, None])[:, 0], slow_residuals, rtol=1e-12, atol=1e-14)
+    terms = trainer.losses()
+    weighted = sum(weights.get(name, 1.0) * float(v.detach()) for name, v in terms.items())
+    assert float(residuals @ residuals) == pytest.approx(weighted, rel=1e-12)
+
+
+def test_gauss_newton_lowers_the_loss_far_below_lbfgs(tiny):
+    lbfgs = run(tiny, adam_steps=100, lbfgs_steps=100)
+    refined = run(tiny, adam_steps=100, lbfgs_steps=100, gauss_newton_steps=10)
+    assert loss(refined) < 0.1 * loss(lbfgs)
+    assert not refined.newton.converged
+
+
+def test_gauss_newton_follows_lbfgs_and_starts_when_it_converges(tiny):
+    trainer = Trainer(tiny, dataclasses.replace(tiny.training, adam_steps=2, lbfgs_steps=10, gauss_newton_steps=3))
+    assert [trainer._phase() for trainer.step in (0, 2, 12)] == ["adam", "lbfgs", "gauss_newton"]
+    trainer.step, trainer.lbfgs_converged = 5, True
+    assert trainer._phase() == "gauss_newton" and not trainer._done()
+
+
+def test_gauss_newton_resumes_exactly(tiny, tmp_path):
+    problem = apply_overrides(tiny, {"training.adam_steps": 20, "training.lbfgs_steps": 20,
+                                     "training.gauss_newton_steps": 6})
+    whole = run(problem)
+
+    class Stop(Exception):
+        pass
+
+    class Stopper(Monitor):
+        def on_step(self, trainer, row):
+            if trainer.step >= 43:
+                raise Stop
+
+    first = Trainer(problem, problem.training)
+    with pytest.raises(Stop):
+        first.run(Stopper())
+    save_checkpoint(tmp_path / "checkpoint.pt", first.state_dict())
+    resumed = Trainer(problem, problem.training)
+    resumed.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))
+    assert resumed.newton.damping == first.newton.damping != problem.training.gauss_newton_damping
+    resumed.run()
+    assert torch.equal(parameters(resumed), parameters(whole))
+
+
+def test_a_nan_jacobian_is_recovered_by_the_guard(tiny, monkeypatch):
+    trainer = Trainer(tiny, dataclasses.replace(tiny.training, adam_steps=20, lbfgs_steps=0, gauss_newton_steps=3))
+    real = trainer.newton.residuals_and_jacobian
+    calls = []
+
+    def poisoned(points, weights):
+        residuals, jacobian = real(points, weights)
+        calls.append(1)
+        return (residuals, jacobian * float("nan")) if len(calls) == 1 else (residuals, jacobian)
+
+    monkeypatch.setattr(trainer.newton, "residuals_and_jacobian", poisoned)
+    trainer.run()
+    (recovery,) = trainer.guard.recoveries
+    assert "Jacobian became NaN" in recovery["reason"] and recovery["back_to_step"] == 20
+    assert trainer.step == 23 and torch.isfinite(parameters(trainer)).all()
+
+
+def test_bad_settings_are_rejected():
+    with pytest.raises(ValueError, match="gauss_newton_steps"):
+        Training(gauss_newton_steps=-1)
+    with pytest.raises(ValueError, match="gauss_newton_damping"):
+        Training(gauss_newton_damping=0.0)
+    training = Training(adam_steps=100, lbfgs_steps=300, gauss_newton_steps=100)
+    scaled = training.with_total_steps(50)
+    assert (scaled.adam_steps, scaled.lbfgs_steps, scaled.gauss_newton_steps) == (10, 30, 10)
