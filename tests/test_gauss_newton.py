@@ -32,9 +32,10 @@ def loss(trainer):
     return float(sum(trainer.losses().values()).detach())
 
 
-@pytest.mark.parametrize("name", ["kovasznay.py", "cavity.py"])
+@pytest.mark.parametrize("name", ["kovasznay.py", "cavity.py", "navier_stokes_inverse.py"])
 def test_jacobian_per_point_equals_reverse_mode_and_its_square_is_the_loss(name):
-    # Exact conditions, a data condition, corner weights, the modified MLP: the whole path of a real problem.
+    # Exact conditions, a data condition, corner weights, the modified MLP, an unknown coefficient (its
+    # column too): the whole path of a real problem.
     problem = apply_overrides(load_problem(ROOT / "problems" / name),
                               {"net.width": 8, "net.depth": 2, "sampling.interior": 50})
     trainer = run(problem, adam_steps=5, lbfgs_steps=0, gauss_newton_steps=1)

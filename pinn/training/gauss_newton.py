@@ -29,7 +29,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from pinn.derivatives.engine import assemble
+from pinn.derivatives.engine import Site, assemble
 from pinn.derivatives.jet import Jet
 from pinn.derivatives.known import KnownFields
 from pinn.training.guard import StepDiverged
@@ -101,7 +101,7 @@ class GaussNewton:
             def at_condition(f, condition=condition, batch=batch):
                 return condition.residual(f, batch)
 
-            f = engine.fields(name, batch.points, batch.normals, at_condition)
+            f = engine.fields([Site(name, batch.points, batch.normals, at_condition)])[name]
             rows = at_condition(f).reshape(-1)
             rows = rows * math.sqrt(weights.get(name, 1.0) * condition.weight / rows.numel())
             parts.append(self._by_reverse_mode(rows))
@@ -118,7 +118,7 @@ class GaussNewton:
             except (RuntimeError, NotImplementedError, ValueError):
                 self._vmap_failed = True  # an operation vmap cannot batch: reverse mode serves
         transform = self.loss.engine.transform_jet(RESIDUALS, x)
-        f = self.loss.engine.fields(RESIDUALS, x, None, self._evaluate_interior, transform)
+        f = self.loss.engine.fields([Site(RESIDUALS, x, None, self._evaluate_interior, transform)])[RESIDUALS]
         rows = torch.cat([scales[name] * r.reshape(-1) for name, r in self._evaluate_interior(f).items()])
         return self._by_reverse_mode(rows)
 
@@ -191,9 +191,9 @@ class _PointResiduals(nn.Module):
             offset, scale = (Jet(v.unsqueeze(0), f.unsqueeze(1), s.unsqueeze(1), directions)
                              for v, f, s in (jet_parts[:3], jet_parts[3:]))
             transform = (offset, scale)
-        known = assemble(self.model.net, x, self.plan, transform)
+        (known,) = assemble(self.model.net, (x,), (self.plan,), (transform,))
         m = self.model
-        f = KnownFields(x, known, m.inputs, m.outputs, m.time, None)
+        f = KnownFields(x, known, m.inputs, m.outputs, m.time, None, m.unknowns())
         return torch.cat([self.scales[name] * residual(f).reshape(-1) for name, residual in self.residuals.items()])
 
 
