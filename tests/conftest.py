@@ -59,6 +59,22 @@ def write_problem(tmp_path):
     return write
 
 
+def run_until(trainer, step: int) -> None:
+    """Run the real training loop and stop it abruptly, as a kill would, once ``step`` is reached."""
+    from pinn.training import Monitor
+
+    class Stop(Exception):
+        pass
+
+    class Stopper(Monitor):
+        def on_step(self, t, row):
+            if t.step >= step:
+                raise Stop
+
+    with pytest.raises(Stop):
+        trainer.run(Stopper())
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``python -m pinn.solve`` in a fresh process, as a user would."""
     return subprocess.run([sys.executable, "-m", "pinn.solve", *map(str, args)], capture_output=True, text=True,

@@ -5,11 +5,11 @@ import dataclasses
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, run_until
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
-from pinn.training import Monitor, Trainer
+from pinn.training import Trainer
 from pinn.training.config import Training
 
 
@@ -75,17 +75,8 @@ def test_gauss_newton_resumes_exactly(tiny, tmp_path):
                                      "training.gauss_newton_steps": 6})
     whole = run(problem)
 
-    class Stop(Exception):
-        pass
-
-    class Stopper(Monitor):
-        def on_step(self, trainer, row):
-            if trainer.step >= 43:
-                raise Stop
-
     first = Trainer(problem, problem.training)
-    with pytest.raises(Stop):
-        first.run(Stopper())
+    run_until(first, 43)
     save_checkpoint(tmp_path / "checkpoint.pt", first.state_dict())
     resumed = Trainer(problem, problem.training)
     resumed.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))

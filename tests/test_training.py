@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import run_until
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.nets import MLP
@@ -57,7 +58,7 @@ def test_checkpoint_resumes_exactly(tiny, tmp_path, stop_at, dtype):
     whole.run()
 
     first = Trainer(problem, problem.training, reference)
-    _run_until(first, stop_at)
+    run_until(first, stop_at)
     save_checkpoint(tmp_path / "checkpoint.pt", first.state_dict())
 
     resumed = Trainer(problem, problem.training, reference)
@@ -66,21 +67,6 @@ def test_checkpoint_resumes_exactly(tiny, tmp_path, stop_at, dtype):
     resumed.run()
     assert resumed.step == whole.step
     assert torch.equal(parameters(resumed), parameters(whole))
-
-
-def _run_until(trainer, step):
-    """Run the real loop, stopping it (as a kill would) once ``step`` is reached."""
-
-    class Stop(Exception):
-        pass
-
-    class Stopper(Monitor):
-        def on_step(self, t, row):
-            if t.step >= step:
-                raise Stop
-
-    with pytest.raises(Stop):
-        trainer.run(Stopper())
 
 
 def test_training_config_rejects_bad_values():

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 import torch
 
+from conftest import run_until
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
@@ -69,17 +70,8 @@ def test_balancing_changes_the_run_and_resumes_exactly(tiny, tmp_path):
     assert set(whole.balance.weights) == {"heat", "ends", "initial"}
     assert not torch.equal(parameters(whole), parameters(run(tiny, lbfgs_steps=10)))
 
-    class Stop(Exception):
-        pass
-
-    class Stopper(Monitor):
-        def on_step(self, trainer, row):
-            if trainer.step >= 7:
-                raise Stop
-
     first = Trainer(problem, problem.training)
-    with pytest.raises(Stop):
-        first.run(Stopper())
+    run_until(first, 7)
     save_checkpoint(tmp_path / "checkpoint.pt", first.state_dict())
     resumed = Trainer(problem, problem.training)
     resumed.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))
