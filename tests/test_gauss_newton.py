@@ -110,3 +110,14 @@ def test_bad_settings_are_rejected():
     training = Training(adam_steps=100, lbfgs_steps=300, gauss_newton_steps=100)
     scaled = training.with_total_steps(50)
     assert (scaled.adam_steps, scaled.lbfgs_steps, scaled.gauss_newton_steps) == (10, 30, 10)
+
+
+def test_gauss_newton_after_a_compiled_network_pass_with_a_chain_rule_residual():
+    # heat.py differentiates an expression (div of k grad u): reverse-mode rows, which must come from
+    # the eager network pass (a compiled backward cannot be replayed row by row)
+    problem = apply_overrides(load_problem(ROOT / "problems" / "heat.py"),
+                              {"net.width": 8, "net.depth": 2, "sampling.interior": 40})
+    trainer = run(problem, adam_steps=5, lbfgs_steps=0, gauss_newton_steps=3, compile="on")
+    assert trainer.loss.compile_status["compiled"]
+    assert trainer.loss.engine.plans["residuals"].chain_rule
+    assert trainer.step == 8 and loss(trainer) < loss(run(problem, adam_steps=5, lbfgs_steps=0, compile="on"))

@@ -75,9 +75,11 @@ class Engine:
         self._compiled = torch.compile(assemble, dynamic=False)
         self.compiled_sites = set(sites)
 
-    def fields(self, sites: list[Site]) -> dict[str, Fields]:
+    def fields(self, sites: list[Site], eager: bool = False) -> dict[str, Fields]:
         """The fields at every site. Taylor sites that need the same derivatives share one network
-        pass over their joined points: fewer, larger operations than one pass per site."""
+        pass over their joined points: fewer, larger operations than one pass per site. ``eager``
+        bypasses the compiled pass: a compiled backward may run only once per graph, so fields that
+        are differentiated row by row (``retain_graph``) must come from the eager one."""
         for site in sites:
             if site.name not in self.plans:
                 self.plans[site.name] = self._plan(site.name, site.points, site.normals, site.evaluate)
@@ -89,10 +91,11 @@ class Engine:
             if plan is None:
                 out[site.name] = m.fields(site.points, site.normals)
             else:
-                groups.setdefault((plan.directions, site.name in self.compiled_sites), []).append(site)
+                compiled = not eager and site.name in self.compiled_sites
+                groups.setdefault((plan.directions, compiled), []).append(site)
         unknowns = m.unknowns() if groups else {}
-        for group in groups.values():
-            for site, known in zip(group, self._known(group)):
+        for (_, compiled), group in groups.items():
+            for site, known in zip(group, self._known(group, compiled)):
                 plan = self.plans[site.name]
                 coordinates = site.points.detach().requires_grad_(True) if plan.chain_rule else site.points.detach()
                 out[site.name] = KnownFields(coordinates, known, m.inputs, m.outputs, m.time, site.normals,
@@ -137,7 +140,7 @@ class Engine:
         return Plan.for_keys(recording.requested, len(m.outputs), recording.chain_rule), ""
 
     # ------------------------------------------------------------- compute
-    def _known(self, group: list[Site]) -> tuple[dict[Key, Tensor], ...]:
+    def _known(self, group: list[Site], compiled: bool) -> tuple[dict[Key, Tensor], ...]:
         """Every planned derivative at each site of ``group`` (sites with the same directions), by
         one Taylor-mode pass through the network."""
         transforms = tuple(site.transform if site.transform is not None else self.transform_jet(site.name, site.points)
@@ -145,7 +148,7 @@ class Engine:
         args = (self.model.net, tuple(site.points.detach() for site in group),
                 tuple(self.plans[site.name] for site in group), transforms)
         names = [site.name for site in group]
-        if names[0] not in self.compiled_sites:
+        if not compiled:
             return assemble(*args)
         known = self._compiled(*args)
         if any(name not in self._verified for name in names):

@@ -101,7 +101,7 @@ class GaussNewton:
             def at_condition(f, condition=condition, batch=batch):
                 return condition.residual(f, batch)
 
-            f = engine.fields([Site(name, batch.points, batch.normals, at_condition)])[name]
+            f = engine.fields([Site(name, batch.points, batch.normals, at_condition)], eager=True)[name]
             rows = at_condition(f).reshape(-1)
             rows = rows * math.sqrt(weights.get(name, 1.0) * condition.weight / rows.numel())
             parts.append(self._by_reverse_mode(rows))
@@ -118,7 +118,8 @@ class GaussNewton:
             except (RuntimeError, NotImplementedError, ValueError):
                 self._vmap_failed = True  # an operation vmap cannot batch: reverse mode serves
         transform = self.loss.engine.transform_jet(RESIDUALS, x)
-        f = self.loss.engine.fields([Site(RESIDUALS, x, None, self._evaluate_interior, transform)])[RESIDUALS]
+        site = Site(RESIDUALS, x, None, self._evaluate_interior, transform)
+        f = self.loss.engine.fields([site], eager=True)[RESIDUALS]  # differentiated row by row
         rows = torch.cat([scales[name] * r.reshape(-1) for name, r in self._evaluate_interior(f).items()])
         return self._by_reverse_mode(rows)
 
