@@ -36,21 +36,6 @@ def p_exact(x, y):
     return 0.5 * (1 - torch.exp(2 * lam * x)) + 0 * y
 
 
-def from_the_boundary(exact):
-    """The boundary values of ``exact`` extended inside by transfinite (Coons) interpolation."""
-    (x0, y0), (x1, y1) = space.lower, space.upper
-
-    def extension(x, y):
-        s, r = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
-        X0, X1, Y0, Y1 = (torch.full_like(x, c) for c in (x0, x1, y0, y1))
-        sides = (1 - s) * exact(X0, y) + s * exact(X1, y) + (1 - r) * exact(x, Y0) + r * exact(x, Y1)
-        corners = ((1 - s) * (1 - r) * exact(X0, Y0) + s * (1 - r) * exact(X1, Y0)
-                   + (1 - s) * r * exact(X0, Y1) + s * r * exact(X1, Y1))
-        return sides - corners
-
-    return extension
-
-
 def momentum_x(f):
     return f.u * f.u_x + f.v * f.u_y + f.p_x - f.nu * (f.u_xx + f.u_yy)
 
@@ -73,8 +58,8 @@ problem = pinn.Problem(
     residuals={"momentum_x": momentum_x, "momentum_y": momentum_y, "continuity": continuity},
     unknowns=[pinn.Unknown("nu", initial=0.1, positive=True, true_value=nu_true)],
     conditions={
-        "u_walls": pinn.Dirichlet(space.boundary, from_the_boundary(u_exact), field="u", exact=True),
-        "v_walls": pinn.Dirichlet(space.boundary, from_the_boundary(v_exact), field="v", exact=True),
+        "u_walls": pinn.Dirichlet(space.boundary, space.extend_boundary_values(u_exact), field="u", exact=True),
+        "v_walls": pinn.Dirichlet(space.boundary, space.extend_boundary_values(v_exact), field="v", exact=True),
         "observed": pinn.observe(velocity, points=200, fields="u v", noise=0.01),
     },
     reference=velocity,

@@ -1,12 +1,14 @@
-"""Shared helpers: small problem files written on the fly, and running the command line."""
+"""Shared helpers: small problem files written on the fly, running the command line, and training."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,6 +59,20 @@ def write_problem(tmp_path):
         return path
 
     return write
+
+
+def parameters(trainer) -> torch.Tensor:
+    """Every trained weight of a trainer's model, flattened into one tensor (to compare runs)."""
+    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
+
+
+def run(problem, monitor=None, **changes):
+    """Train ``problem`` with its training settings changed by ``changes``; the trainer at the end."""
+    from pinn.training import Trainer
+
+    trainer = Trainer(problem, dataclasses.replace(problem.training, **changes))
+    trainer.run(monitor)
+    return trainer
 
 
 def run_until(trainer, step: int) -> None:

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from conftest import ROOT, run_until
+from conftest import ROOT, run_until, parameters, run
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
@@ -16,16 +16,6 @@ from pinn.training.config import Training
 @pytest.fixture
 def tiny(write_problem):
     return apply_overrides(load_problem(write_problem()), {"training.dtype": "float64"})
-
-
-def run(problem, monitor=None, **changes):
-    trainer = Trainer(problem, dataclasses.replace(problem.training, **changes))
-    trainer.run(monitor)
-    return trainer
-
-
-def parameters(trainer):
-    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
 
 
 def loss(trainer):

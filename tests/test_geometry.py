@@ -499,3 +499,15 @@ def test_repr_reads_like_the_constructor(key):
 
 def test_every_geometry_is_a_geometry():
     assert all(isinstance(factory(), Geometry) for factory, _ in CASES.values())
+
+
+def test_rectangle_extends_boundary_values_from_the_boundary_alone():
+    rect = Rectangle((-0.5, -0.5), (1.0, 1.5))
+    g = lambda x, y: torch.exp(x) * torch.sin(3 * y)  # noqa: E731
+    extended = rect.extend_boundary_values(g)
+    t = torch.linspace(0, 1, 7, dtype=torch.float64)
+    for x, y in ((-0.5 + 1.5 * t, torch.full_like(t, -0.5)), (-0.5 + 1.5 * t, torch.full_like(t, 1.5)),
+                 (torch.full_like(t, -0.5), -0.5 + 2 * t), (torch.full_like(t, 1.0), -0.5 + 2 * t)):
+        assert torch.allclose(extended(x, y), g(x, y), rtol=0, atol=1e-14)
+    inside = torch.tensor([0.25]), torch.tensor([0.5])
+    assert abs(float(extended(*inside) - g(*inside))) > 1e-2  # not the function itself inside

@@ -21,7 +21,7 @@ from pinn.overrides import apply_overrides
 from pinn.solve import main
 from pinn.training import Monitor, Trainer, TrainingDiverged
 
-from conftest import ROOT, TINY_PROBLEM
+from conftest import ROOT, TINY_PROBLEM, parameters
 
 # The tiny problem with test hooks in its residual (kept out of the package): a delay that slows a
 # process down enough to kill it mid-training, and poison that breaks chosen evaluations.
@@ -70,10 +70,6 @@ class PoisonAt(Monitor):
         self.rows.append(row)
         if row["step"] == self.step:
             self.poison.extend(self.kinds)
-
-
-def parameters(trainer):
-    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
 
 
 # ----------------------------------------------------------------------------- exact resume

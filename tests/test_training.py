@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_until
+from conftest import run_until, parameters
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.nets import MLP
@@ -25,10 +25,6 @@ def trained(problem, **changes):
     trainer = Trainer(problem, training, problem.reference.build(problem.inputs, problem.outputs, problem.domain))
     trainer.run()
     return trainer
-
-
-def parameters(trainer):
-    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
 
 
 def test_training_lowers_the_loss_and_the_error(tiny):

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from conftest import run_until
+from conftest import run_until, parameters, run
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
@@ -24,16 +24,6 @@ class Rows(Monitor):
 
     def on_step(self, trainer, row):
         self.rows.append(row)
-
-
-def run(problem, monitor=None, **changes):
-    trainer = Trainer(problem, dataclasses.replace(problem.training, **changes))
-    trainer.run(monitor)
-    return trainer
-
-
-def parameters(trainer):
-    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
 
 
 def test_warmup_raises_the_learning_rate_linearly_then_decays(tiny):

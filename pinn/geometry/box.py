@@ -1,6 +1,7 @@
 """Axis-aligned boxes: Interval (1-D), Rectangle (2-D) and Box (3-D)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -141,6 +142,25 @@ class Rectangle(AxisAlignedBox):
 
     def __repr__(self) -> str:
         return f"Rectangle({fmt_vector(self.lower)}, {fmt_vector(self.upper)})"
+
+    def extend_boundary_values(self, g: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+                               ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """``g``'s values on the four sides, extended inside by transfinite (Coons) interpolation.
+
+        The result equals ``g`` on the boundary and is built from nothing but those boundary values,
+        so it is an honest ``Dirichlet(..., exact=True)`` value: the network still has to find the
+        solution inside, even when ``g`` is a closed-form solution."""
+        (x0, y0), (x1, y1) = self.lower, self.upper
+
+        def extension(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            s, r = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
+            X0, X1, Y0, Y1 = (x.new_full(x.shape, float(c)) for c in (x0, x1, y0, y1))
+            sides = (1 - s) * g(X0, y) + s * g(X1, y) + (1 - r) * g(x, Y0) + r * g(x, Y1)
+            corners = ((1 - s) * (1 - r) * g(X0, Y0) + s * (1 - r) * g(X1, Y0)
+                       + (1 - s) * r * g(X0, Y1) + s * r * g(X1, Y1))
+            return sides - corners
+
+        return extension
 
 
 class Box(AxisAlignedBox):
