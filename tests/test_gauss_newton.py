@@ -1,6 +1,7 @@
 """The Gauss-Newton (Levenberg-Marquardt) refinement: its Jacobian is right by both routes, it lowers
 the loss past L-BFGS, it resumes exactly and it is guarded."""
 import dataclasses
+import warnings
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
 from pinn.training import Trainer
 from pinn.training.config import Training
+from pinn.training.gauss_newton import UnderdeterminedWarning
 
 
 @pytest.fixture
@@ -44,6 +46,25 @@ def test_jacobian_per_point_equals_reverse_mode_and_its_square_is_the_loss(name)
     terms = trainer.losses()
     weighted = sum(weights.get(name, 1.0) * float(v.detach()) for name, v in terms.items())
     assert float(residuals @ residuals) == pytest.approx(weighted, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["heat.py", "heat_inverse.py"])
+def test_jacobian_through_the_chain_rule_equals_reverse_mode(name):
+    # pinn.div(f, k * pinn.grad(f, "u")): the rows of the derivatives the residual is built from, then
+    # the chain rule through the residual's arithmetic (and the unknown's direct column).
+    problem = apply_overrides(load_problem(ROOT / "problems" / name),
+                              {"net.width": 8, "net.depth": 2, "sampling.interior": 50})
+    trainer = run(problem, adam_steps=5, lbfgs_steps=0, gauss_newton_steps=1)
+    newton, weights = trainer.newton, {"heat": 2.0}
+    assert trainer.loss.engine.plans["residuals"].chain_rule
+    residuals, jacobian = newton.residuals_and_jacobian(trainer.points, weights)
+    assert not newton._vmap_failed
+    newton._vmap_failed = True  # force the reverse-mode route
+    slow_residuals, slow_jacobian = newton.residuals_and_jacobian(trainer.points, weights)
+    assert torch.equal(residuals, slow_residuals)
+    assert torch.allclose(jacobian, slow_jacobian, rtol=1e-12, atol=1e-14)
+    if problem.unknowns:
+        assert float(slow_jacobian[:50, -1].abs().max()) > 0  # the unknown's column is really tested
 
 
 def test_gauss_newton_lowers_the_loss_far_below_lbfgs(tiny):
@@ -89,6 +110,7 @@ def test_a_nan_jacobian_is_recovered_by_the_guard(tiny, monkeypatch):
     trainer.run()
     (recovery,) = trainer.guard.recoveries
     assert "Jacobian became NaN" in recovery["reason"] and recovery["back_to_step"] == 20
+    assert recovery["damping"] == tiny.training.gauss_newton_damping / tiny.training.recovery_lr_factor
     assert trainer.step == 23 and torch.isfinite(parameters(trainer)).all()
 
 
@@ -103,11 +125,27 @@ def test_bad_settings_are_rejected():
 
 
 def test_gauss_newton_after_a_compiled_network_pass_with_a_chain_rule_residual():
-    # heat.py differentiates an expression (div of k grad u): reverse-mode rows, which must come from
-    # the eager network pass (a compiled backward cannot be replayed row by row)
+    # heat.py differentiates an expression (div of k grad u). Its reverse-mode rows (the fallback when
+    # vmap cannot batch a residual) must come from the eager network pass: a compiled backward cannot
+    # be replayed row by row.
     problem = apply_overrides(load_problem(ROOT / "problems" / "heat.py"),
                               {"net.width": 8, "net.depth": 2, "sampling.interior": 40})
-    trainer = run(problem, adam_steps=5, lbfgs_steps=0, gauss_newton_steps=3, compile="on")
+    trainer = Trainer(problem, dataclasses.replace(problem.training, adam_steps=5, lbfgs_steps=0,
+                                                   gauss_newton_steps=3, compile="on"))
+    trainer.newton._vmap_failed = True
+    trainer.run()
     assert trainer.loss.compile_status["compiled"]
     assert trainer.loss.engine.plans["residuals"].chain_rule
-    assert trainer.step == 8 and loss(trainer) < loss(run(problem, adam_steps=5, lbfgs_steps=0, compile="on"))
+    assert trainer.step == 8 and loss(trainer) < loss(run(problem, adam_steps=5, lbfgs_steps=0, gauss_newton_steps=0,
+                                                                     compile="on"))
+
+
+def test_fewer_residual_values_than_weights_is_warned_about():
+    problem = apply_overrides(load_problem(ROOT / "problems" / "heat.py"), {"net.width": 8, "net.depth": 2})
+    weights = 3 * 8 + 8 + 8 * 8 + 8 + 8 + 1  # 113
+    with pytest.warns(UnderdeterminedWarning, match="50 residual values for 113 weights"):
+        run(apply_overrides(problem, {"sampling.interior": 50}), adam_steps=2, lbfgs_steps=0, gauss_newton_steps=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnderdeterminedWarning)
+        run(apply_overrides(problem, {"sampling.interior": 2 * weights}), adam_steps=2, lbfgs_steps=0,
+            gauss_newton_steps=2)

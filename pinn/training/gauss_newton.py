@@ -11,19 +11,27 @@ step is solved again with the same ``J``. Curvature that L-BFGS only estimates f
 steps is used exactly, which is what carries a small network past the flat region where L-BFGS
 stalls (at a loss of ~1e-7 on the problems here). A step costs one Jacobian, one ``P x P`` product
 and Cholesky factorisation (``P`` weights): meant for small networks (up to a few thousand weights).
+It needs more residual values than weights (more points than weights, for one residual): with
+fewer, it can fit every point exactly while the error between them grows (on ``heat.py``, 2000
+points for 2273 weights took the loss down and the error up; an :class:`UnderdeterminedWarning`
+says so).
 
 The Jacobian comes from the problem's own residual functions, through the derivative engine:
 
 - interior residuals served by Taylor mode: each point's residuals depend on that point alone, so
   ``torch.func.vmap`` over the points of ``jacrev`` (with respect to the weights) of the Taylor pass
-  at one point gives every row at the cost of a few batched backward passes;
-- anything else (loss conditions, autograd sites, residuals that differentiate expressions): rows
-  by reverse mode, a batch of them per backward pass (``is_grads_batched``), which costs a pass per
-  row and is meant for the small sets of condition points.
+  at one point gives every row at the cost of a few batched backward passes. Residuals that
+  differentiate expressions (``pinn.div(f, k * pinn.grad(f, "u"))``) get the rows of the
+  derivatives they are built from this way, then the chain rule through the residual's own
+  pointwise arithmetic;
+- anything else (loss conditions, autograd sites): rows by reverse mode, a batch of them per
+  backward pass (``is_grads_batched``), which costs a pass per row and is meant for the small sets
+  of condition points.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -40,6 +48,10 @@ MIN_DAMPING, MAX_DAMPING = 1e-12, 1e10  # beyond MAX_DAMPING no step lowers the 
 ROWS_PER_PASS = 256  # reverse-mode rows per batched backward pass
 
 
+class UnderdeterminedWarning(UserWarning):
+    """Fewer residual values than weights: Gauss-Newton fits the points, not the equations between them."""
+
+
 class GaussNewton:
     """Levenberg-Marquardt steps on a :class:`LossFunction`'s residuals; ``damping`` is ``mu``."""
 
@@ -48,6 +60,7 @@ class GaussNewton:
         self.damping = float(damping)
         self.converged = False
         self._vmap_failed = False  # the per-point route failed once: use reverse mode from then on
+        self._warned = False
 
     @property
     def parameters(self) -> list[Tensor]:
@@ -59,6 +72,12 @@ class GaussNewton:
         trainer's total loss and its terms at the current weights). Returns the terms where it ends;
         sets :attr:`converged` when no damping lowers the loss."""
         residuals, jacobian = self.residuals_and_jacobian(points, weights)
+        if jacobian.shape[0] < jacobian.shape[1] and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"Gauss-Newton has {jacobian.shape[0]} residual values for {jacobian.shape[1]} weights: it can fit them "
+                "exactly while the error between the points grows; sample more points than the network has weights "
+                "(sampling.interior)", UnderdeterminedWarning, stacklevel=2)
         if not (bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())):
             raise StepDiverged("the residuals or their Jacobian became NaN or infinite")
         start = float(residuals @ residuals)
@@ -112,9 +131,9 @@ class GaussNewton:
         x = points.interior
         scales = {name: math.sqrt(weights.get(name, 1.0) / x.shape[0]) for name in self.loss.problem.residuals}
         plan = self.loss.engine.plans.get(RESIDUALS)
-        if plan is not None and not plan.chain_rule and not self._vmap_failed:
+        if plan is not None and not self._vmap_failed:
             try:
-                return self._per_point(x, scales)
+                return self._by_chain_rule(x, scales) if plan.chain_rule else self._per_point(x, scales)
             except (RuntimeError, NotImplementedError, ValueError):
                 self._vmap_failed = True  # an operation vmap cannot batch: reverse mode serves
         transform = self.loss.engine.transform_jet(RESIDUALS, x)
@@ -127,10 +146,63 @@ class GaussNewton:
         return {name: residual(f).reshape(-1) for name, residual in self.loss.problem.residuals.items()}
 
     def _per_point(self, x: Tensor, scales: dict[str, float]) -> tuple[Tensor, Tensor]:
-        """Rows point by point: vmap over the points of jacrev of the Taylor pass at one point."""
+        """Rows point by point: vmap over the points of jacrev of the Taylor pass and the residuals at
+        one point. Rows are point-major (every residual at the first point, then the next point)."""
+        m, residuals = self.loss.model, self.loss.problem.residuals
+
+        def scaled_residuals(known: dict, point: Tensor) -> Tensor:
+            f = KnownFields(point, known, m.inputs, m.outputs, m.time, None, m.unknowns())
+            return torch.cat([scales[name] * residual(f).reshape(-1) for name, residual in residuals.items()])
+
+        values, jacobian = self._jacobian_per_point(x, scaled_residuals)
+        return values.reshape(-1), jacobian.reshape(values.numel(), -1)
+
+    def _by_chain_rule(self, x: Tensor, scales: dict[str, float]) -> tuple[Tensor, Tensor]:
+        """Rows of residuals that differentiate expressions (``pinn.div(f, k * pinn.grad(f, "u"))``).
+
+        Such a residual is a pointwise function ``R(x, K)`` of the derivatives ``K`` the engine
+        computes (its own derivatives come from them by the chain rule, see
+        :mod:`pinn.derivatives.known`), so ``dR/dtheta = sum_k dR/dK_k dK_k/dtheta`` point by point:
+        the ``K`` rows per point by vmap and jacrev (as for plain residuals), ``dR/dK_k`` at every
+        point at once by one reverse pass of ``sum(R)`` (point i's residual depends on point i's
+        ``K`` alone), and the unknowns' direct part by a double reverse pass. Rows are
+        residual-major (every point of the first residual, then the next residual)."""
+        m, plan = self.loss.model, self.loss.engine.plans[RESIDUALS]
+        keys = plan.keys
+
+        def derivatives(known: dict, point: Tensor) -> Tensor:
+            return torch.stack([known[key].reshape(()) for key in keys])
+
+        values, key_rows = self._jacobian_per_point(x, derivatives)  # (N, keys), (N, keys, weights)
+        leaves = [values[:, k].clone().requires_grad_(True) for k in range(len(keys))]
+        f = KnownFields(x.detach().requires_grad_(True), dict(zip(keys, leaves)), m.inputs, m.outputs, m.time,
+                        None, m.unknowns())
+        offsets = _offsets(self.parameters)
+        raw = [(p, offsets[id(p)]) for p in m.unknowns.parameters() if p.requires_grad]
+        n = x.shape[0]
+        residual_rows, jacobian_rows = [], []
+        for name, residual in self.loss.problem.residuals.items():
+            value = scales[name] * residual(f).reshape(n, -1)
+            for column in value.unbind(dim=1):
+                partials = torch.autograd.grad(column.sum(), leaves, retain_graph=True, allow_unused=True)
+                rows = key_rows.new_zeros(n, key_rows.shape[-1])
+                for k, partial in enumerate(partials):
+                    if partial is not None:
+                        rows += partial[:, None] * key_rows[:, k]
+                for p, offset in raw:  # d column_i / d p for every i: the gradient of v -> v . dcolumn/dp
+                    seed = torch.zeros_like(column, requires_grad=True)
+                    (through,) = torch.autograd.grad(column, p, seed, create_graph=True, allow_unused=True)
+                    if through is not None and through.requires_grad:
+                        rows[:, offset] += torch.autograd.grad(through.sum(), seed, retain_graph=True)[0]
+                residual_rows.append(column.detach())
+                jacobian_rows.append(rows)
+        return torch.cat(residual_rows), torch.cat(jacobian_rows)
+
+    def _jacobian_per_point(self, x: Tensor, evaluate: Callable[[dict, Tensor], Tensor]) -> tuple[Tensor, Tensor]:
+        """``evaluate(known, point)`` (a vector) at every point and its Jacobian with respect to every
+        weight, by vmap over the points of jacrev of the Taylor pass at one point: (N, m), (N, m, P)."""
         engine = self.loss.engine
-        plan = engine.plans[RESIDUALS]
-        rows = _PointResiduals(self.loss.model, plan, self.loss.problem.residuals, scales)
+        at_one_point = _AtOnePoint(self.loss.model, engine.plans[RESIDUALS], evaluate)
         names = [name for name, p in self.loss.model.named_parameters() if p.requires_grad]
         params = {f"model.{name}": p.detach() for name, p in self.loss.model.named_parameters() if p.requires_grad}
         transform = engine.transform_jet(RESIDUALS, x)
@@ -138,16 +210,16 @@ class GaussNewton:
         jets = () if transform is None else tuple(
             t for jet in transform for t in (jet.value, _rows_per_point(jet.first, n), _rows_per_point(jet.second, n)))
 
-        def at_one_point(p: dict[str, Tensor], point: Tensor, *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
-            r = torch.func.functional_call(rows, p, (point, jet_parts))
+        def evaluated(p: dict[str, Tensor], point: Tensor, *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
+            r = torch.func.functional_call(at_one_point, p, (point, jet_parts))
             return r, r
 
         jacobian, values = torch.func.vmap(
-            torch.func.jacrev(at_one_point, has_aux=True),
+            torch.func.jacrev(evaluated, has_aux=True),
             in_dims=(None, 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
         )(params, x.detach(), *jets)
-        columns = [jacobian[f"model.{name}"].reshape(values.numel(), -1) for name in names]
-        return values.reshape(-1), torch.cat(columns, dim=1)
+        columns = [jacobian[f"model.{name}"].reshape(*values.shape, -1) for name in names]
+        return values, torch.cat(columns, dim=-1)
 
     def _by_reverse_mode(self, rows: Tensor) -> tuple[Tensor, Tensor]:
         """Rows' gradients, ``ROWS_PER_PASS`` per batched backward pass."""
@@ -173,16 +245,15 @@ class GaussNewton:
         self.converged = bool(state.get("converged", False))
 
 
-class _PointResiduals(nn.Module):
-    """The scaled interior residuals at one point, as a module so that ``functional_call`` can swap
-    the model's weights for the ones being differentiated."""
+class _AtOnePoint(nn.Module):
+    """``evaluate(known, point)`` from the Taylor pass at one point, as a module so that
+    ``functional_call`` can swap the model's weights for the ones being differentiated."""
 
-    def __init__(self, model: nn.Module, plan, residuals: dict[str, Callable], scales: dict[str, float]) -> None:
+    def __init__(self, model: nn.Module, plan, evaluate: Callable[[dict, Tensor], Tensor]) -> None:
         super().__init__()
         self.model = model
         self.plan = plan
-        self.residuals = residuals
-        self.scales = scales
+        self.evaluate = evaluate
 
     def forward(self, point: Tensor, jet_parts: tuple[Tensor, ...]) -> Tensor:
         x = point.unsqueeze(0)
@@ -193,9 +264,16 @@ class _PointResiduals(nn.Module):
                              for v, f, s in (jet_parts[:3], jet_parts[3:]))
             transform = (offset, scale)
         (known,) = assemble(self.model.net, (x,), (self.plan,), (transform,))
-        m = self.model
-        f = KnownFields(x, known, m.inputs, m.outputs, m.time, None, m.unknowns())
-        return torch.cat([self.scales[name] * residual(f).reshape(-1) for name, residual in self.residuals.items()])
+        return self.evaluate(known, x)
+
+
+def _offsets(parameters: list[Tensor]) -> dict[int, int]:
+    """Each parameter's first column in the Jacobian, by ``id``."""
+    offsets, total = {}, 0
+    for p in parameters:
+        offsets[id(p)] = total
+        total += p.numel()
+    return offsets
 
 
 def _rows_per_point(rows: Tensor | None, n: int) -> Tensor:

@@ -100,18 +100,21 @@ class DivergenceGuard:
             return (f"{failure.reason} at step {step}, before any good step to go back to: check the residuals and "
                     "conditions for operations that can fail (log or sqrt of a negative number, division by zero)")
         if self.failures > self.max_recoveries:
-            tried = (f"{self.max_recoveries} recoveries (back to step {self.last_good['step']} with a lower learning "
-                     "rate each time) did not help" if self.max_recoveries else "recovery is off (max_recoveries=0)")
+            tried = (f"{self.max_recoveries} recoveries (back to step {self.last_good['step']}, each time with a lower "
+                     "learning rate or more damping) did not help" if self.max_recoveries
+                     else "recovery is off (max_recoveries=0)")
             return f"training diverged at step {step}: {self.first_failure}; {tried}"
         return None
 
-    def recovered(self, failure: StepDiverged, step: int, old_lr: float, new_lr: float) -> None:
-        """Log a recovery: the next evaluation is of the restored (known good) state."""
+    def recovered(self, failure: StepDiverged, step: int, old_lr: float, new_lr: float,
+                  setting: str = "learning rate") -> None:
+        """Log a recovery: the next evaluation is of the restored (known good) state. ``setting`` names
+        what was made gentler (the learning rate, or Gauss-Newton's damping)."""
         self.retrying = True
         self.recoveries.append({"step": step, "reason": failure.reason, "back_to_step": self.last_good["step"],
-                                "learning_rate": new_lr})
+                                setting.replace(" ", "_"): new_lr})
         self.pending_event = (f"recovered from step {step} ({failure.reason}): back to step "
-                              f"{self.last_good['step']}, learning rate {old_lr:.2e} -> {new_lr:.2e}")
+                              f"{self.last_good['step']}, {setting} {old_lr:.2e} -> {new_lr:.2e}")
 
     def take_event(self) -> str | None:
         event, self.pending_event = self.pending_event, None

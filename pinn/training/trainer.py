@@ -191,7 +191,7 @@ class Trainer:
             raise TrainingDiverged(stop)
         if phase == "gauss_newton":  # a gentler Gauss-Newton step is a larger damping
             self.newton.damping = old_lr / self.guard.lr_factor
-            self.guard.recovered(failure, self.step, old_lr, self.newton.damping)
+            self.guard.recovered(failure, self.step, old_lr, self.newton.damping, "damping")
             return
         for group in optimizer.param_groups:
             group["lr"] = old_lr * self.guard.lr_factor
