@@ -150,11 +150,11 @@ class GaussNewton:
         one point. Rows are point-major (every residual at the first point, then the next point)."""
         m, residuals = self.loss.model, self.loss.problem.residuals
 
-        def scaled_residuals(known: dict, point: Tensor) -> Tensor:
+        def scaled_residuals(known: dict, point: Tensor, _: Tensor) -> Tensor:
             f = KnownFields(point, known, m.inputs, m.outputs, m.time, None, m.unknowns())
             return torch.cat([scales[name] * residual(f).reshape(-1) for name, residual in residuals.items()])
 
-        values, jacobian = self._jacobian_per_point(x, scaled_residuals)
+        values, jacobian = self._jacobian_per_point(x, scaled_residuals, x.new_zeros(x.shape[0]))
         return values.reshape(-1), jacobian.reshape(values.numel(), -1)
 
     def _by_chain_rule(self, x: Tensor, scales: dict[str, float]) -> tuple[Tensor, Tensor]:
@@ -162,45 +162,50 @@ class GaussNewton:
 
         Such a residual is a pointwise function ``R(x, K)`` of the derivatives ``K`` the engine
         computes (its own derivatives come from them by the chain rule, see
-        :mod:`pinn.derivatives.known`), so ``dR/dtheta = sum_k dR/dK_k dK_k/dtheta`` point by point:
-        the ``K`` rows per point by vmap and jacrev (as for plain residuals), ``dR/dK_k`` at every
-        point at once by one reverse pass of ``sum(R)`` (point i's residual depends on point i's
-        ``K`` alone), and the unknowns' direct part by a double reverse pass. Rows are
-        residual-major (every point of the first residual, then the next residual)."""
-        m, plan = self.loss.model, self.loss.engine.plans[RESIDUALS]
-        keys = plan.keys
-
-        def derivatives(known: dict, point: Tensor) -> Tensor:
-            return torch.stack([known[key].reshape(()) for key in keys])
-
-        values, key_rows = self._jacobian_per_point(x, derivatives)  # (N, keys), (N, keys, weights)
-        leaves = [values[:, k].clone().requires_grad_(True) for k in range(len(keys))]
-        f = KnownFields(x.detach().requires_grad_(True), dict(zip(keys, leaves)), m.inputs, m.outputs, m.time,
-                        None, m.unknowns())
+        :mod:`pinn.derivatives.known`), so its row at point i is ``sum_k dR/dK_k dK_k/dtheta``:
+        ``dR/dK_k`` at every point at once by one reverse pass of ``sum(R)`` (point i's residual
+        depends on point i's ``K`` alone), then the row by vmap over the points of jacrev of
+        ``sum_k c_k K_k`` with those coefficients ``c`` held fixed, one reverse pass per residual
+        value as for plain residuals. The unknowns' direct part comes by a double reverse pass. Rows
+        are residual-major (every point of the first residual, then the next residual)."""
+        m, engine = self.loss.model, self.loss.engine
+        plan = engine.plans[RESIDUALS]
+        with torch.no_grad():
+            (known,) = assemble(m.net, (x.detach(),), (plan,), (engine.transform_jet(RESIDUALS, x),))
+        leaves = {key: value.detach().requires_grad_(True) for key, value in known.items()}
+        f = KnownFields(x.detach().requires_grad_(True), leaves, m.inputs, m.outputs, m.time, None, m.unknowns())
         offsets = _offsets(self.parameters)
         raw = [(p, offsets[id(p)]) for p in m.unknowns.parameters() if p.requires_grad]
         n = x.shape[0]
-        residual_rows, jacobian_rows = [], []
+        columns, coefficients, direct = [], [], []
         for name, residual in self.loss.problem.residuals.items():
-            value = scales[name] * residual(f).reshape(n, -1)
-            for column in value.unbind(dim=1):
-                partials = torch.autograd.grad(column.sum(), leaves, retain_graph=True, allow_unused=True)
-                rows = key_rows.new_zeros(n, key_rows.shape[-1])
-                for k, partial in enumerate(partials):
-                    if partial is not None:
-                        rows += partial[:, None] * key_rows[:, k]
-                for p, offset in raw:  # d column_i / d p for every i: the gradient of v -> v . dcolumn/dp
+            for column in (scales[name] * residual(f).reshape(n, -1)).unbind(dim=1):
+                partials = torch.autograd.grad(column.sum(), list(leaves.values()), retain_graph=True,
+                                               allow_unused=True)
+                coefficients.append(torch.stack([column.new_zeros(n) if d is None else d for d in partials], dim=1))
+                unknowns = column.new_zeros(n, len(raw))
+                for j, (p, _) in enumerate(raw):  # d column_i / d p for every i: the gradient of v -> v . dcolumn/dp
                     seed = torch.zeros_like(column, requires_grad=True)
                     (through,) = torch.autograd.grad(column, p, seed, create_graph=True, allow_unused=True)
                     if through is not None and through.requires_grad:
-                        rows[:, offset] += torch.autograd.grad(through.sum(), seed, retain_graph=True)[0]
-                residual_rows.append(column.detach())
-                jacobian_rows.append(rows)
-        return torch.cat(residual_rows), torch.cat(jacobian_rows)
+                        unknowns[:, j] = torch.autograd.grad(through.sum(), seed, retain_graph=True)[0]
+                direct.append(unknowns)
+                columns.append(column.detach())
+        keys = list(leaves)
 
-    def _jacobian_per_point(self, x: Tensor, evaluate: Callable[[dict, Tensor], Tensor]) -> tuple[Tensor, Tensor]:
-        """``evaluate(known, point)`` (a vector) at every point and its Jacobian with respect to every
-        weight, by vmap over the points of jacrev of the Taylor pass at one point: (N, m), (N, m, P)."""
+        def combined(known: dict, point: Tensor, c: Tensor) -> Tensor:  # c: (residual values, keys)
+            return c @ torch.stack([known[key].reshape(()) for key in keys])
+
+        _, rows = self._jacobian_per_point(x, combined, torch.stack(coefficients, dim=1))  # (N, values, P)
+        for j, (_, offset) in enumerate(raw):
+            rows[:, :, offset] += torch.stack(direct, dim=1)[:, :, j]
+        return torch.cat(columns), rows.transpose(0, 1).reshape(-1, rows.shape[-1])
+
+    def _jacobian_per_point(self, x: Tensor, evaluate: Callable[[dict, Tensor, Tensor], Tensor],
+                            extra: Tensor) -> tuple[Tensor, Tensor]:
+        """``evaluate(known, point, extra[i])`` (a vector) at every point i and its Jacobian with respect
+        to every weight, by vmap over the points of jacrev of the Taylor pass at one point: (N, m),
+        (N, m, P)."""
         engine = self.loss.engine
         at_one_point = _AtOnePoint(self.loss.model, engine.plans[RESIDUALS], evaluate)
         names = [name for name, p in self.loss.model.named_parameters() if p.requires_grad]
@@ -210,14 +215,14 @@ class GaussNewton:
         jets = () if transform is None else tuple(
             t for jet in transform for t in (jet.value, _rows_per_point(jet.first, n), _rows_per_point(jet.second, n)))
 
-        def evaluated(p: dict[str, Tensor], point: Tensor, *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
-            r = torch.func.functional_call(at_one_point, p, (point, jet_parts))
+        def evaluated(p: dict[str, Tensor], point: Tensor, extra: Tensor, *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
+            r = torch.func.functional_call(at_one_point, p, (point, extra, jet_parts))
             return r, r
 
         jacobian, values = torch.func.vmap(
             torch.func.jacrev(evaluated, has_aux=True),
-            in_dims=(None, 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
-        )(params, x.detach(), *jets)
+            in_dims=(None, 0, 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
+        )(params, x.detach(), extra.detach(), *jets)
         columns = [jacobian[f"model.{name}"].reshape(*values.shape, -1) for name in names]
         return values, torch.cat(columns, dim=-1)
 
@@ -246,16 +251,16 @@ class GaussNewton:
 
 
 class _AtOnePoint(nn.Module):
-    """``evaluate(known, point)`` from the Taylor pass at one point, as a module so that
+    """``evaluate(known, point, extra)`` from the Taylor pass at one point, as a module so that
     ``functional_call`` can swap the model's weights for the ones being differentiated."""
 
-    def __init__(self, model: nn.Module, plan, evaluate: Callable[[dict, Tensor], Tensor]) -> None:
+    def __init__(self, model: nn.Module, plan, evaluate: Callable[[dict, Tensor, Tensor], Tensor]) -> None:
         super().__init__()
         self.model = model
         self.plan = plan
         self.evaluate = evaluate
 
-    def forward(self, point: Tensor, jet_parts: tuple[Tensor, ...]) -> Tensor:
+    def forward(self, point: Tensor, extra: Tensor, jet_parts: tuple[Tensor, ...]) -> Tensor:
         x = point.unsqueeze(0)
         directions = self.plan.directions
         transform = None
@@ -264,7 +269,7 @@ class _AtOnePoint(nn.Module):
                              for v, f, s in (jet_parts[:3], jet_parts[3:]))
             transform = (offset, scale)
         (known,) = assemble(self.model.net, (x,), (self.plan,), (transform,))
-        return self.evaluate(known, x)
+        return self.evaluate(known, x, extra)
 
 
 def _offsets(parameters: list[Tensor]) -> dict[int, int]:
