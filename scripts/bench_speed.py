@@ -37,15 +37,15 @@ ENGINES = ("floor", "autograd", "taylor", "taylor+compile")
 
 
 def heat(f):
-    return f.u_t - 0.05 * (f.u_xx + f.u_yy)
+    return f.u_t - 0.05 * pinn.laplacian(f, "u")
 
 
 def navier_stokes_x(f):
-    return f.u * f.u_x + f.v * f.u_y + f.p_x - 0.01 * (f.u_xx + f.u_yy)
+    return f.u * f.u_x + f.v * f.u_y + f.p_x - 0.01 * pinn.laplacian(f, "u")
 
 
 def navier_stokes_y(f):
-    return f.u * f.v_x + f.v * f.v_y + f.p_y - 0.01 * (f.v_xx + f.v_yy)
+    return f.u * f.v_x + f.v * f.v_y + f.p_y - 0.01 * pinn.laplacian(f, "v")
 
 
 def continuity(f):
