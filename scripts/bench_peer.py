@@ -4,9 +4,9 @@
    points (taken from DeepXDE's data object) and the same optimiser (Adam, lr 1e-3, float32; each
    framework's own implementation of it: pinn's trainer uses PyTorch's fused Adam, DeepXDE the
    per-tensor one), one Adam step of each in alternating rounds in this one process; medians and
-   ratios. pinn runs with each derivative engine (autograd, Taylor, Taylor compiled). It also counts the arithmetic of the
-   matrix products in one step of each (profiler FLOPs): what an engine saves by computing less,
-   apart from what compiling saves in overhead.
+   ratios. pinn runs with each derivative engine (autograd, Taylor, Taylor compiled). It also counts
+   the arithmetic of the matrix products in one step of each (profiler FLOPs): what an engine saves
+   by computing less, apart from what compiling saves in overhead.
 2. ``--time-to-error``: DeepXDE's Kovasznay example trained with its schedule (Adam then L-BFGS),
    its final relative L2 error of u, and its wall time; then pinn's ``problems/kovasznay.py`` at its
    defaults, and the time at which it first reaches DeepXDE's final error of u.
