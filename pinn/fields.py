@@ -23,7 +23,12 @@ from torch import Tensor
 
 
 Key = tuple[int, tuple[int, ...]]
-"""A derivative: (output index, sorted input indices), e.g. (0, (0, 0)) for u_xx when inputs are x, y."""
+"""A derivative: (output index, sorted input indices), e.g. (0, (0, 0)) for u_xx when inputs are x, y,
+or (output index, LAPLACIAN) for the sum of an output's second derivatives over the spatial inputs."""
+
+LAPLACIAN: tuple[int, ...] = (-1,)
+"""The input indices of a Laplacian key: asked for as one quantity (:meth:`Fields.laplacian`), so that
+an engine may compute the sum without its terms."""
 
 
 class FieldNameError(AttributeError):
@@ -113,11 +118,19 @@ class Fields:
         key = (j, tuple(sorted(self._inputs.index(n) for n in wrt)))
         return self._derivative(key)
 
+    def laplacian(self, output: str) -> Tensor:
+        """The sum of the second derivatives of ``output`` over the spatial inputs."""
+        return self._derivative((self._outputs.index(output), LAPLACIAN))
+
     def _derivative(self, key: Key) -> Tensor:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         j, order = key
+        if order == LAPLACIAN:
+            terms = [self._derivative((j, (c, c))) for c in self.space_columns]
+            self._cache[key] = terms[0] if len(terms) == 1 else torch.stack(terms).sum(dim=0)
+            return self._cache[key]
         lower = self._derivative((j, order[:-1]))
         # One backward pass gives d(lower)/d(every input): cache them all.
         for i, column in enumerate(self.gradient(lower).unbind(dim=1)):

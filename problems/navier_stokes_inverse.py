@@ -37,11 +37,11 @@ def p_exact(x, y):
 
 
 def momentum_x(f):
-    return f.u * f.u_x + f.v * f.u_y + f.p_x - f.nu * (f.u_xx + f.u_yy)
+    return f.u * f.u_x + f.v * f.u_y + f.p_x - f.nu * pinn.laplacian(f, "u")
 
 
 def momentum_y(f):
-    return f.u * f.v_x + f.v * f.v_y + f.p_y - f.nu * (f.v_xx + f.v_yy)
+    return f.u * f.v_x + f.v * f.v_y + f.p_y - f.nu * pinn.laplacian(f, "v")
 
 
 def continuity(f):

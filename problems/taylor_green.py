@@ -46,11 +46,11 @@ def p_exact(x, y, t):
 
 
 def momentum_x(f):
-    return f.u_t + f.u * f.u_x + f.v * f.u_y + f.p_x - (f.u_xx + f.u_yy) / Re
+    return f.u_t + f.u * f.u_x + f.v * f.u_y + f.p_x - pinn.laplacian(f, "u") / Re
 
 
 def momentum_y(f):
-    return f.v_t + f.u * f.v_x + f.v * f.v_y + f.p_y - (f.v_xx + f.v_yy) / Re
+    return f.v_t + f.u * f.v_x + f.v * f.v_y + f.p_y - pinn.laplacian(f, "v") / Re
 
 
 def continuity(f):

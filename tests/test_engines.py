@@ -165,6 +165,83 @@ def test_jets_match_autograd_on_a_single_function():
         torch.testing.assert_close(product.second[row, :, 0], hessian[a][:, b])
 
 
+def test_a_laplacian_row_matches_the_trace_of_the_hessian():
+    x = torch.rand(7, 3, dtype=torch.float64, requires_grad=True)
+    directions = Directions(first=(0, 1, 2), pairs=((0, 2),), laplacian=(0, 1))
+    jet = Jet.of_inputs(x.detach(), directions)
+    tanh = lambda z: (torch.tanh(z), 1 - torch.tanh(z) ** 2, -2 * torch.tanh(z) * (1 - torch.tanh(z) ** 2))
+    weight = torch.tensor([[1.0, 2.0, -0.5], [0.3, -1.0, 2.0]], dtype=torch.float64)
+    hidden = jet.linear(weight).apply(tanh)
+    product = hidden.linear(torch.tensor([[1.5, -2.0]], dtype=torch.float64)) * jet.linear(weight[1:] ** 2)
+    value = (torch.tanh(x @ weight.T) @ torch.tensor([1.5, -2.0], dtype=torch.float64)) * (x @ (weight[1] ** 2))
+    (first,) = torch.autograd.grad(value.sum(), x, create_graph=True)
+    hessian = [torch.autograd.grad(first[:, i].sum(), x, retain_graph=True)[0] for i in range(3)]
+    assert product.second.shape[0] == directions.n_second == 2
+    torch.testing.assert_close(product.value[:, 0], value.detach())
+    torch.testing.assert_close(product.second[0, :, 0], hessian[0][:, 2])
+    torch.testing.assert_close(product.second[1, :, 0], hessian[0][:, 0] + hessian[1][:, 1])
+
+
+def navier_stokes_laplacian(f, nu=0.05):
+    return {
+        "momentum_x": f.u * f.u_x + f.v * f.u_y + f.p_x - nu * pinn.laplacian(f, "u"),
+        "momentum_y": f.u * f.v_x + f.v * f.v_y + f.p_y - nu * pinn.laplacian(f, "v"),
+        "continuity": f.u_x + f.v_y,
+    }
+
+
+@pytest.mark.parametrize("net", [
+    pinn.MLP(width=12, depth=3),
+    pinn.MLP(width=10, depth=2, fourier_features=6, fourier_scale=2.0),
+    pinn.ModifiedMLP(width=12, depth=3),
+    pinn.ModifiedMLP(width=8, depth=2, fourier_features=4, activation="sin"),
+], ids=["mlp", "fourier", "modified", "modified-fourier-sin"])
+def test_laplacians_carried_as_one_row_agree(net):
+    residuals = {name: (lambda f, name=name: navier_stokes_laplacian(f)[name])
+                 for name in ("momentum_x", "momentum_y", "continuity")}
+    conditions = {"lid": pinn.Dirichlet(SQUARE.side(1, "upper"), 1.0, field="u"),
+                  "walls": pinn.Neumann(SQUARE.side(0, "lower"), 0.0, field="p")}
+    loss = assert_engines_agree(steady_problem(residuals, net=net, conditions=conditions))
+    directions = loss.engine.plans["residuals"].directions
+    assert directions.pairs == () and directions.laplacian == (0, 1)  # one row, not u_xx and u_yy
+
+
+def test_laplacian_row_through_exact_conditions_in_space_time():
+    domain = SQUARE * pinn.TimeInterval(0.0, 0.5)
+    problem = pinn.Problem(
+        name="exact", inputs="x y t", outputs="u", domain=domain,
+        residuals={"heat": lambda f: f.u_t - 0.1 * pinn.laplacian(f, "u") - f.u_xt},
+        conditions={"walls": pinn.Dirichlet(SQUARE.boundary, lambda x, y, t: x * y * torch.exp(-t) + x * x * y,
+                                            exact=True),
+                    "initial": pinn.Initial(lambda x, y: x * y + x * x * y + torch.sin(pi * x) * torch.sin(pi * y),
+                                            exact=True)},
+        net=pinn.ModifiedMLP(width=10, depth=2), sampling=pinn.Sampling(interior=80),
+    )
+    loss = assert_engines_agree(problem)
+    directions = loss.engine.plans["residuals"].directions
+    assert directions.first == (0, 1, 2) and directions.pairs == ((0, 2),) and directions.laplacian == (0, 1)
+
+
+def test_a_laplacian_whose_terms_are_also_read_comes_from_them():
+    def both(f):  # u_xx and u_yy are carried anyway: the Laplacian is their sum, no extra row
+        return pinn.laplacian(f, "u") * f.u_xx + f.u_yy + pinn.laplacian(f, "v") * f.v
+
+    def some(f):  # only u_xx is read alone: the Laplacian gets its own row next to it
+        return pinn.laplacian(f, "u") + f.u_xx ** 2 + f.v_x
+
+    for residual, pairs, laplacian in ((both, ((0, 0), (1, 1)), ()), (some, ((0, 0),), (0, 1))):
+        loss = assert_engines_agree(steady_problem({"r": residual}, outputs="u v"))
+        directions = loss.engine.plans["residuals"].directions
+        assert (directions.pairs, directions.laplacian) == (pairs, laplacian)
+
+
+def test_derivatives_of_a_laplacian_need_order_three_and_use_autograd():
+    problem = steady_problem({"r": lambda f: pinn.grad(f, f.u * pinn.laplacian(f, "u")).sum(dim=1)}, outputs="u")
+    loss = assert_engines_agree(problem, engines=("auto",))
+    assert loss.engine.plans["residuals"] is None
+    assert "order 3" in loss.engine.reasons["residuals"]
+
+
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="derivatives must be one of"):
         Engine(torch.nn.Linear(1, 1), "forward")

@@ -22,7 +22,7 @@ from torch import Tensor
 
 from pinn.derivatives.jet import Directions, Jet, directions_for
 from pinn.derivatives.known import KnownFields, RecordingFields
-from pinn.fields import Fields, Key
+from pinn.fields import LAPLACIAN, Fields, Key
 
 ENGINES = ("auto", "autograd", "taylor")
 MAX_TAYLOR_ORDER = 2
@@ -35,11 +35,16 @@ class Plan:
     keys: tuple[Key, ...]
     directions: Directions
     chain_rule: bool = False  # the residual differentiates tensor expressions (needs coordinates' autograd)
+    space: tuple[int, ...] = ()  # the input columns a Laplacian key sums over
 
     @classmethod
-    def for_keys(cls, keys: set[Key], n_outputs: int, chain_rule: bool = False) -> "Plan":
+    def for_keys(cls, keys: set[Key], n_outputs: int, space_columns: tuple[int, ...] = (),
+                 chain_rule: bool = False) -> "Plan":
+        """The plan for ``keys``; Laplacian keys sum second derivatives over ``space_columns``."""
         keys = keys | {(j, ()) for j in range(n_outputs)}
-        return cls(tuple(sorted(keys)), directions_for([order for _, order in keys]), chain_rule)
+        laplacian = space_columns if any(order == LAPLACIAN for _, order in keys) else ()
+        orders = [order for _, order in keys if order != LAPLACIAN]
+        return cls(tuple(sorted(keys)), directions_for(orders, laplacian), chain_rule, tuple(space_columns))
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,8 @@ class Engine:
     def compile(self, sites: set[str]) -> None:
         """Run the Taylor pass of ``sites`` through ``torch.compile`` from now on. The first compiled
         result at each site is checked against the eager one (:class:`CompileMismatch` if it differs)."""
-        self._compiled = torch.compile(assemble, dynamic=False)
+        device = next(self.model.parameters()).device
+        self._compiled = compile_function(assemble, device)
         self.compiled_sites = set(sites)
 
     def fields(self, sites: list[Site], eager: bool = False) -> dict[str, Fields]:
@@ -137,7 +143,8 @@ class Engine:
         too_high = [key for key in recording.requested if len(key[1]) > MAX_TAYLOR_ORDER]
         if too_high:
             return None, f"it needs derivatives of order {max(len(k[1]) for k in too_high)} (Taylor mode carries 2)"
-        return Plan.for_keys(recording.requested, len(m.outputs), recording.chain_rule), ""
+        space = tuple(i for i, name in enumerate(m.inputs) if name != m.time)
+        return Plan.for_keys(recording.requested, len(m.outputs), space, recording.chain_rule), ""
 
     # ------------------------------------------------------------- compute
     def _known(self, group: list[Site], compiled: bool) -> tuple[dict[Key, Tensor], ...]:
@@ -175,6 +182,17 @@ class Engine:
         return jets
 
 
+CPP_WRAPPER = True  # on a CPU, compiled code calls its kernels from C++ (see compile_function)
+
+
+def compile_function(fn: Callable, device: torch.device) -> Callable:
+    """``torch.compile`` of ``fn`` for fixed shapes. On a CPU with Inductor's C++ wrapper: the compiled
+    code launches its kernels and allocates its buffers from C++ rather than Python, which is a tenth
+    of a small network's step (DeepXDE's heat 1-D) and nothing to a large one's."""
+    options = {"cpp_wrapper": True} if CPP_WRAPPER and device.type == "cpu" else None
+    return torch.compile(fn, dynamic=False, options=options)
+
+
 class CompileMismatch(RuntimeError):
     """The compiled Taylor pass disagreed with the eager one."""
 
@@ -201,21 +219,27 @@ def assemble(net: torch.nn.Module, points: tuple[Tensor, ...], plans: tuple[Plan
     for jet, plan, transform, n in zip(jets, plans, transforms, sizes):
         if transform is not None:
             jet = transform[0] + transform[1] * jet
-        known.append({key: _component(jet, key, directions, n) for key in plan.keys})
+        known.append({key: _component(jet, key, directions, n, plan.space) for key in plan.keys})
     return tuple(known)
 
 
-def _component(jet: Jet, key: Key, directions: Directions, n: int) -> Tensor:
+def _component(jet: Jet, key: Key, directions: Directions, n: int, space: tuple[int, ...]) -> Tensor:
     j, order = key
     if not order:
         return jet.value[:, j]
     position = {column: k for k, column in enumerate(directions.first)}
-    if len(order) == 1:
-        rows, row = jet.first, position[order[0]]
-    else:
-        rows, row = jet.second, directions.pairs.index((position[order[0]], position[order[1]]))
+    rows = jet.first if len(order) == 1 and order != LAPLACIAN else jet.second
     if rows is None:
         return jet.value.new_zeros(n)
+    if order == LAPLACIAN and not directions.laplacian:  # every term is a carried pair: their sum
+        diagonal = [rows[directions.pairs.index((position[c], position[c])), :, j] for c in space]
+        return (diagonal[0] if len(diagonal) == 1 else torch.stack(diagonal).sum(dim=0)).expand(n)
+    if order == LAPLACIAN:
+        row = len(directions.pairs)
+    elif len(order) == 1:
+        row = position[order[0]]
+    else:
+        row = directions.pairs.index((position[order[0]], position[order[1]]))
     return rows[row, :, j].expand(n)
 
 
@@ -223,7 +247,8 @@ def _jet_by_autograd(values: Tensor, x: Tensor, directions: Directions) -> Jet:
     """The jet of ``values`` (N, m), a function of ``x`` free of trainable weights, detached."""
     n, m = values.shape
     first = values.new_zeros(len(directions.first), n, m)
-    second = values.new_zeros(len(directions.pairs), n, m)
+    second = values.new_zeros(directions.n_second, n, m)
+    lap_row = len(directions.pairs)
     for j in range(m):
         if not values.requires_grad:
             break
@@ -232,11 +257,17 @@ def _jet_by_autograd(values: Tensor, x: Tensor, directions: Directions) -> Jet:
             continue
         for row, column in enumerate(directions.first):
             first[row, :, j] = grad[:, column].detach()
-        for row, (a, b) in enumerate(directions.pairs):
+        hessian_rows: dict[int, Tensor] = {}  # position in first -> d grad[:, first[a]] / dx
+        for a in sorted({a for a, _ in directions.pairs} | set(directions.laplacian)):
             component = grad[:, directions.first[a]]
-            if not component.requires_grad:
-                continue
-            (hessian_row,) = torch.autograd.grad(component.sum(), x, retain_graph=True, allow_unused=True)
-            if hessian_row is not None:
-                second[row, :, j] = hessian_row[:, directions.first[b]]
+            if component.requires_grad:
+                (hessian_row,) = torch.autograd.grad(component.sum(), x, retain_graph=True, allow_unused=True)
+                if hessian_row is not None:
+                    hessian_rows[a] = hessian_row.detach()
+        for row, (a, b) in enumerate(directions.pairs):
+            if a in hessian_rows:
+                second[row, :, j] = hessian_rows[a][:, directions.first[b]]
+        for a in directions.laplacian:
+            if a in hessian_rows:
+                second[lap_row, :, j] += hessian_rows[a][:, directions.first[a]]
     return Jet(values.detach(), first, second, directions)

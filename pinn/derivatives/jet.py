@@ -5,7 +5,11 @@ few inputs, and propagates them forward through the operations a network is made
 mode). Only the directions a residual asks for are carried:
 
 - ``first``: one row per input index in ``Directions.first``;
-- ``second``: one row per pair ``(a, b)`` in ``Directions.pairs`` (indices into ``first``).
+- ``second``: one row per pair ``(a, b)`` in ``Directions.pairs`` (indices into ``first``), then,
+  if ``Directions.laplacian`` names positions in ``first``, one row for the sum of their second
+  derivatives (a Laplacian). That row transforms like any second-derivative row: through a linear
+  map as a first-derivative row does, through ``s(z)`` as ``s''(z) sum_a (z_a')^2 + s'(z) lap(z)``,
+  so a residual that reads only the sum carries one row instead of one per coordinate.
 
 A row of zeros is stored as ``None`` so constant parts cost nothing, and first-derivative rows may
 have a leading point dimension of 1 (the same for every point, as after the input layer).
@@ -21,19 +25,30 @@ from torch import Tensor
 
 @dataclass(frozen=True)
 class Directions:
-    """Which derivatives a jet carries: first derivatives along ``first`` (input columns) and second
-    derivatives for each pair in ``pairs`` (positions in ``first``, ``a <= b``)."""
+    """Which derivatives a jet carries: first derivatives along ``first`` (input columns), second
+    derivatives for each pair in ``pairs`` (positions in ``first``, ``a <= b``) and the sum of the
+    second derivatives along ``laplacian`` (increasing positions in ``first``; empty: no such row)."""
 
     first: tuple[int, ...] = ()
     pairs: tuple[tuple[int, int], ...] = ()
+    laplacian: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if any(not 0 <= a <= b < len(self.first) for a, b in self.pairs):
             raise ValueError(f"pairs {self.pairs} must index first={self.first} with a <= b")
+        if list(self.laplacian) != sorted(set(self.laplacian)) or any(
+                not 0 <= a < len(self.first) for a in self.laplacian):
+            raise ValueError(f"laplacian {self.laplacian} must be increasing positions in first={self.first}")
+
+    @property
+    def n_second(self) -> int:
+        """The number of second-derivative rows: one per pair, and the Laplacian's."""
+        return len(self.pairs) + (1 if self.laplacian else 0)
 
 
 class Jet:
-    """Value (N, W), first derivatives (n1, N or 1, W) or None, second (n2, N or 1, W) or None."""
+    """Value (N, W), first derivatives (n1, N or 1, W) or None, second (n2, N or 1, W) or None, where
+    n2 is ``directions.n_second``."""
 
     def __init__(self, value: Tensor, first: Tensor | None, second: Tensor | None, directions: Directions) -> None:
         self.value = value
@@ -84,7 +99,7 @@ class Jet:
         f0, f1, f2 = derivatives(self.value)
         first = None if self.first is None else f1 * self.first
         second = None
-        if self.directions.pairs and self.first is not None:
+        if self.directions.n_second and self.first is not None:
             second = f2 * self._pair_products(self.first, self.first)
         second = _add(second, _times(self.second, f1))
         return self._like(f0, first, second)
@@ -94,7 +109,7 @@ class Jet:
         value = self.value * other.value
         first = _add(_times(self.first, other.value), _times(other.first, self.value))
         second = _add(_times(self.second, other.value), _times(other.second, self.value))
-        if self.directions.pairs and self.first is not None and other.first is not None:
+        if self.directions.n_second and self.first is not None and other.first is not None:
             second = _add(second, self._pair_products(self.first, other.first)
                           + self._pair_products(other.first, self.first))
         return self._like(value, first, second)
@@ -110,12 +125,17 @@ class Jet:
                           _map(self.second, lambda d: d * factor))
 
     def _pair_products(self, x: Tensor, y: Tensor) -> Tensor:
-        """Rows ``x[a] * y[b]`` for every pair ``(a, b)``.
+        """Rows ``x[a] * y[b]`` for every pair ``(a, b)``, then ``sum_a x[a] * y[a]`` over the Laplacian's
+        positions.
 
         Built from slices, never an index tensor: the backward of a gather is a scatter-add, which
         the compiler turns into a slow serial loop (it cost half of a compiled Navier-Stokes step).
         """
         products = [x[a:a + n] * y[b:b + n] for a, b, n in _runs(self.directions.pairs)]
+        if self.directions.laplacian:
+            spans = _runs([(a, a) for a in self.directions.laplacian])
+            sums = [(x[a:a + n] * y[a:a + n]).sum(dim=0, keepdim=True) for a, _, n in spans]
+            products.append(sums[0] if len(sums) == 1 else torch.cat(sums).sum(dim=0, keepdim=True))
         return products[0] if len(products) == 1 else torch.cat(products)
 
 
@@ -197,9 +217,13 @@ ELEMENTWISE: dict[str, Callable[[Tensor], tuple[Tensor, Tensor, Tensor]]] = {
 }
 
 
-def directions_for(keys: Sequence[tuple[int, ...]]) -> Directions:
-    """The directions that give every derivative in ``keys`` (sorted tuples of input columns, order <= 2)."""
-    first = sorted({i for key in keys for i in key})
+def directions_for(keys: Sequence[tuple[int, ...]], laplacian: Sequence[int] = ()) -> Directions:
+    """The directions that give every derivative in ``keys`` (sorted tuples of input columns, order <= 2)
+    and, if ``laplacian`` names input columns, the sum of their second derivatives: as its own row
+    unless every one of them is among the pairs anyway."""
+    first = sorted({i for key in keys for i in key} | set(laplacian))
     position = {column: k for k, column in enumerate(first)}
     pairs = sorted({(position[key[0]], position[key[1]]) for key in keys if len(key) == 2})
-    return Directions(tuple(first), tuple(pairs))
+    diagonal = {(position[c], position[c]) for c in laplacian}
+    row = () if diagonal <= set(pairs) else tuple(sorted(position[c] for c in laplacian))
+    return Directions(tuple(first), tuple(pairs), row)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from pinn.fields import Fields, Key
+from pinn.fields import LAPLACIAN, Fields, Key
 
 
 class PlanMissing(RuntimeError):
@@ -57,14 +57,23 @@ class KnownFields(Fields):
         result = []
         for c in columns:
             total = self._points.new_zeros(self._points.shape[0]) if explicit is None else explicit[:, c]
-            for (j, order), partial in zip(keys, partials):
+            for key, partial in zip(keys, partials):
                 if partial is not None:
-                    total = total + partial * self._derivative((j, tuple(sorted(order + (c,)))))
+                    total = total + partial * self._one_more(key, c)
             result.append(total)
         return torch.stack(result, dim=1)
 
+    def _one_more(self, key: Key, column: int) -> Tensor:
+        """The derivative ``key`` differentiated once more along input ``column``."""
+        j, order = key
+        if order == LAPLACIAN:  # third derivatives: never planned, so a recording sends this site to autograd
+            return sum(self._derivative((j, tuple(sorted((c, c, column))))) for c in self.space_columns)
+        return self._derivative((j, tuple(sorted(order + (column,)))))
+
     def _name(self, key: Key) -> str:
         j, order = key
+        if order == LAPLACIAN:
+            return f"laplacian of {self.outputs[j]}"
         return self.outputs[j] + ("_" + "".join(self.inputs[i] for i in order) if order else "")
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pinn.problem import Problem
 
 from pinn.conditions import Batch
-from pinn.derivatives.engine import CompileMismatch, Engine, Site
+from pinn.derivatives.engine import CompileMismatch, Engine, Site, compile_function
 from pinn.fields import Fields
 from pinn.model import Model
 
@@ -149,7 +149,7 @@ class LossFunction:
         whole = all(plan is not None and not plan.chain_rule for plan in plans)
         try:
             if whole:
-                self._compiled_terms = torch.compile(self._terms, dynamic=False)
+                self._compiled_terms = compile_function(self._terms, points.interior.device)
                 self._check_compiled(points)
             else:
                 self.engine.compile({RESIDUALS})

@@ -28,7 +28,7 @@ from pinn.validation import FieldError, field_errors, worst
 LBFGS_CHUNK = 10  # L-BFGS iterations per optimiser call: one history row, one check opportunity
 CHECKPOINT_FORMAT = 1
 
-__all__ = ["Monitor", "Trainer", "TrainingDiverged", "resolve_device"]
+__all__ = ["Monitor", "Trainer", "TrainingDiverged", "adam", "resolve_device"]
 
 
 class Monitor:
@@ -39,6 +39,17 @@ class Monitor:
     def on_check(self, trainer: "Trainer", errors: dict[str, FieldError]) -> None: ...
 
     def on_checkpoint(self, trainer: "Trainer") -> None: ...
+
+
+def adam(parameters, lr: float) -> torch.optim.Adam:
+    """Adam with the fused update (one kernel over all parameters) where the parameters' device has it,
+    else the default one. The same algorithm; on a small network the fused update takes a third of the
+    time of the per-tensor one, which is a tenth of a compiled step."""
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(parameters, lr=lr, fused=True)
+    except (RuntimeError, ValueError):  # a device or dtype without the fused kernel
+        return torch.optim.Adam(parameters, lr=lr)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -67,11 +78,11 @@ class Trainer:
         warmup = training.warmup_steps
         if warmup:
             # Chainable (lr <- lr * factor), so a recovery's lowered learning rate stays lowered.
-            self.adam = torch.optim.Adam(self.model.parameters(), lr=training.learning_rate / warmup)
+            self.adam = adam(self.model.parameters(), lr=training.learning_rate / warmup)
             self.scheduler = torch.optim.lr_scheduler.MultiplicativeLR(
                 self.adam, lambda s: decay * (min(s + 1, warmup) / min(s, warmup)))
         else:
-            self.adam = torch.optim.Adam(self.model.parameters(), lr=training.learning_rate)
+            self.adam = adam(self.model.parameters(), lr=training.learning_rate)
             self.scheduler = torch.optim.lr_scheduler.ExponentialLR(self.adam, gamma=decay)
         self.balance = GradientBalance(training.balance_every, training.balance_momentum)
         self.lbfgs = torch.optim.LBFGS(
