@@ -64,18 +64,26 @@ def test_builtin_problems_agree(name):
     assert loss.engine.plans["residuals"] is not None  # Taylor mode really ran
 
 
-@pytest.mark.parametrize("net", [
+FLOW_NETS = pytest.mark.parametrize("net", [
     pinn.MLP(width=12, depth=3),
     pinn.MLP(width=10, depth=2, fourier_features=6, fourier_scale=2.0),
     pinn.ModifiedMLP(width=12, depth=3),
     pinn.ModifiedMLP(width=8, depth=2, fourier_features=4, activation="sin"),
 ], ids=["mlp", "fourier", "modified", "modified-fourier-sin"])
-def test_navier_stokes_residuals_agree(net):
-    residuals = {name: (lambda f, name=name: navier_stokes(f)[name]) for name in ("momentum_x", "momentum_y",
-                                                                                  "continuity")}
+
+
+def flow_problem(equations, net):
+    """A steady flow in the square with the three residuals ``equations(f)`` returns, a lid and a wall."""
+    residuals = {name: (lambda f, name=name: equations(f)[name]) for name in ("momentum_x", "momentum_y",
+                                                                              "continuity")}
     conditions = {"lid": pinn.Dirichlet(SQUARE.side(1, "upper"), 1.0, field="u"),
                   "walls": pinn.Neumann(SQUARE.side(0, "lower"), 0.0, field="p")}
-    assert_engines_agree(steady_problem(residuals, net=net, conditions=conditions))
+    return steady_problem(residuals, net=net, conditions=conditions)
+
+
+@FLOW_NETS
+def test_navier_stokes_residuals_agree(net):
+    assert_engines_agree(flow_problem(navier_stokes, net))
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sin", "gelu", "silu", "softplus"])
@@ -190,18 +198,9 @@ def navier_stokes_laplacian(f, nu=0.05):
     }
 
 
-@pytest.mark.parametrize("net", [
-    pinn.MLP(width=12, depth=3),
-    pinn.MLP(width=10, depth=2, fourier_features=6, fourier_scale=2.0),
-    pinn.ModifiedMLP(width=12, depth=3),
-    pinn.ModifiedMLP(width=8, depth=2, fourier_features=4, activation="sin"),
-], ids=["mlp", "fourier", "modified", "modified-fourier-sin"])
+@FLOW_NETS
 def test_laplacians_carried_as_one_row_agree(net):
-    residuals = {name: (lambda f, name=name: navier_stokes_laplacian(f)[name])
-                 for name in ("momentum_x", "momentum_y", "continuity")}
-    conditions = {"lid": pinn.Dirichlet(SQUARE.side(1, "upper"), 1.0, field="u"),
-                  "walls": pinn.Neumann(SQUARE.side(0, "lower"), 0.0, field="p")}
-    loss = assert_engines_agree(steady_problem(residuals, net=net, conditions=conditions))
+    loss = assert_engines_agree(flow_problem(navier_stokes_laplacian, net))
     directions = loss.engine.plans["residuals"].directions
     assert directions.pairs == () and directions.laplacian == (0, 1)  # one row, not u_xx and u_yy
 
