@@ -30,7 +30,7 @@ pressure 0.20 (the remainder left loose too far from the corners).
 
 What the defaults reach (seed 0, one thread, ``python -m pinn.solve problems/cavity.py``): velocity
 magnitude 6.6e-4 (u 9.0e-4, v 1.6e-3, p 3.1e-2) in 748 s of the whole process (the other core
-busy with other work, load average 1-3).
+busy with other work, load average 1-3); seed 1: 1.5e-3 (p 1.9e-2) in 726 s.
 The loss falls to 5e-3 after Adam and L-BFGS (speed 2.2e-2) and to 4e-8 after the 300
 Levenberg-Marquardt steps. 97 % of the remaining squared error of the speed lies within 0.1 of
 the two top corners (1.2e-4 without them).
