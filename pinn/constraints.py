@@ -11,9 +11,13 @@ where D is the geometry's distance factor (zero on the boundary, positive inside
 condition's own ``distance`` function (zero on its part of the boundary, positive elsewhere),
 and s(t) = (t - t0) / (t1 - t0). The combined form needs u0 = g(., t0) on the boundary, which any
 well-posed problem satisfies; the problem checks it when built.
+
+An output with a known part K (``Problem(known=...)``, e.g. the analytic singular part of a flow) and
+no exact condition is ``u = K(x, t) + N``: the network represents only the remainder.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +32,7 @@ from pinn.geometry import Geometry, SpaceTime
 class _Exact:
     dirichlet: Dirichlet | None
     initial: Initial | None
+    known: Callable[..., Tensor] | None = None
 
 
 class OutputTransform:
@@ -61,6 +66,8 @@ class OutputTransform:
         space_points = points[:, : self._space.dim]
         scale = points.new_ones(points.shape[0])
         offset = points.new_zeros(points.shape[0])
+        if rule.known is not None:
+            offset = offset + evaluate(rule.known, points, self._inputs, self._time)
         if rule.dirichlet is not None:
             distance = rule.dirichlet.distance
             scale = scale * (self._space.distance_factor(space_points) if distance is None
@@ -76,8 +83,10 @@ class OutputTransform:
         return offset, scale
 
 
-def exact_rules(conditions: dict[str, object], domain: Geometry) -> dict[str, _Exact]:
-    """Collect the exact conditions per field; raise ValueError where one cannot be imposed exactly."""
+def exact_rules(conditions: dict[str, object], domain: Geometry,
+                known: Mapping[str, Callable[..., Tensor]] | None = None) -> dict[str, _Exact]:
+    """Collect the exact conditions and known parts per field; raise ValueError where one cannot be
+    imposed exactly, or where a field has both a known part and an exact condition."""
     space = domain.space if isinstance(domain, SpaceTime) else domain
     rules: dict[str, dict[str, object]] = {}
     for name, condition in conditions.items():
@@ -100,7 +109,12 @@ def exact_rules(conditions: dict[str, object], domain: Geometry) -> dict[str, _E
         if slot in per_field:
             raise ValueError(f"condition {name!r}: field {condition.field!r} already has an exact {slot} condition")
         per_field[slot] = condition
-    return {f: _Exact(r.get("dirichlet"), r.get("initial")) for f, r in rules.items()}
+    for name, part in (known or {}).items():
+        if name in rules:
+            raise ValueError(f"known part of {name!r}: the field also has an exact condition, whose value is "
+                             "already a function over the whole domain; add the known part to that value instead")
+        rules[name] = {"known": part}
+    return {f: _Exact(r.get("dirichlet"), r.get("initial"), r.get("known")) for f, r in rules.items()}
 
 
 

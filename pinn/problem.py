@@ -58,6 +58,11 @@ class Problem:
         unknowns: coefficients to recover with the solution (an inverse problem), each a
             :class:`pinn.Unknown`, read in residuals as ``f.<name>``; ``tolerance`` may name those
             with a ``true_value`` (the relative error the recovered value must reach).
+        known: output name -> function of the coordinates (torch operations, like a condition's
+            value): a known additive part of that output, e.g. the analytic singular part of a
+            flow near a corner, so that ``output = known + network`` and the network represents
+            only the smoother remainder. Residuals and conditions see the whole output. A field
+            with an exact condition takes its known part in that condition's value instead.
     """
 
     name: str
@@ -75,6 +80,7 @@ class Problem:
     derived: Mapping[str, Callable[[Fields], Tensor]] = field(default_factory=dict)
     plots: Sequence[Callable[..., Any]] = ()
     unknowns: Sequence[Unknown] = ()
+    known: Mapping[str, Callable[..., Tensor]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -125,7 +131,8 @@ class Problem:
         self._set("tolerance", self._check_tolerance())
         if self.reference is not None and not hasattr(self.reference, "build"):
             raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
-        self._set("_exact", exact_rules(self.conditions, self.domain))
+        self._set("known", _check_known(self.known, outputs))
+        self._set("_exact", exact_rules(self.conditions, self.domain, self.known))
         self._dry_run()
 
     def _bind(self, name: str, condition: Condition) -> Condition:
@@ -291,6 +298,19 @@ def _check_unknowns(unknowns: Sequence[Unknown], inputs: tuple[str, ...], output
                              "rename it")
         seen.add(name)
     return tuple(unknowns)
+
+
+def _check_known(known: Mapping[str, Callable[..., Tensor]], outputs: tuple[str, ...]
+                 ) -> dict[str, Callable[..., Tensor]]:
+    if not isinstance(known, Mapping):
+        raise ValueError(f"known must be a dict of output name -> function of the coordinates, got {type(known).__name__}")
+    for name, part in known.items():
+        if name not in outputs:
+            raise ValueError(f"known part given for {name!r}, which is not an output ({', '.join(outputs)})")
+        if not callable(part):
+            raise ValueError(f"known part of {name!r} must be a function of the coordinates (torch operations), "
+                             f"got {type(part).__name__}")
+    return dict(known)
 
 
 def _check_output(label: str, compute: Callable[[], Any], n: int | None) -> None:

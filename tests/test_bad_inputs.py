@@ -120,6 +120,9 @@ CATALOGUE: dict[str, Mistake] = {
     "condition on a field that is not an output": Mistake(
         ("condition 'initial' constrains field 'v', which is not an output (u)",),
         replace=("pinn.Initial(lambda x: torch.sin(pi * x))", 'pinn.Initial(lambda x: torch.sin(pi * x), field="v")')),
+    "known part of a field that is not an output": Mistake(
+        ("known part given for 'v', which is not an output (u)",),
+        replace=('    residuals={"heat": heat},', '    residuals={"heat": heat},\n    known={"v": lambda x, t: x},')),
     "condition on another domain's boundary": Mistake(
         ("condition 'ends' is on the boundary of Interval(0.0, 2.0)", "use the boundary of that very object"),
         replace=("Dirichlet(space.boundary, 0.0)", "Dirichlet(pinn.Interval(0, 2).boundary, 0.0)")),

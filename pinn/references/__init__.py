@@ -120,9 +120,20 @@ def cavity_fd(**settings: Any) -> Deferred:
     return Deferred(solve, adapted, settings)
 
 
+def cavity_corner_flow(x, y, lid_left: float, lid_right: float, nu: float) -> dict:
+    """Taylor's Stokes "scraper" flow at the top corners (0, 1) and (1, 1) of the unit-square
+    cavity, each scaled by the lid velocity at that corner: a dict of ``psi``, ``u``, ``v``, ``p``
+    (``p`` infinite at a corner). Takes numpy arrays or torch tensors (then differentiable), so a
+    problem can use it as the known singular part of its flow; the cavity FD solver subtracts it.
+    """
+    from pinn.references._cavity_corner import corner_flow
+
+    return corner_flow(x, y, lid_left, lid_right, nu)
+
+
 def analytic(solution: Any, resolution: Any = 64) -> Analytic:
     """Shorthand for :class:`Analytic`."""
     return Analytic(solution, resolution)
 
 
-__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "cavity_fd", "elasticity_fd", "heat_fd"]
+__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "cavity_corner_flow", "cavity_fd", "elasticity_fd", "heat_fd"]
