@@ -28,9 +28,10 @@ r the distance to the nearer top corner: the remainder is not smooth at a corner
 inertia of the corner flow, ~1/r, is left for it to balance). With 0.05 instead: speed 1.8e-3,
 pressure 0.20 (the remainder left loose too far from the corners).
 
-What the defaults reach (seed 0, one thread, ``python -m pinn.solve problems/cavity.py``): velocity
-magnitude 6.6e-4 (u 9.0e-4, v 1.6e-3, p 3.1e-2) in 748 s of the whole process (the other core
-busy with other work, load average 1-3); seed 1: 1.5e-3 (p 1.9e-2) in 726 s.
+What the defaults reach (seed 0, two quiet threads, ``python -m pinn.solve problems/cavity.py``):
+velocity magnitude 9.6e-4 (u 1.2e-3, v 2.0e-3, p 4.4e-2) in 409 s of the whole process. Before
+the viscous terms were written with ``pinn.laplacian`` and Adam fused (which change the rounding
+only), one thread: seed 0 6.6e-4 (p 3.1e-2) in 748 s, seed 1 1.5e-3 (p 1.9e-2) in 726 s.
 The loss falls to 5e-3 after Adam and L-BFGS (speed 2.2e-2) and to 4e-8 after the 300
 Levenberg-Marquardt steps. 97 % of the remaining squared error of the speed lies within 0.1 of
 the two top corners (1.2e-4 without them).
@@ -98,11 +99,11 @@ def corner_weight(x, y):
 
 
 def momentum_x(f):
-    return corner_weight(f.x, f.y) * (f.u * f.u_x + f.v * f.u_y + f.p_x - (f.u_xx + f.u_yy) / Re)
+    return corner_weight(f.x, f.y) * (f.u * f.u_x + f.v * f.u_y + f.p_x - pinn.laplacian(f, "u") / Re)
 
 
 def momentum_y(f):
-    return corner_weight(f.x, f.y) * (f.u * f.v_x + f.v * f.v_y + f.p_y - (f.v_xx + f.v_yy) / Re)
+    return corner_weight(f.x, f.y) * (f.u * f.v_x + f.v * f.v_y + f.p_y - pinn.laplacian(f, "v") / Re)
 
 
 def continuity(f):
