@@ -182,14 +182,11 @@ class Engine:
         return jets
 
 
-CPP_WRAPPER = True  # on a CPU, compiled code calls its kernels from C++ (see compile_function)
-
-
 def compile_function(fn: Callable, device: torch.device) -> Callable:
     """``torch.compile`` of ``fn`` for fixed shapes. On a CPU with Inductor's C++ wrapper: the compiled
     code launches its kernels and allocates its buffers from C++ rather than Python, which is a tenth
     of a small network's step (DeepXDE's heat 1-D) and nothing to a large one's."""
-    options = {"cpp_wrapper": True} if CPP_WRAPPER and device.type == "cpu" else None
+    options = {"cpp_wrapper": True} if device.type == "cpu" else None
     return torch.compile(fn, dynamic=False, options=options)
 
 

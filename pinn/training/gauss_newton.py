@@ -139,7 +139,7 @@ class GaussNewton:
         transform = self.loss.engine.transform_jet(RESIDUALS, x)
         site = Site(RESIDUALS, x, None, self._evaluate_interior, transform)
         f = self.loss.engine.fields([site], eager=True)[RESIDUALS]  # differentiated row by row
-        rows = torch.cat([scales[name] * r.reshape(-1) for name, r in self._evaluate_interior(f).items()])
+        rows = torch.cat([scales[name] * r for name, r in self._evaluate_interior(f).items()])
         return self._by_reverse_mode(rows)
 
     def _evaluate_interior(self, f) -> dict[str, Tensor]:
@@ -150,11 +150,11 @@ class GaussNewton:
         one point. Rows are point-major (every residual at the first point, then the next point)."""
         m, residuals = self.loss.model, self.loss.problem.residuals
 
-        def scaled_residuals(known: dict, point: Tensor, _: Tensor) -> Tensor:
+        def scaled_residuals(known: dict, point: Tensor, _: None) -> Tensor:
             f = KnownFields(point, known, m.inputs, m.outputs, m.time, None, m.unknowns())
             return torch.cat([scales[name] * residual(f).reshape(-1) for name, residual in residuals.items()])
 
-        values, jacobian = self._jacobian_per_point(x, scaled_residuals, x.new_zeros(x.shape[0]))
+        values, jacobian = self._jacobian_per_point(x, scaled_residuals)
         return values.reshape(-1), jacobian.reshape(values.numel(), -1)
 
     def _by_chain_rule(self, x: Tensor, scales: dict[str, float]) -> tuple[Tensor, Tensor]:
@@ -197,15 +197,16 @@ class GaussNewton:
             return c @ torch.stack([known[key].reshape(()) for key in keys])
 
         _, rows = self._jacobian_per_point(x, combined, torch.stack(coefficients, dim=1))  # (N, values, P)
+        direct_rows = torch.stack(direct, dim=1)  # (N, values, unknowns)
         for j, (_, offset) in enumerate(raw):
-            rows[:, :, offset] += torch.stack(direct, dim=1)[:, :, j]
+            rows[:, :, offset] += direct_rows[:, :, j]
         return torch.cat(columns), rows.transpose(0, 1).reshape(-1, rows.shape[-1])
 
-    def _jacobian_per_point(self, x: Tensor, evaluate: Callable[[dict, Tensor, Tensor], Tensor],
-                            extra: Tensor) -> tuple[Tensor, Tensor]:
+    def _jacobian_per_point(self, x: Tensor, evaluate: Callable[[dict, Tensor, Tensor | None], Tensor],
+                            extra: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``evaluate(known, point, extra[i])`` (a vector) at every point i and its Jacobian with respect
         to every weight, by vmap over the points of jacrev of the Taylor pass at one point: (N, m),
-        (N, m, P)."""
+        (N, m, P). ``extra`` (per-point data held fixed) may be None."""
         engine = self.loss.engine
         at_one_point = _AtOnePoint(self.loss.model, engine.plans[RESIDUALS], evaluate)
         names = [name for name, p in self.loss.model.named_parameters() if p.requires_grad]
@@ -215,14 +216,15 @@ class GaussNewton:
         jets = () if transform is None else tuple(
             t for jet in transform for t in (jet.value, _rows_per_point(jet.first, n), _rows_per_point(jet.second, n)))
 
-        def evaluated(p: dict[str, Tensor], point: Tensor, extra: Tensor, *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
+        def evaluated(p: dict[str, Tensor], point: Tensor, extra: Tensor | None,
+                      *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
             r = torch.func.functional_call(at_one_point, p, (point, extra, jet_parts))
             return r, r
 
         jacobian, values = torch.func.vmap(
             torch.func.jacrev(evaluated, has_aux=True),
-            in_dims=(None, 0, 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
-        )(params, x.detach(), extra.detach(), *jets)
+            in_dims=(None, 0, None if extra is None else 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
+        )(params, x.detach(), None if extra is None else extra.detach(), *jets)
         columns = [jacobian[f"model.{name}"].reshape(*values.shape, -1) for name in names]
         return values, torch.cat(columns, dim=-1)
 
@@ -254,13 +256,13 @@ class _AtOnePoint(nn.Module):
     """``evaluate(known, point, extra)`` from the Taylor pass at one point, as a module so that
     ``functional_call`` can swap the model's weights for the ones being differentiated."""
 
-    def __init__(self, model: nn.Module, plan, evaluate: Callable[[dict, Tensor, Tensor], Tensor]) -> None:
+    def __init__(self, model: nn.Module, plan, evaluate: Callable[[dict, Tensor, Tensor | None], Tensor]) -> None:
         super().__init__()
         self.model = model
         self.plan = plan
         self.evaluate = evaluate
 
-    def forward(self, point: Tensor, extra: Tensor, jet_parts: tuple[Tensor, ...]) -> Tensor:
+    def forward(self, point: Tensor, extra: Tensor | None, jet_parts: tuple[Tensor, ...]) -> Tensor:
         x = point.unsqueeze(0)
         directions = self.plan.directions
         transform = None
