@@ -22,11 +22,9 @@ def losses_and_gradient(problem, engine, seed=0, compile="off", net_override=Non
         model.net = net_override
     points = draw_points(problem, np.random.default_rng(seed), torch.float64, torch.device("cpu"))
     loss = LossFunction(problem, model, engine, compile)
-    terms = loss(points)
-    parameters = list(model.parameters())
-    gradient = torch.autograd.grad(sum(terms.values()), parameters, allow_unused=True)
-    gradient = [torch.zeros_like(p) if g is None else g for p, g in zip(parameters, gradient)]
-    return {k: float(v.detach()) for k, v in terms.items()}, torch.cat([g.reshape(-1) for g in gradient]), loss
+    terms = loss.backward(points)  # as training computes them
+    gradient = [torch.zeros_like(p) if p.grad is None else p.grad for p in model.parameters()]
+    return {k: float(v) for k, v in terms.items()}, torch.cat([g.reshape(-1) for g in gradient]), loss
 
 
 def assert_engines_agree(problem, engines=("taylor",), **kwargs):
@@ -268,6 +266,33 @@ def test_compiled_whole_loss_agrees_and_is_kept_on_resume():
     resumed = LossFunction(problem, loss.model, "taylor", "off")
     resumed.load_state_dict(loss.state_dict())
     assert resumed.compile_mode == "on"
+
+
+def test_compiled_gradient_takes_term_weights_without_recompiling_and_accumulates():
+    """Training's route: one compiled graph for the terms and the gradient of their weighted sum. New
+    weights (gradient balancing) are an input of that graph, not constants in it."""
+    problem = load_problem(ROOT / "problems" / "heat1d.py")
+    points = draw_points(problem, np.random.default_rng(0), torch.float64, torch.device("cpu"))
+    compiled = LossFunction(problem, problem.build_model(torch.float64, torch.device("cpu"), 0), "taylor", "on")
+    compiled.backward(points)
+    assert compiled.compile_status["scope"] == "whole loss", compiled.compile_status
+    reference = LossFunction(problem, problem.build_model(torch.float64, torch.device("cpu"), 0), "autograd")
+    names = list(reference(points))
+    for weights in ({names[0]: 3.0, names[-1]: 0.25}, {names[0]: 0.5}):
+        for loss in (compiled, reference):
+            loss.model.zero_grad(set_to_none=True)
+        with torch.compiler.set_stance("fail_on_recompile"):
+            terms = compiled.backward(points, weights)
+        expected = reference.backward(points, weights)
+        assert all(not t.requires_grad for t in terms.values())
+        for name, value in expected.items():
+            assert float(terms[name]) == pytest.approx(float(value), rel=1e-10)
+        got = torch.cat([p.grad.reshape(-1) for p in compiled.model.parameters()])
+        want = torch.cat([p.grad.reshape(-1) for p in reference.model.parameters()])
+        assert float((got - want).norm() / want.norm()) < 1e-10
+    compiled.backward(points, weights)  # adds to .grad, as Tensor.backward does
+    twice = torch.cat([p.grad.reshape(-1) for p in compiled.model.parameters()])
+    assert torch.allclose(twice, 2 * got, rtol=1e-12, atol=0)
 
 
 @pytest.mark.slow

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 if TYPE_CHECKING:
     from pinn.problem import Problem
@@ -66,14 +66,19 @@ class LossFunction:
     """The loss terms of a problem's model at a set of points: the mean squared residual of every PDE
     residual and the weighted mean square of every loss condition.
 
-    Derivatives come from the engine ``derivatives`` (see :mod:`pinn.derivatives.engine`). With
-    ``compile="auto"``, Taylor mode is compiled when the run is long enough to repay it:
+    Derivatives come from the engine ``derivatives`` (see :mod:`pinn.derivatives.engine`).
+    :meth:`backward` is what training calls: the terms and the gradient of their (weighted) sum.
+
+    With ``compile="auto"``, Taylor mode is compiled when the run is long enough to repay it:
     ``expected_calls`` x points x network weights >= ``COMPILE_WORK_THRESHOLD`` (a count, not a
-    timing, so the choice never depends on the machine's load); ``on`` and ``off`` force it. What is compiled is the whole loss when every site runs Taylor mode
-    without differentiating tensor expressions (``pinn.div(f, k * grad u)`` needs autograd, which
-    does not compile), else the network pass at the interior points. The choice is made once, at the
-    first call, checked against the eager result, and kept in :meth:`state_dict` so that a resumed
-    run computes exactly as the uninterrupted one would.
+    timing, so the choice never depends on the machine's load); ``on`` and ``off`` force it. What is
+    compiled is, when every site runs Taylor mode without differentiating tensor expressions, the
+    whole loss together with its gradient (``torch.func.grad``): one graph, run without the autograd
+    engine, whose fixed cost per step is most of a small network's step. Where a residual
+    differentiates tensor expressions (``pinn.div(f, k * grad u)`` needs autograd, which does not
+    compile) it is the network pass at the interior points. The choice is made once, at the first
+    call, checked against the eager result, and kept in :meth:`state_dict` so that a resumed run
+    computes exactly as the uninterrupted one would.
     """
 
     def __init__(self, problem: Problem, model: Model, derivatives: str = "auto", compile: str = "off",
@@ -84,14 +89,35 @@ class LossFunction:
         self.compile_mode = compile
         self.expected_calls = expected_calls
         self.compile_status: dict[str, Any] = {}
-        self._compiled_terms: Callable | None = None
+        self._compiled_gradient: Callable | None = None
+        self._weights: tuple[tuple[float, ...], Tensor] | None = None  # the last weights, as a tensor
+        self._as_module = _TermsOf(self)  # made here: a module made inside a compiled function breaks its graph
 
     def __call__(self, points: Points) -> dict[str, Tensor]:
+        """The loss terms, differentiable (by the eager engine, or its compiled network pass)."""
         if not self.compile_status:
             self._decide_compile(points)
-        if self._compiled_terms is None:
-            return self._terms(points)
-        return self._compiled_terms(points, self._transforms(points))
+        return self._terms(points)
+
+    def backward(self, points: Points, weights: Mapping[str, float] | None = None) -> dict[str, Tensor]:
+        """The loss terms at ``points`` (detached), after adding the gradient of ``sum_k w_k L_k`` to
+        the ``.grad`` of every trainable parameter, as ``Tensor.backward`` does; ``w_k`` is
+        ``weights[k]``, 1 where absent."""
+        weights = weights or {}
+        if not self.compile_status:
+            self._decide_compile(points)
+        if self._compiled_gradient is None:
+            terms = self._terms(points)
+            sum(weights.get(name, 1.0) * term for name, term in terms.items()).backward()
+            return {name: term.detach() for name, term in terms.items()}
+        trainable = trainable_weights(self.model)
+        gradient, terms = self._compiled_gradient(trainable, self._weight_tensor(weights), points,
+                                                  self._transforms(points))
+        for name, p in self.model.named_parameters():
+            if p.requires_grad:
+                g = gradient[f"model.{name}"]
+                p.grad = g if p.grad is None else p.grad + g
+        return terms
 
     def _terms(self, points: Points, transforms: dict[str, Any] | None = None) -> dict[str, Tensor]:
         transforms = transforms or {}
@@ -143,19 +169,39 @@ class LossFunction:
         grads = torch.autograd.grad(sum(terms.values()), parameters, allow_unused=True)
         return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(parameters, grads)])
 
+    def _weight_tensor(self, weights: Mapping[str, float]) -> Tensor:
+        """The terms' weights in the terms' order, as a tensor (the same one while they are unchanged):
+        an input of the compiled graph, not a constant in it, so new weights do not recompile it."""
+        names = [*self.problem.residuals, *self.problem.loss_conditions]
+        values = tuple(float(weights.get(name, 1.0)) for name in names)
+        if self._weights is None or self._weights[0] != values:
+            p = next(self.model.parameters())
+            self._weights = (values, torch.tensor(values, dtype=p.dtype, device=p.device))
+        return self._weights[1]
+
+    def _value_and_gradient(self, trainable: dict[str, Tensor], weights: Tensor, points: Points,
+                            transforms: dict[str, Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """The gradient of ``sum_k w_k L_k`` with respect to ``trainable`` (named as in
+        :func:`trainable_weights`) and the terms, as one function that ``torch.compile`` can compile."""
+        def total(trainable: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+            terms = torch.func.functional_call(self._as_module, trainable, (points, transforms))
+            return sum(w * term for w, term in zip(weights.unbind(), terms.values())), terms
+
+        return torch.func.grad(total, has_aux=True)(trainable)
+
     def _compile(self, points: Points) -> dict[str, Any]:
         started = time.perf_counter()
         plans = self.engine.plans.values()
         whole = all(plan is not None and not plan.chain_rule for plan in plans)
         try:
             if whole:
-                self._compiled_terms = compile_function(self._terms, points.interior.device)
+                self._compiled_gradient = compile_function(self._value_and_gradient, points.interior.device)
                 self._check_compiled(points)
             else:
                 self.engine.compile({RESIDUALS})
                 self._terms(points)  # compiles, and checks the network pass against the eager one
         except Exception as err:  # a compile failure must never stop a run: stay eager
-            self._compiled_terms = None
+            self._compiled_gradient = None
             self.engine.compiled_sites = set()
             message = str(err).splitlines()[0] if str(err) else ""
             return {"compiled": False, "reason": f"torch.compile failed or disagreed ({type(err).__name__}: {message})"}
@@ -164,14 +210,15 @@ class LossFunction:
                 "reason": "compile=on" if self.compile_mode == "on" else "expected to pay off"}
 
     def _check_compiled(self, points: Points) -> None:
-        compiled = self._compiled_terms(points, self._transforms(points))
+        gradient, compiled = self._compiled_gradient(trainable_weights(self.model), self._weight_tensor({}), points,
+                                                     self._transforms(points))
         eager = self._terms(points)
         tolerance = 1e-10 if points.interior.dtype == torch.float64 else 1e-4
         for name, value in eager.items():
-            got, want = float(compiled[name].detach()), float(value.detach())
+            got, want = float(compiled[name]), float(value.detach())
             if not abs(got - want) <= tolerance * max(abs(want), 1e-30):
                 raise CompileMismatch(f"compiled loss {name!r} = {got!r}, eager {want!r}")
-        a, b = self._gradient(compiled), self._gradient(eager)
+        a, b = torch.cat([g.reshape(-1) for g in gradient.values()]), self._gradient(eager)
         if not float((a - b).norm()) <= tolerance * float(b.norm()):
             raise CompileMismatch(f"compiled loss gradient differs from eager by {float((a - b).norm()):.3g}")
 
@@ -184,6 +231,25 @@ class LossFunction:
         if saved:
             self.compile_mode = "on" if saved.get("compiled") else "off"
             self.compile_status = {}
+
+
+def trainable_weights(model: nn.Module) -> dict[str, Tensor]:
+    """The model's trainable weights, detached, named for ``functional_call`` on a module that holds the
+    model as ``.model`` (as :class:`_TermsOf` does)."""
+    return {f"model.{name}": p.detach() for name, p in model.named_parameters() if p.requires_grad}
+
+
+class _TermsOf(nn.Module):
+    """A :class:`LossFunction`'s terms as a module holding its model, so that ``functional_call`` can swap
+    in the weights being differentiated."""
+
+    def __init__(self, loss: LossFunction) -> None:
+        super().__init__()
+        self.model = loss.model
+        self.terms = loss._terms
+
+    def forward(self, points: Points, transforms: dict[str, Any]) -> dict[str, Tensor]:
+        return self.terms(points, transforms)
 
 
 def loss_terms(problem: Problem, model: Model, points: Points) -> dict[str, Tensor]:

@@ -118,6 +118,20 @@ class Trainer:
             self.balance.update(terms, [p for p in self.model.parameters() if p.requires_grad])
         return self.balance.total(terms), values
 
+    def _differentiate(self) -> dict[str, float]:
+        """The loss terms as numbers, checked by the guard, with the gradient of the total loss in the
+        parameters' ``.grad``: from the loss function's own route (one compiled graph where it is compiled),
+        except at a balancing step, which measures every term's gradient on the terms' graph."""
+        adam = self.step < self.training.adam_steps
+        if adam and self.balance.due(self.step):
+            total, values = self._evaluate()
+            total.backward()
+            return values
+        terms = self.loss.backward(self.points, self.balance.weights)
+        values = {k: float(v) for k, v in terms.items()}
+        self.guard.check_loss(values, jump=adam)
+        return values
+
     @staticmethod
     def _parameters(optimizer: torch.optim.Optimizer) -> list[Tensor]:
         return [p for group in optimizer.param_groups for p in group["params"]]
@@ -231,8 +245,7 @@ class Trainer:
         self._previous_step = self.step
         lr = self.adam.param_groups[0]["lr"]
         self.adam.zero_grad(set_to_none=True)
-        total, terms = self._evaluate()
-        total.backward()
+        terms = self._differentiate()
         self._check_gradients(self.adam)
         # This state passed: a failure at the next one comes back here.
         self.guard.remember(self.step, self._parameters(self.adam), self.adam.state_dict(), terms)
@@ -248,13 +261,12 @@ class Trainer:
         # L-BFGS moves the parameters during its line search: keep where this chunk starts.
         self.guard.remember(self.step, self._parameters(self.lbfgs), None, self.guard.reference or {})
 
-        def closure() -> Tensor:
+        def closure() -> float:
             self.lbfgs.zero_grad(set_to_none=True)
-            total, terms = self._evaluate()
-            total.backward()
+            terms = self._differentiate()
             self._check_gradients(self.lbfgs)
             last.update(terms)  # the latest evaluation's terms
-            return total
+            return sum(self.balance.weights.get(k, 1.0) * v for k, v in terms.items())
 
         first_parameter = self.lbfgs.param_groups[0]["params"][0]  # L-BFGS keeps its state there
         before = self.lbfgs.state[first_parameter].get("n_iter", 0)
