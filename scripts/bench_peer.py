@@ -7,6 +7,8 @@
    ratios. pinn runs with each derivative engine (autograd, Taylor, Taylor compiled). It also counts
    the arithmetic of the matrix products in one step of each (profiler FLOPs): what an engine saves
    by computing less, apart from what compiling saves in overhead.
+   Where there is a GPU both run on it (DeepXDE's PyTorch backend takes it), timed to the end of
+   the work each step queued.
 2. ``--time-to-error``: DeepXDE's Kovasznay example trained with its schedule (Adam then L-BFGS),
    its final relative L2 error of u, and its wall time; then pinn's ``problems/kovasznay.py`` at its
    defaults, and the time at which it first reaches DeepXDE's final error of u.
@@ -32,6 +34,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 PINN_ENGINES = ("autograd", "taylor", "taylor+compile")
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # where DeepXDE's PyTorch backend runs
 
 
 # ------------------------------------------------------------------ DeepXDE's examples, as published
@@ -161,8 +164,8 @@ class PinnSteps:
         from pinn.training.trainer import adam
 
         problem = CASES[case][1](pinn, CASES[case][2])
-        self.model = problem.build_model(torch.float32, torch.device("cpu"), seed=0)
-        as_tensor = (lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32)))
+        self.model = problem.build_model(torch.float32, DEVICE, seed=0)
+        as_tensor = (lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=DEVICE))
         interior = as_tensor(peer.data.train_x_all)
         bounds = np.cumsum([0] + list(peer.data.num_bcs))
         batches = {}
@@ -182,8 +185,13 @@ class PinnSteps:
 
 
 def timed(fn) -> float:
+    """Wall time of ``fn()``; on a GPU, to the end of the work it queued."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
     started = time.perf_counter()
     fn()
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
     return time.perf_counter() - started
 
 
@@ -284,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         print("DeepXDE is not installed; install it with  pip install -e '.[bench]'  (or pip install deepxde) "
               "and run this script again.")
         return 0
-    result: dict = {"deepxde": dde.__version__, "torch": torch.__version__, "threads": torch.get_num_threads(),
+    result: dict = {"deepxde": dde.__version__, "torch": torch.__version__, "device": str(DEVICE),
+                    "threads": torch.get_num_threads(),
                     "steps": []}
     for case in args.cases:
         row = step_times(dde, case, args.rounds, args.warmup)

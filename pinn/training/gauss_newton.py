@@ -41,7 +41,7 @@ from pinn.derivatives.engine import Site, assemble
 from pinn.derivatives.jet import Jet
 from pinn.derivatives.known import KnownFields
 from pinn.training.guard import StepDiverged
-from pinn.training.losses import RESIDUALS, LossFunction, Points
+from pinn.training.losses import RESIDUALS, LossFunction, Points, trainable_weights
 
 GROW, SHRINK = 4.0, 3.0  # the damping's factors after a rejected and an accepted step
 MIN_DAMPING, MAX_DAMPING = 1e-12, 1e10  # beyond MAX_DAMPING no step lowers the loss: converged
@@ -209,8 +209,7 @@ class GaussNewton:
         (N, m, P). ``extra`` (per-point data held fixed) may be None."""
         engine = self.loss.engine
         at_one_point = _AtOnePoint(self.loss.model, engine.plans[RESIDUALS], evaluate)
-        names = [name for name, p in self.loss.model.named_parameters() if p.requires_grad]
-        params = {f"model.{name}": p.detach() for name, p in self.loss.model.named_parameters() if p.requires_grad}
+        params = trainable_weights(self.loss.model)
         transform = engine.transform_jet(RESIDUALS, x)
         n = x.shape[0]
         jets = () if transform is None else tuple(
@@ -225,7 +224,7 @@ class GaussNewton:
             torch.func.jacrev(evaluated, has_aux=True),
             in_dims=(None, 0, None if extra is None else 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
         )(params, x.detach(), None if extra is None else extra.detach(), *jets)
-        columns = [jacobian[f"model.{name}"].reshape(*values.shape, -1) for name in names]
+        columns = [jacobian[name].reshape(*values.shape, -1) for name in params]
         return values, torch.cat(columns, dim=-1)
 
     def _by_reverse_mode(self, rows: Tensor) -> tuple[Tensor, Tensor]:
