@@ -81,7 +81,10 @@ def flow_problem(equations, net):
 
 @FLOW_NETS
 def test_navier_stokes_residuals_agree(net):
-    assert_engines_agree(flow_problem(navier_stokes, net))
+    loss = assert_engines_agree(flow_problem(navier_stokes, net))
+    plan = loss.engine.plans["residuals"]
+    assert plan.summed == (0, 1)  # u_xx + u_yy is only read as a sum: one Laplacian row, as pinn.laplacian
+    assert plan.directions.pairs == () and plan.directions.laplacian == (0, 1)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sin", "gelu", "silu", "softplus"])
@@ -230,6 +233,36 @@ def test_a_laplacian_whose_terms_are_also_read_comes_from_them():
         loss = assert_engines_agree(steady_problem({"r": residual}, outputs="u v"))
         directions = loss.engine.plans["residuals"].directions
         assert (directions.pairs, directions.laplacian) == (pairs, laplacian)
+
+
+def test_terms_read_only_as_their_sum_are_carried_as_a_laplacian():
+    cube = pinn.Box((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+    space_time = SQUARE * pinn.TimeInterval(0.0, 1.0)
+    cases = [  # (inputs, domain, residual, outputs summed)
+        ("x y z", cube, lambda f: f.u * (f.u_xx + f.u_yy + f.u_zz) - f.u_xx.shape[0], (0,)),
+        ("x y z", cube, lambda f: (f.u_xx + f.u_yy) + f.u_zz * 0.5, ()),  # u_zz scaled: not the plain sum
+        ("x y t", space_time, lambda f: f.u_t - 0.1 * (f.u_yy + f.u_xx), (0,)),  # over space only
+        ("x y t", space_time, lambda f: f.u_xx + f.u_yy + f.u_tt, (0,)),  # the sum, then u_tt added to it
+        ("x y t", space_time, lambda f: f.u_xx + f.u_tt + f.u_yy, ()),  # u_xx + u_tt: u_xx read apart from u_yy
+    ]
+    for inputs, domain, residual, summed in cases:
+        problem = pinn.Problem(name="sums", inputs=inputs, outputs="u", domain=domain, residuals={"r": residual},
+                               net=pinn.MLP(width=10, depth=2), sampling=pinn.Sampling(interior=64))
+        loss = assert_engines_agree(problem)
+        assert loss.engine.plans["residuals"].summed == summed, inputs
+
+
+@pytest.mark.parametrize("residual", [
+    lambda f: f.u_xx + f.u_yy + f.u_xx ** 2,  # a term read alone as well
+    lambda f: torch.where(f.u_xx > 0, f.u_xx + f.u_yy, f.v),  # a term compared: no gradient shows that use
+    lambda f: f.u_xx + f.v_yy + f.v_xx + f.u_yy,  # sums across outputs
+    lambda f: 2 * f.u_xx + f.u_yy + torch.add(f.v_xx, f.v_yy, alpha=2.0),  # scaled terms
+    lambda f: f.u_xx + f.u_yy + pinn.div(f, f.u[:, None] * pinn.grad(f, "v")),  # the chain rule reads each term
+], ids=["alone", "compared", "across", "scaled", "chain-rule"])
+def test_terms_used_otherwise_are_carried_each(residual):
+    loss = assert_engines_agree(steady_problem({"r": residual}, outputs="u v"))
+    plan = loss.engine.plans["residuals"]
+    assert plan.summed == () and (0, 0) in plan.directions.pairs
 
 
 def test_derivatives_of_a_laplacian_need_order_three_and_use_autograd():

@@ -36,15 +36,20 @@ class Plan:
     directions: Directions
     chain_rule: bool = False  # the residual differentiates tensor expressions (needs coordinates' autograd)
     space: tuple[int, ...] = ()  # the input columns a Laplacian key sums over
+    summed: tuple[int, ...] = ()  # outputs whose u_xx, u_yy, ... the residual only adds up: served from the Laplacian
 
     @classmethod
     def for_keys(cls, keys: set[Key], n_outputs: int, space_columns: tuple[int, ...] = (),
-                 chain_rule: bool = False) -> "Plan":
-        """The plan for ``keys``; Laplacian keys sum second derivatives over ``space_columns``."""
+                 chain_rule: bool = False, summed: set[int] = frozenset()) -> "Plan":
+        """The plan for ``keys``; Laplacian keys sum second derivatives over ``space_columns``. For the
+        outputs in ``summed`` the terms ``(j, (c, c))`` are computed as one Laplacian key instead."""
         keys = keys | {(j, ()) for j in range(n_outputs)}
+        keys = {k for k in keys if not (k[0] in summed and k[1] in {(c, c) for c in space_columns})}
+        keys |= {(j, LAPLACIAN) for j in summed}
         laplacian = space_columns if any(order == LAPLACIAN for _, order in keys) else ()
         orders = [order for _, order in keys if order != LAPLACIAN]
-        return cls(tuple(sorted(keys)), directions_for(orders, laplacian), chain_rule, tuple(space_columns))
+        return cls(tuple(sorted(keys)), directions_for(orders, laplacian), chain_rule, tuple(space_columns),
+                   tuple(sorted(summed)))
 
 
 @dataclass(frozen=True)
@@ -137,14 +142,16 @@ class Engine:
             parameters = m.unknowns()
         recording = RecordingFields(points, m.inputs, m.outputs, m.time, normals, parameters)
         try:
-            evaluate(recording)
+            with recording.sums:
+                evaluate(recording)
         except Exception as err:  # anything the stand-ins cannot run is autograd's to handle
             return None, f"its residual could not be planned ({type(err).__name__}: {err})"
         too_high = [key for key in recording.requested if len(key[1]) > MAX_TAYLOR_ORDER]
         if too_high:
             return None, f"it needs derivatives of order {max(len(k[1]) for k in too_high)} (Taylor mode carries 2)"
         space = tuple(i for i, name in enumerate(m.inputs) if name != m.time)
-        return Plan.for_keys(recording.requested, len(m.outputs), space, recording.chain_rule), ""
+        return Plan.for_keys(recording.requested, len(m.outputs), space, recording.chain_rule,
+                             recording.summed_laplacians()), ""
 
     # ------------------------------------------------------------- compute
     def _known(self, group: list[Site], compiled: bool) -> tuple[dict[Key, Tensor], ...]:
@@ -216,7 +223,12 @@ def assemble(net: torch.nn.Module, points: tuple[Tensor, ...], plans: tuple[Plan
     for jet, plan, transform, n in zip(jets, plans, transforms, sizes):
         if transform is not None:
             jet = transform[0] + transform[1] * jet
-        known.append({key: _component(jet, key, directions, n, plan.space) for key in plan.keys})
+        components = {key: _component(jet, key, directions, n, plan.space) for key in plan.keys}
+        for j in plan.summed:  # the residual only reads u_xx + u_yy + ...: the Laplacian and zeros add up to it
+            laplacian = components[(j, LAPLACIAN)]
+            components.update({(j, (c, c)): laplacian if k == 0 else torch.zeros_like(laplacian)
+                               for k, c in enumerate(plan.space)})
+        known.append(components)
     return tuple(known)
 
 

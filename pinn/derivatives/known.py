@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
 
 from pinn.fields import LAPLACIAN, Fields, Key
 
@@ -89,6 +91,15 @@ class RecordingFields(KnownFields):
         n = points.shape[0]
         known = {(j, ()): self._stand_in(n, points) for j in range(len(outputs))}
         super().__init__(points.detach().requires_grad_(True), known, inputs, outputs, time, normals, parameters)
+        self.sums = SumWatch(len(self.space_columns))
+        """Enter it around the recorded residual to learn :meth:`summed_laplacians`."""
+
+    def summed_laplacians(self) -> set[int]:
+        """The outputs whose second derivatives along the space columns the residual only ever adds
+        up, all of them (``f.u_xx + f.u_yy``): a Laplacian, which Taylor mode carries as one row."""
+        if self.chain_rule or len(self.space_columns) < 2:  # the chain rule differentiates each key
+            return set()
+        return self.sums.summed()
 
     def _stand_in(self, n: int, like: Tensor) -> Tensor:
         # Positive, varied values: a residual that divides by a field or takes its log still runs.
@@ -103,4 +114,50 @@ class RecordingFields(KnownFields):
         self.requested.add(key)
         if key not in self._cache:
             self._cache[key] = self._stand_in(self._points.shape[0], self._points)
+            j, order = key
+            if len(order) == 2 and order[0] == order[1] and order[0] in self.space_columns:
+                self.sums.watch(self._cache[key], j, order[0])
         return self._cache[key]
+
+
+_ADDS = (torch.Tensor.__add__, torch.Tensor.add, torch.add)
+_METADATA = frozenset({"shape", "dtype", "device", "ndim", "requires_grad", "is_leaf", "grad_fn"})
+
+
+class SumWatch(TorchFunctionMode):
+    """Follows every torch operation on the stand-ins of the second derivatives along single space
+    columns (``u_xx``, ``u_yy``, ...) while a residual is recorded. Plain additions of such terms of
+    one output (``u_xx + u_yy``, ``(u_xx + u_yy) + u_zz``) make partial sums; any other use of a term
+    or a partial sum is where it leaves. An output whose terms leave only as the sum of all of them,
+    never alone or partly summed, uses nothing but its Laplacian: replacing the terms by the
+    Laplacian and zeros changes no value the residual computes. Anything unforeseen (a comparison,
+    ``.item()``, a scaled term) counts as a use, so the watch can only miss a Laplacian, never invent one.
+    """
+
+    def __init__(self, n_space: int) -> None:
+        super().__init__()
+        self.n_space = n_space
+        self._sums: dict[int, tuple[Tensor, int, frozenset[int]]] = {}  # id -> (tensor kept alive, output, columns)
+        self._left: list[tuple[int, frozenset[int]]] = []  # (output, columns) of every sum that was used
+
+    def watch(self, term: Tensor, output: int, column: int) -> None:
+        self._sums[id(term)] = (term, output, frozenset({column}))
+
+    def summed(self) -> set[int]:
+        outputs = {j for j, _ in self._left}
+        return {j for j in outputs if all(len(columns) == self.n_space for k, columns in self._left if k == j)}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if getattr(func, "__name__", "") == "__get__" and getattr(getattr(func, "__self__", None), "__name__", "") in _METADATA:
+            return result  # reading a tensor's shape or dtype uses no value
+        watched = [self._sums[id(a)] for a in tree_leaves((args, kwargs)) if isinstance(a, Tensor) and id(a) in self._sums]
+        if not watched:
+            return result
+        if (func in _ADDS and len(args) == 2 and not kwargs and len(watched) == 2 and isinstance(result, Tensor)
+                and watched[0][1] == watched[1][1] and not watched[0][2] & watched[1][2]):
+            self._sums[id(result)] = (result, watched[0][1], watched[0][2] | watched[1][2])
+        else:
+            self._left.extend((j, columns) for _, j, columns in watched)
+        return result
