@@ -91,8 +91,7 @@ class RecordingFields(KnownFields):
         n = points.shape[0]
         known = {(j, ()): self._stand_in(n, points) for j in range(len(outputs))}
         super().__init__(points.detach().requires_grad_(True), known, inputs, outputs, time, normals, parameters)
-        self.sums = SumWatch(len(self.space_columns))
-        """Enter it around the recorded residual to learn :meth:`summed_laplacians`."""
+        self.sums = SumWatch(len(self.space_columns))  # entered around the recorded residual
 
     def summed_laplacians(self) -> set[int]:
         """The outputs whose second derivatives along the space columns the residual only ever adds
