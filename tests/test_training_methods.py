@@ -54,6 +54,17 @@ def test_balancing_sets_weights_from_gradient_norms(tiny):
     assert len({round(w, 6) for w in expected.values()}) == len(expected)  # the terms really differ
 
 
+def test_balanced_weights_reach_the_compiled_gradient(tiny):
+    # Between balancing steps the gradient comes from the compiled graph, the weights being its input.
+    changes = dict(adam_steps=12, lbfgs_steps=4, balance_every=5, dtype="float64")
+    eager = run(tiny, compile="off", **changes)
+    compiled = run(tiny, compile="on", **changes)
+    assert compiled.loss.compile_status["scope"] == "whole loss", compiled.loss.compile_status
+    assert len({round(w, 6) for w in compiled.balance.weights.values()}) == 3  # weights that matter
+    assert compiled.balance.weights == pytest.approx(eager.balance.weights, rel=1e-8)
+    assert torch.allclose(parameters(compiled), parameters(eager), rtol=1e-8, atol=1e-10)
+
+
 def test_balancing_changes_the_run_and_resumes_exactly(tiny, tmp_path):
     problem = apply_overrides(tiny, {"training.balance_every": 3, "training.lbfgs_steps": 10})
     whole = run(problem)
