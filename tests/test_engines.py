@@ -328,6 +328,19 @@ def test_compiled_gradient_takes_term_weights_without_recompiling_and_accumulate
     assert torch.allclose(twice, 2 * got, rtol=1e-12, atol=0)
 
 
+def test_every_loss_function_compiles_its_own_code():
+    # torch.compile keeps a few variants per code object and past that runs it eager, only logging a
+    # warning: a process compiling many problems must not silently lose its compiled step.
+    with torch._dynamo.config.patch(recompile_limit=1, fail_on_recompile_limit_hit=True):
+        for width in (6, 7):
+            problem = steady_problem({"r": lambda f: f.u_xx + f.u_y}, outputs="u", net=pinn.MLP(width=width, depth=1))
+            model = problem.build_model(torch.float32, torch.device("cpu"), 0)
+            points = draw_points(problem, np.random.default_rng(0), torch.float32, torch.device("cpu"))
+            loss = LossFunction(problem, model, "taylor", "on")
+            loss.backward(points)
+            assert loss.compile_status["compiled"], loss.compile_status
+
+
 @pytest.mark.slow
 def test_compiled_network_pass_agrees_where_the_residual_differentiates_expressions():
     compiled_agrees("heat.py", "network pass at the interior points")  # div(k grad u): the chain rule

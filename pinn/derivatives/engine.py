@@ -14,6 +14,7 @@ and scale do not depend on the weights, so they are computed once per batch of p
 """
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -190,11 +191,25 @@ class Engine:
 
 
 def compile_function(fn: Callable, device: torch.device) -> Callable:
-    """``torch.compile`` of ``fn`` for fixed shapes. On a CPU with Inductor's C++ wrapper: the compiled
-    code launches its kernels and allocates its buffers from C++ rather than Python, which is a tenth
-    of a small network's step (DeepXDE's heat 1-D) and nothing to a large one's."""
+    """``torch.compile`` of ``fn`` for fixed shapes, with a cache of its own (see :func:`_private_copy`).
+    On a CPU with Inductor's C++ wrapper: the compiled code launches its kernels and allocates its
+    buffers from C++ rather than Python, which is a tenth of a small network's step (DeepXDE's heat
+    1-D) and nothing to a large one's."""
     options = {"cpp_wrapper": True} if device.type == "cpu" else None
-    return torch.compile(fn, dynamic=False, options=options)
+    return torch.compile(_private_copy(fn), dynamic=False, options=options)
+
+
+def _private_copy(fn: Callable) -> Callable:
+    """``fn`` (a function or a bound method) with a code object of its own. ``torch.compile`` keeps
+    what it compiled per code object, at most ``torch._dynamo.config.recompile_limit`` (8) variants,
+    and past that runs the code uncompiled with no more than a logged warning: without a copy, the
+    ninth problem or network size compiled in one process (a benchmark, a notebook) would silently
+    run eager. A copy also lets its compiled graphs go when the loss function that made it goes."""
+    if isinstance(fn, types.MethodType):
+        return types.MethodType(_private_copy(fn.__func__), fn.__self__)
+    copy = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__, copy.__qualname__, copy.__module__ = fn.__kwdefaults__, fn.__qualname__, fn.__module__
+    return copy
 
 
 class CompileMismatch(RuntimeError):
