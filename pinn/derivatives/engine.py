@@ -45,7 +45,8 @@ class Plan:
         """The plan for ``keys``; Laplacian keys sum second derivatives over ``space_columns``. For the
         outputs in ``summed`` the terms ``(j, (c, c))`` are computed as one Laplacian key instead."""
         keys = keys | {(j, ()) for j in range(n_outputs)}
-        keys = {k for k in keys if not (k[0] in summed and k[1] in {(c, c) for c in space_columns})}
+        diagonal = {(c, c) for c in space_columns}
+        keys = {k for k in keys if not (k[0] in summed and k[1] in diagonal)}
         keys |= {(j, LAPLACIAN) for j in summed}
         laplacian = space_columns if any(order == LAPLACIAN for _, order in keys) else ()
         orders = [order for _, order in keys if order != LAPLACIAN]

@@ -18,6 +18,7 @@ from pinn.conditions import Batch
 from pinn.derivatives.engine import CompileMismatch, Engine, Site, compile_function
 from pinn.fields import Fields
 from pinn.model import Model
+from pinn.training.weighting import weighted_total
 
 
 @dataclass
@@ -108,7 +109,7 @@ class LossFunction:
             self._decide_compile(points)
         if self._compiled_gradient is None:
             terms = self._terms(points)
-            sum(weights.get(name, 1.0) * term for name, term in terms.items()).backward()
+            weighted_total(terms, weights).backward()
             return {name: term.detach() for name, term in terms.items()}
         trainable = trainable_weights(self.model)
         gradient, terms = self._compiled_gradient(trainable, self._weight_tensor(weights), points,

@@ -109,9 +109,8 @@ class Trainer:
     def _evaluate(self) -> tuple[Tensor, dict[str, float]]:
         """The total loss (to differentiate) and its terms as numbers, checked by the guard."""
         terms = self.losses()
-        values = {k: float(v.detach()) for k, v in terms.items()}
+        values = self._checked(terms)
         adam = self.step < self.training.adam_steps
-        self.guard.check_loss(values, jump=adam)
         if not self.balance.every:
             return sum(terms.values()), values
         if adam and self.balance.due(self.step):
@@ -122,14 +121,16 @@ class Trainer:
         """The loss terms as numbers, checked by the guard, with the gradient of the total loss in the
         parameters' ``.grad``: from the loss function's own route (one compiled graph where it is compiled),
         except at a balancing step, which measures every term's gradient on the terms' graph."""
-        adam = self.step < self.training.adam_steps
-        if adam and self.balance.due(self.step):
+        if self.step < self.training.adam_steps and self.balance.due(self.step):
             total, values = self._evaluate()
             total.backward()
             return values
-        terms = self.loss.backward(self.points, self.balance.weights)
-        values = {k: float(v) for k, v in terms.items()}
-        self.guard.check_loss(values, jump=adam)
+        return self._checked(self.loss.backward(self.points, self.balance.weights))
+
+    def _checked(self, terms: dict[str, Tensor]) -> dict[str, float]:
+        """The terms as numbers, after the guard has checked them (a jump counts only under Adam)."""
+        values = {k: float(v.detach()) for k, v in terms.items()}
+        self.guard.check_loss(values, jump=self.step < self.training.adam_steps)
         return values
 
     @staticmethod
@@ -266,7 +267,7 @@ class Trainer:
             terms = self._differentiate()
             self._check_gradients(self.lbfgs)
             last.update(terms)  # the latest evaluation's terms
-            return sum(self.balance.weights.get(k, 1.0) * v for k, v in terms.items())
+            return self.balance.total(terms)
 
         first_parameter = self.lbfgs.param_groups[0]["params"][0]  # L-BFGS keeps its state there
         before = self.lbfgs.state[first_parameter].get("n_iter", 0)

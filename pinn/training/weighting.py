@@ -8,8 +8,15 @@ L-BFGS, which needs one objective. The reported loss terms stay unweighted.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import Tensor
+
+
+def weighted_total(terms: Mapping[str, Tensor | float], weights: Mapping[str, float]) -> Tensor | float:
+    """``sum_k w_k L_k`` over the terms, ``w_k = weights[k]`` and 1 where absent (tensors or numbers)."""
+    return sum(weights.get(name, 1.0) * term for name, term in terms.items())
 
 
 class GradientBalance:
@@ -36,9 +43,9 @@ class GradientBalance:
                 target = total / norm
                 self.weights[name] = self.momentum * self.weights.get(name, 1.0) + (1 - self.momentum) * target
 
-    def total(self, terms: dict[str, Tensor]) -> Tensor:
+    def total(self, terms: Mapping[str, Tensor | float]) -> Tensor | float:
         """The weighted sum of the terms (the plain sum while no weight was set)."""
-        return sum(self.weights.get(name, 1.0) * term for name, term in terms.items())
+        return weighted_total(terms, self.weights)
 
     def state_dict(self) -> dict:
         return {"weights": dict(self.weights)}
