@@ -9,22 +9,22 @@ which ``--resume`` continues exactly as if nothing had happened; so does a resum
 from __future__ import annotations
 
 import dataclasses
-import os
 import platform
-import shutil
 import signal
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from pinn.io import (CorruptFileError, TEMPORARY_SUFFIX, load_checkpoint, read_history, read_json, save_checkpoint,
-                     write_history, write_json, write_solution)
-from pinn.loading import UserError
+from pinn.io import (CorruptFileError, atomic_write, load_checkpoint, read_history, save_checkpoint, write_history,
+                     write_json, write_solution)
+from pinn.loading import ProblemSource, UserError
 from pinn.problem import Problem
+from pinn.run_folder import RunFolder
 from pinn.references.grid import GridReference
 from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
 from pinn.validation import FieldError, field_errors, worst
@@ -32,76 +32,14 @@ from pinn.validation import FieldError, field_errors, worst
 EXIT_PASSED, EXIT_MISSED, EXIT_INTERRUPTED = 0, 1, 130
 
 
-class RunFolder:
-    """The files of one run: config.json, problem.py, history.csv, checkpoint.pt, solution.h5,
-    metrics.json and plots/."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.config = self.path / "config.json"
-        self.metrics = self.path / "metrics.json"
-        self.history = self.path / "history.csv"
-        self.checkpoint = self.path / "checkpoint.pt"
-        self.solution = self.path / "solution.h5"
-        self.problem_copy = self.path / "problem.py"
-        self.plots = self.path / "plots"
-
-    def saved_config(self) -> dict:
-        if not self.config.is_file() or not self.checkpoint.is_file():
-            raise UserError(f"--resume: {self.path} holds no run to resume (config.json and checkpoint.pt are needed)")
-        try:
-            config = read_json(self.config)
-        except CorruptFileError as err:
-            raise UserError(f"--resume: {err}; the run cannot be resumed: start it again with --overwrite") from None
-        if not isinstance(config, dict):
-            raise UserError(f"--resume: {self.config} does not hold a run configuration; start the run again with "
-                            "--overwrite")
-        return config
-
-    def remove_leftovers(self) -> None:
-        """Remove what a killed run may leave behind: half-written temporary files, and the
-        ``metrics.json`` of an earlier completion that the resumed run will replace."""
-        for path in self.path.glob(f".*{TEMPORARY_SUFFIX}"):
-            path.unlink(missing_ok=True)
-        self.metrics.unlink(missing_ok=True)
-
-    def check(self, resume: bool, overwrite: bool) -> None:
-        """Raise a UserError if the folder cannot be used as asked; change nothing."""
-        if self.path.exists() and not self.path.is_dir():
-            raise UserError(f"--out {self.path} exists and is not a folder; choose another --out")
-        if not resume and not overwrite and self.path.is_dir() and any(self.path.iterdir()):
-            raise UserError(f"run folder {self.path} already exists and is not empty; pass --resume to "
-                            "continue that run, --overwrite to replace it, or choose another --out")
-        parent = self.path.parent
-        while not parent.exists() and parent != parent.parent:
-            parent = parent.parent
-        if not parent.is_dir():
-            raise UserError(f"cannot write the run folder {self.path}: {parent} is a file; choose another --out")
-        if not os.access(self.path if self.path.exists() else parent, os.W_OK | os.X_OK):
-            raise UserError(f"cannot write the run folder {self.path}: permission denied; choose another --out")
-
-    def prepare(self, resume: bool, overwrite: bool) -> None:
-        """Create (or, with ``overwrite``, empty) the folder; fail with a UserError if it is not usable."""
-        self.check(resume, overwrite)
-        if not resume and overwrite and self.path.is_dir():
-            shutil.rmtree(self.path)
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            probe = self.path / ".write-test"
-            probe.write_text("")
-            probe.unlink()
-            self.plots.mkdir(exist_ok=True)
-        except OSError as err:
-            raise UserError(f"cannot write the run folder {self.path}: {err.strerror or err}") from None
-
-
 class _RunMonitor(Monitor):
     """Progress bar, history.csv and checkpoints."""
 
-    def __init__(self, folder: RunFolder, rows: list[dict], total: int, quiet: bool) -> None:
+    def __init__(self, folder: RunFolder, rows: list[dict], total: int, quiet: bool, identity: dict) -> None:
         from tqdm import tqdm
 
         self.folder = folder
+        self.identity = identity  # stamped on every checkpoint: it must match config.json to resume
         self.rows = rows
         interactive = sys.stderr.isatty()
         self.bar = tqdm(total=total, initial=int(rows[-1]["step"]) if rows else 0, disable=quiet, unit="step",
@@ -128,22 +66,41 @@ class _RunMonitor(Monitor):
         # History first: killed in between, the history runs ahead of the checkpoint, and a resume
         # drops the rows past the checkpoint's step; the other order would lose rows.
         write_history(self.folder.history, self.rows)
-        save_checkpoint(self.folder.checkpoint, trainer.state_dict())
+        save_checkpoint(self.folder.checkpoint, {**trainer.state_dict(), "run": self.identity})
         self.saved_step = trainer.step
+        self.folder.discard_replaced()  # the new run has something to show: the old one can go
 
     def close(self) -> None:
         self.bar.close()
 
 
-def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: dict, *, resume: bool,
+def execute(problem: Problem, source: ProblemSource, folder: RunFolder, overrides: dict, *, resume: bool,
             overwrite: bool, quiet: bool) -> int:
-    """Train, validate and write the run folder; return the exit status."""
+    """Train, validate and write the run folder; return the exit status.
+
+    The folder is locked while this process writes it; an old run that ``overwrite`` replaces is
+    kept aside until the new run's first checkpoint, and put back if the new run ends before it.
+    """
     try:
         resolve_device(problem.training.device)
     except ValueError as err:
         raise UserError(str(err)) from None
-    folder.check(resume=resume, overwrite=overwrite)
-    state = _checkpoint(folder) if resume else None  # a corrupt file is reported before any long work
+    folder.check(resume=resume, overwrite=overwrite, problem_file=source.path)
+    folder.acquire()  # a second writer is refused before any long work
+    try:
+        return _execute(problem, source, folder, overrides, resume=resume, overwrite=overwrite, quiet=quiet)
+    finally:
+        folder.restore_replaced()  # nothing to do once the new run has written a checkpoint
+        folder.release()
+
+
+def _execute(problem: Problem, source: ProblemSource, folder: RunFolder, overrides: dict, *, resume: bool,
+             overwrite: bool, quiet: bool) -> int:
+    identity = {"id": uuid.uuid4().hex, "problem_sha256": source.sha256}
+    state = None
+    if resume:  # a corrupt or mismatched file is reported before any long work
+        state = _checkpoint(folder)
+        identity["id"] = _resumed_run_id(folder, state)
     reference, reference_time = _build_reference(problem)
     try:
         trainer = Trainer(problem, problem.training, reference)
@@ -155,17 +112,16 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         rows = _resumed_history(folder, trainer.step)
     if reference is not None and not quiet:
         print(f"reference ({reference_time:.1f} s): {reference.description}", file=sys.stderr)
-    folder.prepare(resume=resume, overwrite=overwrite)
+    folder.prepare(resume=resume, overwrite=overwrite, problem_file=source.path)
     if resume:
         folder.remove_leftovers()
-    write_json(folder.config, _config(problem, problem_path, overrides, trainer))
-    if not resume:
-        shutil.copyfile(problem_path, folder.problem_copy)
+    write_json(folder.config, _config(problem, source, overrides, trainer, identity))
+    _keep_source(source, folder)
 
-    monitor = _RunMonitor(folder, rows, problem.training.steps, quiet)
+    monitor = _RunMonitor(folder, rows, problem.training.steps, quiet, identity)
     if resume:
         monitor.saved_step = trainer.step
-    resume_command = f"python -m pinn.solve {problem_path} --out {folder.path} --resume"
+    resume_command = f"python -m pinn.solve {source.path} --out {folder.path} --resume"
     failure = None
     try:
         with _StopOnSignal(trainer):
@@ -179,7 +135,8 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
     except KeyboardInterrupt:  # a second signal: stop now, mid-step; the last checkpoint stays
         monitor.close()
         if monitor.saved_step is None:
-            print("\nstopped before the first checkpoint; start again with --overwrite", file=sys.stderr)
+            print("\nstopped before the first checkpoint; start again"
+                  + (" (the run it was replacing is back in its place)" if overwrite else ""), file=sys.stderr)
         else:
             print(f"\nstopped at once; the checkpoint of step {monitor.saved_step} is kept. Continue with:\n"
                   f"  {resume_command}", file=sys.stderr)
@@ -197,6 +154,27 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         print(f"\ninterrupted while writing the results; the checkpoint of step {trainer.step} is saved and a "
               f"resume writes them:\n  {resume_command}", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _keep_source(source: ProblemSource, folder: RunFolder) -> None:
+    """The problem file as it ran, and the local modules it imported, into the run folder."""
+    atomic_write(folder.problem_copy, lambda p: p.write_bytes(source.text))
+    for name, text in source.modules.items():
+        target = folder.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, lambda p, text=text: p.write_bytes(text))
+
+
+def _resumed_run_id(folder: RunFolder, state: dict) -> str:
+    """The run's id, the same in config.json and the checkpoint; a UserError if they differ."""
+    config = folder.saved_config()
+    stamp = state.get("run")
+    ours, theirs = config.get("run_id"), stamp.get("id") if isinstance(stamp, dict) else None
+    if ours != theirs:
+        raise UserError(f"--resume: config.json and checkpoint.pt in {folder.path} belong to different runs "
+                        f"({ours} and {theirs}), as when a run was replaced by hand or a writer was killed while "
+                        "another wrote; start the run again with --overwrite")
+    return ours or uuid.uuid4().hex  # a run made before runs had ids gets one now
 
 
 def _checkpoint(folder: RunFolder) -> dict:
@@ -385,10 +363,13 @@ def _summary(problem, errors, parameters, passed, failure, folder, trainer) -> N
     print("\n".join(lines), file=sys.stderr)
 
 
-def _config(problem: Problem, problem_path: Path, overrides: dict, trainer: Trainer) -> dict:
+def _config(problem: Problem, source: ProblemSource, overrides: dict, trainer: Trainer, identity: dict) -> dict:
     return {
         "problem": problem.name,
-        "problem_file": str(Path(problem_path).resolve()),
+        "run_id": identity["id"],
+        "problem_file": str(Path(source.path).resolve()),
+        "problem_sha256": source.sha256,
+        "local_modules": sorted(source.modules),
         "inputs": list(problem.inputs),
         "outputs": list(problem.outputs),
         "overrides": {k: v for k, v in overrides.items()},

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pinn.loading import UserError, load_problem
+from pinn.loading import ProblemSource, UserError, load_problem_source
 from pinn.overrides import apply_overrides, parse_assignments
 from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
 
@@ -31,7 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: the problem's")
     parser.add_argument("--seed", type=int, help="fixes initialisation and sampling")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    parser.add_argument("--force-resume", action="store_true",
+                        help="with --resume: continue even though the problem file (or a module it imports) changed")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing run folder (only a run folder; the old run is kept until the new "
+                             "one has a checkpoint)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                         help="override a training default, e.g. training.adam_steps=500 or net.width=64")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -52,19 +56,15 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     problem_path = Path(args.problem)
-    problem = load_problem(problem_path)
+    problem, source = load_problem_source(problem_path)
     out = args.out or Path("runs") / problem.name
     folder = RunFolder(out)
     overrides = _overrides(args)
+    if args.force_resume and not args.resume:
+        raise UserError("--force-resume goes with --resume")
     if args.resume:
         saved = folder.saved_config()
-        ours = {"problem": problem.name, "inputs": list(problem.inputs), "outputs": list(problem.outputs)}
-        theirs = {key: saved.get(key) for key in ours}
-        if theirs != ours:
-            raise UserError(f"--resume: {out} holds a run of problem {theirs['problem']!r} (inputs {theirs['inputs']}, "
-                            f"outputs {theirs['outputs']}), not of {problem_path} ({problem.name!r}, inputs "
-                            f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file "
-                            f"({out / 'problem.py'} is a copy), or choose another --out")
+        _check_same_problem(saved, problem, source, out, force=args.force_resume)
         overrides = {**saved.get("overrides", {}), **overrides}
     try:
         problem = apply_overrides(problem, overrides)
@@ -78,8 +78,32 @@ def _main(argv: list[str] | None) -> int:
         overrides.update({"training.adam_steps": training.adam_steps, "training.lbfgs_steps": training.lbfgs_steps,
                           "training.gauss_newton_steps": training.gauss_newton_steps})
         problem = apply_overrides(problem, overrides)
-    return execute(problem, problem_path, folder, overrides, resume=args.resume, overwrite=args.overwrite,
+    return execute(problem, source, folder, overrides, resume=args.resume, overwrite=args.overwrite,
                    quiet=args.quiet)
+
+
+def _check_same_problem(saved: dict, problem, source: ProblemSource, out: Path, force: bool) -> None:
+    """--resume continues only the problem that started the run: same declaration, same file."""
+    ours = {"problem": problem.name, "inputs": list(problem.inputs), "outputs": list(problem.outputs)}
+    theirs = {key: saved.get(key) for key in ours}
+    started_from = saved.get("problem_file", "its own problem file")
+    if theirs != ours:
+        raise UserError(f"--resume: {out} holds a run of problem {theirs['problem']!r} (inputs {theirs['inputs']}, "
+                        f"outputs {theirs['outputs']}), not of {source.path} ({problem.name!r}, inputs "
+                        f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file, the one it was "
+                        f"started from ({started_from}), or choose another --out")
+    recorded = saved.get("problem_sha256")
+    if recorded == source.sha256 or force:
+        return
+    if recorded is None:
+        raise UserError(f"--resume: the run in {out} records no hash of its problem file (an older pinn made it), so "
+                        f"it cannot be checked that {source.path} is the file it ran; pass --force-resume to continue "
+                        "with this file, or start a new run with --overwrite or another --out")
+    raise UserError(f"--resume: {source.path} (or a module it imports) has changed since the run in {out} started "
+                    f"(sha256 {recorded[:12]} then, {source.sha256[:12]} now), so resuming would continue a "
+                    "different problem from the saved state; pass --force-resume to continue with the file as it "
+                    "is now (the folder then keeps the new copy), or start a new run with --overwrite or another "
+                    "--out")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
