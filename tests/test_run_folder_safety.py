@@ -197,6 +197,7 @@ def test_a_config_of_another_run_beside_the_checkpoint_is_refused_on_resume(prob
     assert main([str(problem), "--out", str(second), "--quiet", "--seed", "1"]) in (0, 1)
     shutil.copyfile(second / "config.json", first / "config.json")
     before = _tree(first)
+    capsys.readouterr()
     assert main([str(problem), "--out", str(first), "--resume", "--quiet", "--steps", "14"]) == 2
     assert "belong to different runs" in _error(capsys)
     assert _tree(first) == before
