@@ -31,7 +31,8 @@ LOCK_FILE = ".lock"
 """Who holds the folder (process, host, start, command): written while a run writes, removed after."""
 
 RUN_FILES = frozenset({"config.json", "metrics.json", "history.csv", "checkpoint.pt", "solution.h5", "problem.py",
-                       "plots", "model.pt2", "error.log", LOCK_FILE})
+                       "plots", "model.pt2", "error.log", LOCK_FILE,
+                       ".write-test"})
 """Every name a run writes at the top of its folder (local modules of the problem come from config.json)."""
 
 
@@ -115,15 +116,18 @@ class RunFolder:
 
     def foreign_entries(self) -> list[str]:
         """The entries at the top of the folder that no run wrote (all of them if it holds no run)."""
-        names = [p.name for p in self.path.iterdir()]
+        names = [p.name for p in self.path.iterdir() if not p.name.endswith(TEMPORARY_SUFFIX)]
         try:
             config = read_json(self.config)
         except (CorruptFileError, FileNotFoundError):
             config = None
         if not isinstance(config, dict) or "problem" not in config:
-            return names  # not a run: nothing here is known to be replaceable
+            # A run killed before its configuration was written leaves at most an empty plots/ folder
+            # and the note of its lock.
+            empty_plots = self.plots.is_dir() and not any(self.plots.iterdir())
+            return [n for n in names if n not in (LOCK_FILE, ".write-test") and not (n == "plots" and empty_plots)]
         local = {Path(str(m)).parts[0] for m in config.get("local_modules", []) if isinstance(m, str) and m}
-        return [n for n in names if n not in RUN_FILES and n not in local and not n.endswith(TEMPORARY_SUFFIX)]
+        return [n for n in names if n not in RUN_FILES and n not in local]
 
     def acquire(self) -> None:
         """Lock an existing folder for this process; a UserError names the process that holds it."""
