@@ -3,7 +3,12 @@
 A problem file builds a :class:`Problem` from the pieces exported here; ``python -m pinn.solve``
 trains it, validates it and writes a run folder that :func:`load` reads back.
 """
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:  # the one version number is pyproject.toml's
+    __version__ = _version("pinn")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 from pinn import references
 from pinn.conditions import Data, Dirichlet, Initial, Neumann, Periodic, Robin
