@@ -9,6 +9,7 @@ which ``--resume`` continues exactly as if nothing had happened; so does a resum
 from __future__ import annotations
 
 import dataclasses
+import math
 import platform
 import signal
 import sys
@@ -55,7 +56,7 @@ class _RunMonitor(Monitor):
             f"{row['optimizer']} loss {row['loss_total']:.2e} ("
             + ", ".join(f"{k} {v:.1e}" for k, v in losses.items())
             + (f") lr {row['lr']:.1e}" if row["optimizer"] == "adam" else ")")
-            + f" rel_l2 {self.latest_error:.2e}"
+            + ("" if math.isnan(self.latest_error) else f" rel_l2 {self.latest_error:.2e}")  # none measured yet
             + "".join(f" {k[6:]} {v:.4g}" for k, v in row.items() if k.startswith("param_")), refresh=False)
         self.bar.update(row["step"] - self.bar.n)
 
