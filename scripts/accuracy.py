@@ -34,10 +34,11 @@ GROUPS = {
 PROBLEMS = {name: path for group in GROUPS.values() for name, path in group.items()}
 
 
-def run(problem_file: Path, seed: int, folder: Path, assignments: list[str]) -> dict:
+def run(problem_file: Path, seed: int, folder: Path, assignments: list[str], options: list[str] = ()) -> dict:
+    """One solve of ``problem_file`` into ``folder``, with ``--set`` assignments and other options."""
     out = folder / f"{problem_file.stem}-seed{seed}"
     command = [sys.executable, "-m", "pinn.solve", str(problem_file), "--out", str(out), "--seed", str(seed),
-               "--quiet", *[item for a in assignments for item in ("--set", a)]]
+               "--quiet", *[item for a in assignments for item in ("--set", a)], *options]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - started
