@@ -80,7 +80,8 @@ class Observations:
             exact = {n: _interpolate(grid, n, points) for n in fields}
         else:
             nodes = grid.points()
-            usable = domain.inside(nodes) & np.all([np.isfinite(grid.values(n)) for n in fields], axis=0)
+            usable = (grid.inside.ravel() & domain.inside(nodes)
+                      & np.all([np.isfinite(grid.values(n)) for n in fields], axis=0))
             candidates = np.flatnonzero(usable)
             if candidates.size < self.points:
                 raise ValueError(f"observe: {self.points} points asked for, but the reference grid has only "

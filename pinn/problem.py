@@ -40,7 +40,9 @@ class Problem:
 
     Args:
         name: short identifier, used for the run folder (``runs/<name>``).
-        inputs: input names, space first then time, e.g. ``"x y t"``.
+        inputs: input names, space first then time, e.g. ``"x y t"``: they name the domain's
+            coordinates in order, and time is the last coordinate of ``space * pinn.TimeInterval``
+            (an input named ``t`` or ``time`` anywhere else is refused).
         outputs: output field names, e.g. ``"u"`` or ``"u v p"`` (no underscores: ``u_x`` means a derivative).
         domain: a geometry, or ``space * pinn.TimeInterval(t0, t1)`` for time-dependent problems.
         residuals: name -> function of the fields returning what must vanish, shape (N,).
@@ -112,6 +114,7 @@ class Problem:
         if self.domain.dim != len(inputs):
             raise ValueError(f"the domain has {self.domain.dim} dimension(s) but there are {len(inputs)} inputs "
                              f"({', '.join(inputs)})")
+        _check_time_last(inputs, self.domain)
         for label, spec, kind in (("net", self.net, Net), ("sampling", self.sampling, Sampling),
                                   ("training", self.training, Training)):
             if not isinstance(spec, kind):
@@ -276,6 +279,22 @@ def _names(value: str | Sequence[str], label: str) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError(f"{label} has a repeated name: {' '.join(names)}")
     return names
+
+
+#: Input names read as time: on a space-time domain such an input must be the last (the time coordinate).
+_TIME_NAMES = ("t", "time")
+
+
+def _check_time_last(inputs: tuple[str, ...], domain: Geometry) -> None:
+    """Time is the last coordinate of a space-time domain, and inputs name the coordinates in order: an
+    input named like time anywhere else would silently name a space coordinate (another equation)."""
+    if not isinstance(domain, SpaceTime):
+        return
+    misplaced = [name for name in inputs[:-1] if name.lower() in _TIME_NAMES]
+    if misplaced:
+        order = [name for name in inputs if name not in misplaced] + misplaced
+        raise ValueError(f"inputs {' '.join(inputs)!r}: the domain's coordinates are (space..., time), so time "
+                         f"must be the last input, e.g. inputs=\"{' '.join(order)}\"")
 
 
 def _check_unknowns(unknowns: Sequence[Unknown], inputs: tuple[str, ...], outputs: tuple[str, ...],

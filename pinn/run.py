@@ -28,7 +28,7 @@ from pinn.problem import Problem
 from pinn.run_folder import RunFolder
 from pinn.references.grid import GridReference
 from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
-from pinn.validation import FieldError, field_errors, worst
+from pinn.validation import FieldError, field_errors, usable_reference, worst
 
 EXIT_PASSED, EXIT_MISSED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -248,10 +248,12 @@ def _build_reference(problem: Problem) -> tuple[GridReference | None, float]:
     except (ValueError, TypeError) as err:
         raise UserError(f"problem {problem.name!r}: the reference could not be built: {err}") from None
     unknowns = {u.name for u in problem.unknowns}  # their tolerance is checked against true_value, not the grid
-    missing = [n for n in problem.tolerance if n not in reference.fields and n not in unknowns]
-    if list(reference.axes) != list(problem.inputs) or missing:
-        raise UserError(f"problem {problem.name!r}: the reference has axes {list(reference.axes)} and fields "
-                        f"{list(reference.fields)}; it needs axes {list(problem.inputs)} and fields {missing}")
+    try:
+        reference = usable_reference(reference, problem.domain, problem.inputs,
+                                     problem.outputs + tuple(problem.derived),
+                                     [n for n in problem.tolerance if n not in unknowns])
+    except ValueError as err:
+        raise UserError(f"problem {problem.name!r}: {err}") from None
     return reference, time.perf_counter() - started
 
 

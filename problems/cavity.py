@@ -51,6 +51,8 @@ FD pressure itself is least accurate (it converges at order ~0.6 there): 8.6e-4 
 nodes within 0.05 of the corners.
 """
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -126,7 +128,7 @@ class WithSpeed:
         estimate = dict(grid.error_estimate)
         if "velocity_magnitude" in estimate:
             estimate["speed"] = estimate["velocity_magnitude"]
-        return pinn.references.GridReference(grid.axes, fields, estimate, grid.description)
+        return dataclasses.replace(grid, fields=fields, error_estimate=estimate)  # keeps the grid's inside mask
 
     def __repr__(self):
         return f"WithSpeed({self.reference!r})"

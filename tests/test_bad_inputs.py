@@ -18,6 +18,9 @@ from conftest import TINY_PROBLEM, run_cli
 
 INITIAL = '"initial": pinn.Initial(lambda x: torch.sin(pi * x)),'
 HEAT = "return f.u_t - 0.1 * f.u_xx"
+EXACT = "return torch.exp(-0.1 * pi**2 * t) * torch.sin(pi * x)"
+REFERENCE = "reference=pinn.references.analytic(exact, resolution=21)"
+GRID = 'reference=pinn.references.GridReference({{"x": {x}, "t": {t}}}, {{"u": torch.ones(5, 5)}})'
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,49 @@ CATALOGUE: dict[str, Mistake] = {
     "--resume with a different network": Mistake(
         ("does not fit this problem and settings", "resume with the settings the run was started with"),
         options=("--resume", "--set", "net.width=5"), setup=_finished_run()),
+    # ---- references and inputs (issue 21)
+    "reference NaN everywhere": Mistake(
+        ("the reference's field 'u' is NaN or infinite at 441 of the 441 grid points inside the domain (e.g. at x=0, t=0)",
+         "leave out the points where it has no value with GridReference(inside=...)"),
+        replace=(EXACT, 'return torch.full_like(x, float("nan"))')),
+    "reference NaN inside part of the domain": Mistake(
+        ("the reference's field 'u' is NaN or infinite at 126 of the 441 grid points inside the domain "
+         "(e.g. at x=0.75, t=0)",),
+        replace=(EXACT, f'return torch.where(x < 0.72, {EXACT[7:]}, float("nan"))')),
+    "reference zero everywhere": Mistake(
+        ("the reference's field 'u' is zero at every grid point inside the domain", "relative error against it is "
+         "undefined", "leave that field out of it (and of the tolerance)"),
+        replace=(EXACT, "return 0 * x")),
+    "reference grid outside the domain": Mistake(
+        ("no point of the reference grid (x in [2, 3], t in [0, 1]) lies inside the domain",
+         "give the reference on the problem's domain"),
+        replace=(REFERENCE, GRID.format(x="torch.linspace(2, 3, 5)", t="torch.linspace(0, 1, 5)"))),
+    "reference axes in the wrong order": Mistake(
+        ("the reference's axes are in the order (t, x), but the inputs are (x, t)",
+         "give its axes, and its fields' dimensions, in the inputs' order"),
+        replace=(REFERENCE, 'reference=pinn.references.GridReference({"t": torch.linspace(0, 1, 5), '
+                            '"x": torch.linspace(0, 1, 5)}, {"u": torch.ones(5, 5)})')),
+    "reference axes that are not the inputs": Mistake(
+        ("the reference has axes (x, s), but the inputs are (x, t)", "one axis per input, named and ordered"),
+        replace=(REFERENCE, 'reference=pinn.references.GridReference({"x": torch.linspace(0, 1, 5), '
+                            '"s": torch.linspace(0, 1, 5)}, {"u": torch.ones(5, 5)})')),
+    "reference axes from np.meshgrid": Mistake(
+        ("reference axis 'x' has shape (5, 4): axes must be 1-D arrays of coordinates",
+         "not the arrays it returns"),
+        replace=(REFERENCE, 'reference=pinn.references.GridReference(dict(zip("xt", torch.meshgrid('
+                            'torch.linspace(0, 1, 5), torch.linspace(0, 1, 4), indexing="ij"))), '
+                            '{"u": torch.ones(5, 4)})')),
+    "reference axis not increasing": Mistake(
+        ("reference axis 't' must be strictly increasing",),
+        replace=(REFERENCE, GRID.format(x="torch.linspace(0, 1, 5)", t="torch.linspace(1, 0, 5)"))),
+    "reference field that is not an output": Mistake(
+        ("the reference has field(s) w, which are neither outputs nor derived quantities (u)",),
+        replace=(REFERENCE, GRID.format(x="torch.linspace(0, 1, 5)", t="torch.linspace(0, 1, 5)")
+                 .replace("})", ', "w": torch.ones(5, 5)})'))),
+    "time input listed first": Mistake(
+        ("inputs 't x': the domain's coordinates are (space..., time), so time must be the last input",
+         'e.g. inputs="x t"'),
+        replace=('inputs="x t"', 'inputs="t x"')),
 }
 if not torch.cuda.is_available():
     CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),

@@ -12,7 +12,8 @@ from pinn.references.grid import GridReference
 
 @dataclass(frozen=True)
 class Analytic:
-    """A closed-form solution, evaluated on a grid over the domain's bounding box.
+    """A closed-form solution, evaluated on a grid over the domain's bounding box (validated at the
+    grid points inside the domain; those outside hold NaN).
 
     Args:
         solution: a function of the inputs (torch tensors, one per input, in order) returning the
@@ -45,4 +46,4 @@ class Analytic:
             array = np.broadcast_to(np.asarray(values, dtype=np.float64), (points.shape[0],)).copy()
             array[~inside] = np.nan
             fields[name] = array.reshape(shape)
-        return GridReference(axes, fields, {k: 0.0 for k in fields}, "closed-form solution")
+        return GridReference(axes, fields, {k: 0.0 for k in fields}, "closed-form solution", inside.reshape(shape))

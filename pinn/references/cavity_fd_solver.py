@@ -20,10 +20,10 @@ and computes only the remainder, whose derivatives are far milder. Measured at R
 at order 1.5 without the subtraction (the corners dominate the error) and 1.9-2.0 with it; the
 pressure, which without it does not converge near the corners at all (order ~0 on the 65 x 65
 nodes up to 256 cells), converges at order ~1.8. The returned grid holds NaN in every field at a
-top corner where the lid does not vanish (the flow has no value there), so validation leaves
-those two points out; elsewhere the values are the whole flow (remainder plus corner flow).
-A lid that vanishes at both corners (``lid="regularised"``, ``16 x^2 (1 - x)^2``) has no
-singularity and converges at order 2 everywhere.
+top corner where the lid does not vanish (the flow has no value there), and its ``inside`` mask
+leaves those two points out of validation; elsewhere the values are the whole flow (remainder
+plus corner flow). A lid that vanishes at both corners (``lid="regularised"``,
+``16 x^2 (1 - x)^2``) has no singularity and converges at order 2 everywhere.
 
 The pressure is defined up to a constant; ``pressure_gauge`` chooses it: ``p(x0, y0) = 0`` at a
 point (default the centre, interpolated bilinearly when not on a node) or ``"mean"`` (zero mean
@@ -107,7 +107,8 @@ def cavity_fd(
 
     Returns:
         A :class:`GridReference` on ``(cells / output_stride + 1)`` nodes per side, fields of
-        shape ``(nx, ny)`` (``indexing="ij"``), NaN at a singular top corner.
+        shape ``(nx, ny)`` (``indexing="ij"``), NaN at a singular top corner
+        (left out by its ``inside`` mask).
 
     Raises:
         ValueError: naming the offending argument. RuntimeError if Newton's method fails.
@@ -154,6 +155,9 @@ def cavity_fd(
             error[name] = _estimate([_speed(r) if k == "speed" else r[k] for r in results], common)
 
     nodes = np.linspace(0.0, 1.0, cells // output_stride + 1)
+    inside = np.ones((nodes.size, nodes.size), dtype=bool)
+    for x0, _ in singular:  # the flow has no value there: validation leaves the corner out
+        inside[0 if x0 == 0.0 else -1, -1] = False
     label = "Richardson-extrapolated " if extrapolate else ""
     estimate = f"{error[SPEED]:.1e} (pressure {error[fields[2]]:.1e})" if estimate_error else "not estimated"
     description = (f"{label}finite differences (MAC grid, Newton), lid-driven cavity Re={reynolds:g}, "
@@ -161,7 +165,7 @@ def cavity_fd(
                    f"estimated relative L2 error of the velocity magnitude {estimate}")
     return GridReference(axes={names[0]: nodes, names[1]: nodes.copy()},
                          fields={fields[i]: out[k] for i, k in enumerate("uvp")},
-                         error_estimate=error, description=description)
+                         error_estimate=error, description=description, inside=inside)
 
 
 def _lid(lid) -> Callable[[np.ndarray], np.ndarray]:
