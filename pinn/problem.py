@@ -159,7 +159,7 @@ class Problem:
         try:
             if isinstance(condition, Data):
                 condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
-                               derived=tuple(self.derived))
+                               derived=tuple(self.derived), dtype=self.training.dtype)
             else:
                 condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:

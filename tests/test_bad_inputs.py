@@ -80,6 +80,34 @@ def _locked_folder(tmp: Path) -> None:
     (tmp / "locked").mkdir(mode=0o500)
 
 
+def _data_file(text: str | bytes, name: str = "data.csv") -> Callable[[Path], None]:
+    """Writes {tmp}/name holding ``text`` (bytes as they are, text as UTF-8)."""
+
+    def setup(tmp: Path) -> None:
+        (tmp / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+
+    return setup
+
+
+def _hdf5(**columns: object) -> Callable[[Path], None]:
+    """Writes {tmp}/data.h5 with one dataset per keyword (any numpy dtype, text or complex included)."""
+
+    def setup(tmp: Path) -> None:
+        import h5py
+        import numpy as np
+
+        with h5py.File(tmp / "data.h5", "w") as handle:
+            for name, values in columns.items():
+                handle[name] = np.asarray(values)
+
+    return setup
+
+
+def _with_data(source: str) -> tuple[str, str]:
+    """The edit of the tiny problem that adds ``source`` as its condition "data"."""
+    return INITIAL, INITIAL + f'\n        "data": {source},'
+
+
 CATALOGUE: dict[str, Mistake] = {
     # ---- the problem file
     "problem file missing": Mistake(("problem file", "nowhere.py does not exist"), problem="nowhere.py"),
@@ -206,6 +234,37 @@ CATALOGUE: dict[str, Mistake] = {
     "--resume with a different network": Mistake(
         ("does not fit this problem and settings", "resume with the settings the run was started with"),
         options=("--resume", "--set", "net.width=5"), setup=_finished_run()),
+    # ---- data, options and conditions (issue 21)
+    "data values too large for the run": Mistake(
+        ("data for u from", "values as large as 1e+300", "beyond what a float64 run can square and sum",
+         "rescale the data"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'), setup=_data_file("x,t,u\n0.5,0.5,1e300\n")),
+    "HDF5 data with no points": Mistake(
+        ("data.h5 has no data points", "give at least one observation"),
+        replace=_with_data('pinn.Data.from_hdf5(r"{tmp}/data.h5")'), setup=_hdf5(x=[], t=[], u=[])),
+    "CSV data with a repeated column": Mistake(
+        ("data.csv: column 'u' appears twice in the header", "give each column its own name"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'),
+        setup=_data_file("x,t,u,u\n0.5,0.5,0.1,0.2\n")),
+    "HDF5 data holding text": Mistake(
+        ("data.h5: dataset 'u' holds text (dtype |S3)", "each dataset must hold real numbers"),
+        replace=_with_data('pinn.Data.from_hdf5(r"{tmp}/data.h5")'),
+        setup=_hdf5(x=[0.5], t=[0.5], u=[b"0.1"])),
+    "HDF5 data holding complex numbers": Mistake(
+        ("data.h5: dataset 'u' holds complex numbers (dtype complex128)",),
+        replace=_with_data('pinn.Data.from_hdf5(r"{tmp}/data.h5")'),
+        setup=_hdf5(x=[0.5], t=[0.5], u=[0.1 + 0.2j])),
+    "data file that is a folder": Mistake(
+        ("data file", "is a folder, not a file", "give the path of the data file itself"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'), setup=lambda tmp: (tmp / "data.csv").mkdir()),
+    "CSV data that is not UTF-8": Mistake(
+        ("data.csv is not UTF-8 text", "byte 0xe9 on line 1", "save it as UTF-8"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'),
+        setup=_data_file("x,t,u,temp\u00e9rature\n0.5,0.5,0.1,1\n".encode("latin-1"))),
+    "CSV data with a short row": Mistake(
+        ("data.csv, line 3: 2 values, but the header names 3 columns (x, t, u)",),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'),
+        setup=_data_file("x,t,u\n0.5,0.5,0.1\n0.25,0.5\n")),
 }
 if not torch.cuda.is_available():
     CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),
