@@ -13,6 +13,7 @@ from pathlib import Path
 from pinn.loading import UserError, load_problem
 from pinn.overrides import apply_overrides, parse_assignments
 from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
+from pinn.training.config import LARGEST_SEED
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
 
@@ -29,13 +30,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, help="total optimisation steps (Adam keeps its share of the default)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the problem's (auto)")
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: the problem's")
-    parser.add_argument("--seed", type=int, help="fixes initialisation and sampling")
+    parser.add_argument("--seed", type=_seed, help="fixes initialisation and sampling (0 to 2**63 - 1)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                         help="override a training default, e.g. training.adam_steps=500 or net.width=64")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 0 <= seed <= LARGEST_SEED:  # past 2**64 torch's generator fails deep inside, with an overflow
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63 - 1, got {seed}")
+    return seed
 
 
 def main(argv: list[str] | None = None) -> int:

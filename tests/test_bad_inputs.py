@@ -265,6 +265,12 @@ CATALOGUE: dict[str, Mistake] = {
         ("data.csv, line 3: 2 values, but the header names 3 columns (x, t, u)",),
         replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'),
         setup=_data_file("x,t,u\n0.5,0.5,0.1\n0.25,0.5\n")),
+    "--seed out of range": Mistake(
+        ("argument --seed: must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
+        options=("--seed", str(2**70))),
+    "--set of a seed out of range": Mistake(
+        ("Training seed must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
+        options=("--set", f"training.seed={2**70}")),
 }
 if not torch.cuda.is_available():
     CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),
