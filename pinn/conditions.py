@@ -97,9 +97,14 @@ def evaluate(value: Value, points: Tensor, inputs: tuple[str, ...], time: str | 
             f"a condition value function takes {n_args} arguments; it must take the spatial inputs "
             f"({', '.join(n for n in inputs if n != time)}) or all inputs ({', '.join(inputs)})"
         )
-    result = value(*args)
-    result = torch.as_tensor(result, dtype=points.dtype, device=points.device)
-    return result.expand(points.shape[0]) if result.ndim == 0 else result.reshape(points.shape[0])
+    result = torch.as_tensor(value(*args), dtype=points.dtype, device=points.device)
+    n = points.shape[0]
+    if result.numel() == 1:  # a constant, however it is wrapped
+        return result.reshape(()).expand(n)
+    if tuple(result.shape) not in ((n,), (n, 1)):
+        raise ValueError(f"its value function returned shape {tuple(result.shape)} for {n} points; it must return "
+                         f"one value per point, shape ({n},), or a single number")
+    return result.reshape(n)
 
 
 @functools.lru_cache(maxsize=256)

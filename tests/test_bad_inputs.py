@@ -271,6 +271,18 @@ CATALOGUE: dict[str, Mistake] = {
     "--set of a seed out of range": Mistake(
         ("Training seed must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
         options=("--set", f"training.seed={2**70}")),
+    "condition value of the wrong shape (two columns)": Mistake(
+        ("condition 'initial': its value function returned shape (8, 2) for 8 points",
+         "it must return one value per point, shape (8,), or a single number"),
+        replace=("pinn.Initial(lambda x: torch.sin(pi * x))",
+                 "pinn.Initial(lambda x: torch.stack([torch.sin(pi * x), x], dim=1))")),
+    "condition value of the wrong shape (fixed length)": Mistake(
+        ("condition 'ends': its value function returned shape (3,) for 8 points",),
+        replace=("Dirichlet(space.boundary, 0.0)", "Dirichlet(space.boundary, lambda x: torch.zeros(3, dtype=x.dtype))")),
+    "residual in half precision": Mistake(
+        ("residual 'heat' returned float16 values, but the run computes in float64",
+         "return the fields' dtype"),
+        replace=(HEAT, f"return ({HEAT[7:]}).half()")),
 }
 if not torch.cuda.is_available():
     CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),

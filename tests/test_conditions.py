@@ -198,3 +198,24 @@ def test_data_in_a_float32_run_must_leave_room_to_square_it():
     with pytest.raises(ProblemError, match="beyond what a float32 run can square and sum"):
         dataclasses.replace(steady({"data": pinn.Data(points, large)}), training=pinn.Training(dtype="float32"))
 
+
+@pytest.mark.parametrize("value", [
+    lambda x, y: (x + y)[:, None],  # (N, 1)
+    lambda x, y: torch.tensor([2.0]),  # one number, wrapped
+    lambda x, y: 2.0,
+])
+def test_condition_values_of_one_column_or_one_number_are_accepted(value):
+    problem = steady({"left": pinn.Dirichlet(SPACE.side(0, "lower"), value)})
+    batch = problem.condition_batch(problem.conditions["left"], 5, "uniform", np.random.default_rng(0),
+                                    torch.float64, torch.device("cpu"))
+    assert batch.target.shape == (5,)
+
+
+def test_a_residual_must_return_the_dtype_of_the_run():
+    cast = lambda f: (f.u_xx + f.u_yy).float()  # noqa: E731
+    with pytest.raises(ProblemError, match="residual 'pde' returned float32 values, but the run computes in float64"):
+        steady({}, residual=cast)
+    float32 = dataclasses.replace(steady({}), training=pinn.Training(dtype="float32"))
+    dataclasses.replace(float32, residuals={"pde": cast})  # a no-op cast in a float32 run
+    with pytest.raises(ProblemError, match="residual 'pde' returned bfloat16 values, but the run computes in float32"):
+        dataclasses.replace(float32, residuals={"pde": lambda f: (f.u_xx + f.u_yy).bfloat16()})
