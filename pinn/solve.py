@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from pinn.loading import UserError, load_problem
+from pinn.memory import check_memory
 from pinn.overrides import apply_overrides, parse_assignments
 from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
 from pinn.training.config import LARGEST_SEED
@@ -89,6 +90,10 @@ def _main(argv: list[str] | None) -> int:
         overrides.update({"training.adam_steps": training.adam_steps, "training.lbfgs_steps": training.lbfgs_steps,
                           "training.gauss_newton_steps": training.gauss_newton_steps})
         problem = apply_overrides(problem, overrides)
+    try:
+        check_memory(problem)  # before anything is allocated: the points alone can exhaust the memory
+    except ValueError as err:
+        raise UserError(str(err)) from None
     return execute(problem, problem_path, folder, overrides, resume=args.resume, overwrite=args.overwrite,
                    quiet=args.quiet)
 

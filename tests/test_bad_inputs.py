@@ -283,6 +283,13 @@ CATALOGUE: dict[str, Mistake] = {
         ("residual 'heat' returned float16 values, but the run computes in float64",
          "return the fields' dtype"),
         replace=(HEAT, f"return ({HEAT[7:]}).half()")),
+    "too many collocation points for the memory": Mistake(
+        ("sampling.interior=3000000000 needs at least", "of memory for a training step", "available",
+         "lower sampling.interior"),
+        options=("--set", "sampling.interior=3000000000")),
+    "too wide a network for the memory": Mistake(
+        ("net.width=200000 needs at least", "weights", "available", "lower net.width"),
+        options=("--set", "net.width=200000")),
 }
 if not torch.cuda.is_available():
     CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),
