@@ -9,9 +9,9 @@ the spatial coordinates only (``lambda x, y: ...``) or every input (``lambda x, 
 """
 from __future__ import annotations
 
-import csv
 import functools
 import inspect
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field as dataclass_field
@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from pinn.data_files import read_csv_columns, read_hdf5_columns
 from pinn.fields import Fields
 from pinn.geometry import Boundary, Geometry, SpaceTime
 from pinn.operators import normal_derivative
@@ -96,9 +97,14 @@ def evaluate(value: Value, points: Tensor, inputs: tuple[str, ...], time: str | 
             f"a condition value function takes {n_args} arguments; it must take the spatial inputs "
             f"({', '.join(n for n in inputs if n != time)}) or all inputs ({', '.join(inputs)})"
         )
-    result = value(*args)
-    result = torch.as_tensor(result, dtype=points.dtype, device=points.device)
-    return result.expand(points.shape[0]) if result.ndim == 0 else result.reshape(points.shape[0])
+    result = torch.as_tensor(value(*args), dtype=points.dtype, device=points.device)
+    n = points.shape[0]
+    if result.numel() == 1:  # a constant, however it is wrapped
+        return result.reshape(()).expand(n)
+    if tuple(result.shape) not in ((n,), (n, 1)):
+        raise ValueError(f"its value function returned shape {tuple(result.shape)} for {n} points; it must return "
+                         f"one value per point, shape ({n},), or a single number")
+    return result.reshape(n)
 
 
 @functools.lru_cache(maxsize=256)
@@ -378,44 +384,25 @@ class Data(Condition):
 
     @classmethod
     def from_csv(cls, path: str | Path, weight: float = 1.0) -> "Data":
+        """Observations from a CSV file: a header row naming the columns (inputs, observed outputs,
+        optionally ``noise``), then one row of numbers per point; UTF-8, with or without a byte-order mark."""
         path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"data file {path} does not exist")
-        with path.open(newline="") as handle:
-            rows = list(csv.reader(handle))
-        if len(rows) < 2:
-            raise ValueError(f"data file {path} needs a header row of column names and at least one data row")
-        header = [h.strip() for h in rows[0]]
-        try:
-            table = np.array([[float(v) for v in row] for row in rows[1:] if row], dtype=np.float64)
-        except ValueError as err:
-            raise ValueError(f"data file {path}: every value below the header must be a number ({err})") from None
-        if table.ndim != 2 or table.shape[1] != len(header):
-            width = table.shape[1] if table.ndim == 2 else "different numbers of"
-            raise ValueError(f"data file {path}: rows have {width} values but the header names {len(header)} columns")
-        return cls(columns={h: table[:, i] for i, h in enumerate(header)}, source=str(path), weight=weight)
+        return cls(columns=read_csv_columns(path), source=str(path), weight=weight)
 
     @classmethod
     def from_hdf5(cls, path: str | Path, weight: float = 1.0) -> "Data":
-        import h5py
-
+        """Observations from an HDF5 file: one 1-D dataset of real numbers per column, named like a CSV header."""
         path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"data file {path} does not exist")
-        try:
-            with h5py.File(path, "r") as handle:
-                columns = {name: np.asarray(handle[name], dtype=np.float64).ravel()
-                           for name in handle if isinstance(handle[name], h5py.Dataset)}
-        except OSError as err:
-            raise ValueError(f"data file {path} is not a readable HDF5 file ({err})") from None
-        return cls(columns=columns, source=str(path), weight=weight)
+        return cls(columns=read_hdf5_columns(path), source=str(path), weight=weight)
 
     def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry, seed: int = 0,
-             derived: tuple[str, ...] = ()) -> None:
+             derived: tuple[str, ...] = (), dtype: str = "float64") -> None:
         """Split the columns into points, observed fields and noise; check them against the problem
         (``seed``: the run's, for synthetic observations that follow it; ``derived``: the names of the
-        problem's derived quantities, which a reference built for it may hold too)."""
+        problem's derived quantities, which a reference built for it may hold too; ``dtype``: the
+        run's, which must hold the values and their squares)."""
         self._bound.clear()
+        self._bound["dtype"] = dtype
         if self.synthetic is not None:
             self._bound["fields"] = self.synthetic.check(inputs, outputs, domain)
             self._bound["problem"] = (inputs, outputs, domain, seed, derived)
@@ -447,8 +434,11 @@ class Data(Condition):
         if points.ndim != 2 or points.shape[1] != len(inputs):
             raise ValueError(f"data points from {self.source} must have shape (N, {len(inputs)}) for inputs "
                              f"{', '.join(inputs)}, got {points.shape}")
+        if points.shape[0] == 0:
+            raise ValueError(f"data from {self.source} has no data points; give at least one observation")
         if not values:
             raise ValueError(f"data from {self.source} observes no output field ({', '.join(outputs)})")
+        dtype = self._bound.get("dtype", "float64")
         for name, column in values.items():
             if column.shape != (points.shape[0],):
                 raise ValueError(f"data for {name} from {self.source} has {column.shape[0]} values for {points.shape[0]} points")
@@ -456,6 +446,12 @@ class Data(Condition):
                 bad = int((~np.isfinite(column)).sum())
                 raise ValueError(f"data for {name} from {self.source} contains NaN or infinite values ({bad} of "
                                  f"{column.shape[0]}); remove those observations")
+            largest = float(np.abs(column).max())
+            if largest > _largest_data_value(dtype):
+                raise ValueError(f"data for {name} from {self.source} has values as large as {largest:.3g} in "
+                                 f"magnitude, beyond what a {dtype} run can square and sum "
+                                 f"({_largest_data_value(dtype):.1e}); rescale the data (and the problem: "
+                                 "nondimensionalise it) so that values are of moderate size")
         if not np.all(np.isfinite(points)):
             raise ValueError(f"data points from {self.source} contain NaN or infinite values")
         outside = ~domain.inside(points)
@@ -502,6 +498,12 @@ class Data(Condition):
     def residual(self, f: Fields, batch: Batch) -> Tensor:
         predicted = torch.stack([f.field(name) for name in self._bound["fields"]], dim=1)
         return ((predicted - batch.target[:, :-1]) * batch.target[:, -1:]).ravel()
+
+
+def _largest_data_value(dtype: str) -> float:
+    """The largest magnitude of an observed value a run in ``dtype`` accepts: the data loss sums the
+    squares of the errors over the points, which must stay finite for up to a million points."""
+    return math.sqrt(float(torch.finfo(getattr(torch, dtype)).max)) * 1e-3
 
 
 def _noise_weights(noise: Any, n: int, source: str) -> np.ndarray:

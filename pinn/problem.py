@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Batch, Condition, Data, Dirichlet, Initial, Neumann, Robin
+from pinn.conditions import Batch, Condition, Data, Dirichlet, Initial, Neumann, Robin, evaluate
 from pinn.constraints import OutputTransform, exact_rules
 from pinn.derived import DerivedModel, check_derived
 from pinn.fields import FieldNameError, Fields, describe
@@ -162,7 +162,7 @@ class Problem:
         try:
             if isinstance(condition, Data):
                 condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
-                               derived=tuple(self.derived))
+                               derived=tuple(self.derived), dtype=self.training.dtype)
             else:
                 condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:
@@ -186,36 +186,50 @@ class Problem:
         return {k: float(v) for k, v in tolerance.items()}
 
     def _dry_run(self) -> None:
-        """Evaluate every residual and condition once on a few points with a small network."""
+        """Evaluate every condition's values, then every residual and condition, once on a few points
+        with a small network in the run's dtype. The values come first: an exact condition's or a
+        known part's are evaluated inside the network's output too, where a mistake would not name them."""
         rng = np.random.default_rng(0)
-        model = self.build_model(torch.float64, torch.device("cpu"), seed=0, net=MLP(width=8, depth=1))
+        dtype, cpu = getattr(torch, self.training.dtype), torch.device("cpu")
+        model = self.build_model(dtype, cpu, seed=0, net=MLP(width=8, depth=1))
         try:
-            points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng))
+            points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng), dtype=dtype)
         except RuntimeError:  # rejection sampling found (almost) nothing inside
             raise ValueError(f"the domain {self.domain!r} is empty or nearly so: almost no point of its bounding "
                              "box lies inside it; check its geometry (a difference that removes everything, or "
                              "parts that do not overlap as intended)") from None
+        batches = {name: self._dry_batch(name, condition, points, rng) for name, condition in self.conditions.items()}
+        for name, part in self.known.items():
+            try:
+                evaluate(part, points, self.inputs, self.time)
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"known part of {name!r}: {err}") from None
         f = model.fields(points)
         for name, fn in self.residuals.items():
-            _check_output(f"residual {name!r}", lambda fn=fn: fn(f), points.shape[0])
+            _check_output(f"residual {name!r}", lambda fn=fn: fn(f), points.shape[0], dtype)
         for name, fn in self.derived.items():
-            _check_output(f"derived quantity {name!r}", lambda fn=fn: fn(f), points.shape[0])
+            _check_output(f"derived quantity {name!r}", lambda fn=fn: fn(f), points.shape[0], dtype)
         for name, condition in self.conditions.items():
-            try:
-                if isinstance(condition, Data) and condition.deferred:  # its reference is built when a run needs it
-                    batch = condition.stand_in(points)
-                else:
-                    batch = self.condition_batch(condition, 8, "uniform", rng, torch.float64, torch.device("cpu"))
-            except (ValueError, TypeError, FieldNameError) as err:
-                raise ValueError(f"condition {name!r}: {err}") from None
-            if batch.target is not None and not torch.isfinite(batch.target).all():
-                finite = torch.isfinite(batch.target).reshape(batch.points.shape[0], -1).all(dim=1)
-                where = ", ".join(f"{n}={float(v):.3g}" for n, v in zip(self.inputs, batch.points[~finite][0]))
-                raise ValueError(f"condition {name!r}: its value is NaN or infinite at some points (e.g. at {where}); "
-                                 "make it finite wherever the condition applies")
+            batch = batches[name]
             fc = model.fields(batch.points, batch.normals)
-            _check_output(f"condition {name!r}", lambda c=condition: c.residual(fc, batch), None)
+            _check_output(f"condition {name!r}", lambda c=condition: c.residual(fc, batch), None, dtype)
         self._check_compatibility(rng)
+
+    def _dry_batch(self, name: str, condition: Condition, points: Tensor, rng: np.random.Generator) -> Batch:
+        """A condition's points and values for the dry run, checked to be finite."""
+        try:
+            if isinstance(condition, Data) and condition.deferred:  # its reference is built when a run needs it
+                batch = condition.stand_in(points)
+            else:
+                batch = self.condition_batch(condition, 8, "uniform", rng, points.dtype, points.device)
+        except (ValueError, TypeError, FieldNameError) as err:
+            raise ValueError(f"condition {name!r}: {err}") from None
+        if batch.target is not None and not torch.isfinite(batch.target).all():
+            finite = torch.isfinite(batch.target).reshape(batch.points.shape[0], -1).all(dim=1)
+            where = ", ".join(f"{n}={float(v):.3g}" for n, v in zip(self.inputs, batch.points[~finite][0]))
+            raise ValueError(f"condition {name!r}: its value is NaN or infinite at some points (e.g. at {where}); "
+                             "make it finite wherever the condition applies")
+        return batch
 
     def _check_compatibility(self, rng: np.random.Generator) -> None:
         """Exact boundary and initial values must agree where they meet (the boundary at t0)."""
@@ -332,7 +346,7 @@ def _check_known(known: Mapping[str, Callable[..., Tensor]], outputs: tuple[str,
     return dict(known)
 
 
-def _check_output(label: str, compute: Callable[[], Any], n: int | None) -> None:
+def _check_output(label: str, compute: Callable[[], Any], n: int | None, dtype: torch.dtype) -> None:
     try:
         value = compute()
     except FieldNameError as err:
@@ -344,5 +358,13 @@ def _check_output(label: str, compute: Callable[[], Any], n: int | None) -> None
                          f"{tuple(value.shape)} for {n} points")
     if not value.is_floating_point():
         raise ValueError(f"{label} must return floating-point values, returned {describe(value)}")
+    if value.dtype != dtype:  # a cast inside the function: a half-precision loss would fit to ~3 digits
+        raise ValueError(f"{label} returned {_dtype_name(value.dtype)} values, but the run computes in "
+                         f"{_dtype_name(dtype)}; return the fields' dtype (drop the cast, such as .half() or "
+                         ".float(), and make new tensors with torch.zeros_like(f.u) or dtype=f.x.dtype)")
     if not torch.isfinite(value).all():
         raise ValueError(f"{label} returned NaN or infinite values on a dry run with a small network")
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 from pinn.loading import ProblemSource, UserError, load_problem_source
+from pinn.memory import check_memory
 from pinn.overrides import apply_overrides, parse_assignments
 from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
+from pinn.training.config import LARGEST_SEED
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
 
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, help="total optimisation steps (Adam keeps its share of the default)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the problem's (auto)")
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: the problem's")
-    parser.add_argument("--seed", type=int, help="fixes initialisation and sampling")
+    parser.add_argument("--seed", type=_seed, help="fixes initialisation and sampling (0 to 2**63 - 1)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.add_argument("--force-resume", action="store_true",
                         help="with --resume: continue even though the problem file (or a module it imports) changed")
@@ -40,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a training default, e.g. training.adam_steps=500 or net.width=64")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 0 <= seed <= LARGEST_SEED:  # past 2**64 torch's generator fails deep inside, with an overflow
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63 - 1, got {seed}")
+    return seed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +90,10 @@ def _main(argv: list[str] | None) -> int:
         overrides.update({"training.adam_steps": training.adam_steps, "training.lbfgs_steps": training.lbfgs_steps,
                           "training.gauss_newton_steps": training.gauss_newton_steps})
         problem = apply_overrides(problem, overrides)
+    try:
+        check_memory(problem)  # before anything is allocated: the points alone can exhaust the memory
+    except ValueError as err:
+        raise UserError(str(err)) from None
     return execute(problem, source, folder, overrides, resume=args.resume, overwrite=args.overwrite,
                    quiet=args.quiet)
 

@@ -83,6 +83,34 @@ def _locked_folder(tmp: Path) -> None:
     (tmp / "locked").mkdir(mode=0o500)
 
 
+def _data_file(text: str | bytes, name: str = "data.csv") -> Callable[[Path], None]:
+    """Writes {tmp}/name holding ``text`` (bytes as they are, text as UTF-8)."""
+
+    def setup(tmp: Path) -> None:
+        (tmp / name).write_bytes(text if isinstance(text, bytes) else text.encode())
+
+    return setup
+
+
+def _hdf5(**columns: object) -> Callable[[Path], None]:
+    """Writes {tmp}/data.h5 with one dataset per keyword (any numpy dtype, text or complex included)."""
+
+    def setup(tmp: Path) -> None:
+        import h5py
+        import numpy as np
+
+        with h5py.File(tmp / "data.h5", "w") as handle:
+            for name, values in columns.items():
+                handle[name] = np.asarray(values)
+
+    return setup
+
+
+def _with_data(source: str) -> tuple[str, str]:
+    """The edit of the tiny problem that adds ``source`` as its condition "data"."""
+    return INITIAL, INITIAL + f'\n        "data": {source},'
+
+
 CATALOGUE: dict[str, Mistake] = {
     # ---- the problem file
     "problem file missing": Mistake(("problem file", "nowhere.py does not exist"), problem="nowhere.py"),
@@ -252,6 +280,62 @@ CATALOGUE: dict[str, Mistake] = {
         ("inputs 't x': the domain's coordinates are (space..., time), so time must be the last input",
          'e.g. inputs="x t"'),
         replace=('inputs="x t"', 'inputs="t x"')),
+    # ---- data, options and conditions (issue 21)
+    "data values too large for the run": Mistake(
+        ("data for u from", "values as large as 1e+300", "beyond what a float64 run can square and sum",
+         "rescale the data"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'), setup=_data_file("x,t,u\n0.5,0.5,1e300\n")),
+    "HDF5 data with no points": Mistake(
+        ("data.h5 has no data points", "give at least one observation"),
+        replace=_with_data('pinn.Data.from_hdf5(r"{tmp}/data.h5")'), setup=_hdf5(x=[], t=[], u=[])),
+    "CSV data with a repeated column": Mistake(
+        ("data.csv: column 'u' appears twice in the header", "give each column its own name"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'),
+        setup=_data_file("x,t,u,u\n0.5,0.5,0.1,0.2\n")),
+    "HDF5 data holding text": Mistake(
+        ("data.h5: dataset 'u' holds text (dtype |S3)", "each dataset must hold real numbers"),
+        replace=_with_data('pinn.Data.from_hdf5(r"{tmp}/data.h5")'),
+        setup=_hdf5(x=[0.5], t=[0.5], u=[b"0.1"])),
+    "HDF5 data holding complex numbers": Mistake(
+        ("data.h5: dataset 'u' holds complex numbers (dtype complex128)",),
+        replace=_with_data('pinn.Data.from_hdf5(r"{tmp}/data.h5")'),
+        setup=_hdf5(x=[0.5], t=[0.5], u=[0.1 + 0.2j])),
+    "data file that is a folder": Mistake(
+        ("data file", "is a folder, not a file", "give the path of the data file itself"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'), setup=lambda tmp: (tmp / "data.csv").mkdir()),
+    "CSV data that is not UTF-8": Mistake(
+        ("data.csv is not UTF-8 text", "byte 0xe9 on line 1", "save it as UTF-8"),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'),
+        setup=_data_file("x,t,u,temp\u00e9rature\n0.5,0.5,0.1,1\n".encode("latin-1"))),
+    "CSV data with a short row": Mistake(
+        ("data.csv, line 3: 2 values, but the header names 3 columns (x, t, u)",),
+        replace=_with_data('pinn.Data.from_csv(r"{tmp}/data.csv")'),
+        setup=_data_file("x,t,u\n0.5,0.5,0.1\n0.25,0.5\n")),
+    "--seed out of range": Mistake(
+        ("argument --seed: must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
+        options=("--seed", str(2**70))),
+    "--set of a seed out of range": Mistake(
+        ("Training seed must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
+        options=("--set", f"training.seed={2**70}")),
+    "condition value of the wrong shape (two columns)": Mistake(
+        ("condition 'initial': its value function returned shape (8, 2) for 8 points",
+         "it must return one value per point, shape (8,), or a single number"),
+        replace=("pinn.Initial(lambda x: torch.sin(pi * x))",
+                 "pinn.Initial(lambda x: torch.stack([torch.sin(pi * x), x], dim=1))")),
+    "condition value of the wrong shape (fixed length)": Mistake(
+        ("condition 'ends': its value function returned shape (3,) for 8 points",),
+        replace=("Dirichlet(space.boundary, 0.0)", "Dirichlet(space.boundary, lambda x: torch.zeros(3, dtype=x.dtype))")),
+    "residual in half precision": Mistake(
+        ("residual 'heat' returned float16 values, but the run computes in float64",
+         "return the fields' dtype"),
+        replace=(HEAT, f"return ({HEAT[7:]}).half()")),
+    "too many collocation points for the memory": Mistake(
+        ("sampling.interior=3000000000 needs at least", "of memory for a training step", "available",
+         "lower sampling.interior"),
+        options=("--set", "sampling.interior=3000000000")),
+    "too wide a network for the memory": Mistake(
+        ("net.width=200000 needs at least", "weights", "available", "lower net.width"),
+        options=("--set", "net.width=200000")),
 }
 if not torch.cuda.is_available():
     CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),

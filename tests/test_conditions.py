@@ -1,4 +1,5 @@
 """Conditions: their residuals vanish on the true solution and not elsewhere; exact imposition holds."""
+import dataclasses
 import math
 
 import h5py
@@ -163,3 +164,58 @@ def test_several_outputs_need_a_field_name():
     with pytest.raises(ProblemError, match="must say which field it constrains"):
         steady({"walls": pinn.Dirichlet(SPACE.boundary, 0.0)}, outputs="u v",
                residual=lambda f: f.u_xx + f.v_yy)
+
+
+def test_a_csv_file_with_a_byte_order_mark_reads_like_one_without(tmp_path):
+    text = "x,y,u\n0.5,0.5,0.1\n0.25,1.5,0.2\n"
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_text(text, encoding="utf-8-sig")  # as spreadsheets export "CSV UTF-8"
+    assert marked.read_bytes().startswith(b"\xef\xbb\xbf")
+    read = [pinn.Data.from_csv(path).columns for path in (plain, marked)]
+    assert list(read[1]) == ["x", "y", "u"]
+    assert all(np.array_equal(read[0][name], read[1][name]) for name in read[0])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x,y,u\n0.5,0.5,abc\n", r"obs.csv, line 2, column 'u': 'abc' is not a number"),
+    ("x,y,u\n0.5,0.5,\n", r"obs.csv, line 2, column 'u': '' is not a number"),
+    ("x,,u\n0.5,0.5,0.1\n", r"obs.csv: column 2 of the header has no name"),
+    ("x,y,u\n\n0.5,0.5,0.1,7\n", r"obs.csv, line 3: 4 values, but the header names 3 columns"),  # blank lines count
+    ("x,y,u\n", r"needs a header row of column names and at least one data row"),
+])
+def test_csv_mistakes_name_the_line_and_the_column(tmp_path, text, message):
+    path = tmp_path / "obs.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        pinn.Data.from_csv(path)
+
+
+def test_data_in_a_float32_run_must_leave_room_to_square_it():
+    points = [[0.5, 0.5], [0.5, 1.5]]
+    large = {"u": [1e18, 0.0]}  # fine in float64, beyond float32's largest square
+    steady({"data": pinn.Data(points, large)})
+    with pytest.raises(ProblemError, match="beyond what a float32 run can square and sum"):
+        dataclasses.replace(steady({"data": pinn.Data(points, large)}), training=pinn.Training(dtype="float32"))
+
+
+@pytest.mark.parametrize("value", [
+    lambda x, y: (x + y)[:, None],  # (N, 1)
+    lambda x, y: torch.tensor([2.0]),  # one number, wrapped
+    lambda x, y: 2.0,
+])
+def test_condition_values_of_one_column_or_one_number_are_accepted(value):
+    problem = steady({"left": pinn.Dirichlet(SPACE.side(0, "lower"), value)})
+    batch = problem.condition_batch(problem.conditions["left"], 5, "uniform", np.random.default_rng(0),
+                                    torch.float64, torch.device("cpu"))
+    assert batch.target.shape == (5,)
+
+
+def test_a_residual_must_return_the_dtype_of_the_run():
+    cast = lambda f: (f.u_xx + f.u_yy).float()  # noqa: E731
+    with pytest.raises(ProblemError, match="residual 'pde' returned float32 values, but the run computes in float64"):
+        steady({}, residual=cast)
+    float32 = dataclasses.replace(steady({}), training=pinn.Training(dtype="float32"))
+    dataclasses.replace(float32, residuals={"pde": cast})  # a no-op cast in a float32 run
+    with pytest.raises(ProblemError, match="residual 'pde' returned bfloat16 values, but the run computes in float32"):
+        dataclasses.replace(float32, residuals={"pde": lambda f: (f.u_xx + f.u_yy).bfloat16()})

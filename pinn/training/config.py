@@ -7,6 +7,7 @@ DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
 DERIVATIVES = ("auto", "autograd", "taylor")
 COMPILE = ("auto", "on", "off")
+LARGEST_SEED = 2**63 - 1  # the largest signed 64-bit integer, which torch, numpy and int64 file fields all hold
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Training:
         lbfgs_history: L-BFGS memory (number of past updates kept).
         dtype: ``float32`` or ``float64``.
         device: ``auto`` (cuda when available, else cpu), ``cpu`` or ``cuda``.
-        seed: fixes the network initialisation and every point drawn.
+        seed: fixes the network initialisation and every point drawn (0 to 2**63 - 1).
         check_every: steps between evaluations of the error against the reference.
         checkpoint_every: steps between checkpoints.
         derivatives: the derivative engine: ``auto`` (Taylor mode where the net and residuals allow,
@@ -66,6 +67,8 @@ class Training:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"Training {name} must be a whole number >= 0, got {value!r}")
+        if self.seed > LARGEST_SEED:
+            raise ValueError(f"Training seed must be a whole number from 0 to 2**63 - 1, got {self.seed!r}")
         for name in ("lbfgs_history", "check_every", "checkpoint_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
