@@ -81,8 +81,8 @@ def write_history(path: Path, rows: Iterable[dict]) -> None:
 
 
 def read_history(path: Path) -> list[dict]:
-    """Rows of history.csv, numbers as floats (empty cells left out); :class:`CorruptFileError` if a
-    row has no step number."""
+    """Rows of history.csv, numbers as ints or floats as written (empty cells left out);
+    :class:`CorruptFileError` if a row has no step number."""
     try:
         with Path(path).open(newline="") as handle:
             rows = [{k: _number(v) for k, v in row.items() if v not in ("", None) and k is not None}
@@ -90,16 +90,19 @@ def read_history(path: Path) -> list[dict]:
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise CorruptFileError(f"{path} is unreadable ({err})") from None
     for number, row in enumerate(rows, start=2):
-        if not isinstance(row.get("step"), float):
+        if not isinstance(row.get("step"), (int, float)):
             raise CorruptFileError(f"{path} is corrupt: line {number} has no step number")
     return rows
 
 
-def _number(text: str) -> float | str:
-    try:
-        return float(text)
-    except ValueError:
-        return text
+def _number(text: str) -> int | float | str:
+    """A cell as written: ``12`` an int, ``12.0`` a float (so rows read back write the same text again)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def write_solution(path: Path, reference: GridReference, predicted: dict[str, np.ndarray],

@@ -59,9 +59,9 @@ class RunFolder:
         return config
 
     def remove_leftovers(self) -> None:
-        """Remove what a killed run may leave behind: half-written temporary files, and the
-        ``metrics.json`` of an earlier completion that the resumed run will replace."""
-        for path in self.path.glob(f".*{TEMPORARY_SUFFIX}"):
+        """Remove what a killed run may leave behind: half-written temporary files (figures' too), and
+        the ``metrics.json`` of an earlier completion that the resumed run will replace."""
+        for path in [*self.path.glob(f".*{TEMPORARY_SUFFIX}"), *self.plots.glob(f".*{TEMPORARY_SUFFIX}")]:
             path.unlink(missing_ok=True)
         self.metrics.unlink(missing_ok=True)
 
