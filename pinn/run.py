@@ -14,8 +14,10 @@ import platform
 import shutil
 import signal
 import sys
+import sysconfig
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ import torch
 
 from pinn.io import (CorruptFileError, TEMPORARY_SUFFIX, load_checkpoint, read_history, read_json, save_checkpoint,
                      write_history, write_json, write_solution)
-from pinn.loading import UserError
+from pinn.loading import UserError, describe_exit
 from pinn.problem import Problem
 from pinn.references.grid import GridReference
 from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
@@ -56,7 +58,12 @@ class RunFolder:
         if not isinstance(config, dict):
             raise UserError(f"--resume: {self.config} does not hold a run configuration; start the run again with "
                             "--overwrite")
+        fault = _config_fault(config)
+        if fault is not None:
+            raise UserError(f"--resume: {self.config} is not a run configuration pinn wrote ({fault}); the run cannot "
+                            "be resumed: start the run again with --overwrite")
         return config
+
 
     def remove_leftovers(self) -> None:
         """Remove what a killed run may leave behind: half-written temporary files (figures' too), and
@@ -93,6 +100,26 @@ class RunFolder:
             self.plots.mkdir(exist_ok=True)
         except OSError as err:
             raise UserError(f"cannot write the run folder {self.path}: {err.strerror or err}") from None
+
+
+def _config_fault(config: dict) -> str | None:
+    """What is wrong with the shape of a config.json read for a resume (None if nothing): the entries a
+    resume reads must be there, of their types."""
+    for key in ("problem", "inputs", "outputs", "overrides"):
+        if key not in config:
+            return f"it has no {key!r}"
+    if not isinstance(config["problem"], str):
+        return f"'problem' must be a name, got {type(config['problem']).__name__}"
+    for key in ("inputs", "outputs"):
+        if not isinstance(config[key], list) or not all(isinstance(name, str) for name in config[key]):
+            return f"{key!r} must be a list of names, got {config[key]!r}"
+    overrides = config["overrides"]
+    if not isinstance(overrides, dict):
+        return f"'overrides' must be a dict of settings, got {type(overrides).__name__}"
+    for key, value in overrides.items():
+        if not (value is None or isinstance(value, (str, int, float, bool))):
+            return f"the override {key!r} has a value of type {type(value).__name__}"
+    return None
 
 
 class _RunMonitor(Monitor):
@@ -149,6 +176,10 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         trainer = Trainer(problem, problem.training, reference)
     except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
         raise UserError(f"problem {problem.name!r}: {err}") from None
+    except (Exception, SystemExit) as err:  # the problem's own functions on the training points (pinn's bug: re-raised)
+        if _user_frame(err) is None:
+            raise
+        raise UserError(f"problem {problem.name!r}: {_culprit(err, problem)}") from None
     rows: list[dict] = []
     if state is not None:
         _resume(trainer, folder, state)
@@ -197,6 +228,61 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         print(f"\ninterrupted while writing the results; the checkpoint of step {trainer.step} is saved and a "
               f"resume writes them:\n  {resume_command}", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+# Code of these folders is pinn's, Python's or an installed package's: a traceback's deepest frame outside them
+# is the user's (the problem file, or a module of the user's that it imports).
+_LIBRARY_FOLDERS = tuple(sorted({str(Path(folder).resolve()) + os.sep for folder in (
+    Path(__file__).parent, *(sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")))}))
+
+
+def _user_frame(err: BaseException) -> traceback.FrameSummary | None:
+    """The deepest frame of ``err``'s traceback in the user's code, if any."""
+    frames = [frame for frame in traceback.extract_tb(err.__traceback__) if not frame.filename.startswith("<")
+              and not str(Path(frame.filename).resolve()).startswith(_LIBRARY_FOLDERS)]
+    return frames[-1] if frames else None
+
+
+def _culprit(err: BaseException, problem: Problem) -> str:
+    """``residual 'heat' raised ZeroDivisionError: division by zero (problem.py, line 12, in heat)``: which of the
+    problem's functions raised (when known), what, and where in the user's code."""
+    if isinstance(err, SystemExit):
+        did = f"called sys.exit({'' if err.code is None else repr(err.code)})"
+    else:
+        lines = str(err).strip().splitlines()  # the first line: the rest, with the traceback, is in error.log
+        did = f"raised {type(err).__name__}" + (f": {lines[0]}" if lines else "")
+    frame = _user_frame(err)
+    where = "" if frame is None else f" ({Path(frame.filename).name}, line {frame.lineno}, in {frame.name})"
+    functions = _problem_functions(problem)
+    for code in reversed([frame.f_code for frame, _ in traceback.walk_tb(err.__traceback__)]):
+        if code in functions:
+            return f"{functions[code]} {did}{where}"
+    return f"{describe_exit(err) if isinstance(err, SystemExit) else did[len('raised '):]}{where}"
+
+
+def _reference_name(reference: object) -> str:
+    """``analytic(exact)``, ``heat_fd(...)``: a reference as the problem file wrote it, in short."""
+    solution, solver = getattr(reference, "solution", None), getattr(reference, "solver", None)
+    if callable(solution):
+        return f"analytic({getattr(solution, '__name__', type(solution).__name__)})"
+    if callable(solver):
+        return f"{getattr(solver, '__name__', 'solver')}(...)"
+    return type(reference).__name__
+
+
+def _problem_functions(problem: Problem) -> dict[object, str]:
+    """The code object of each function the problem was given, and what it is (``residual 'heat'``)."""
+    named: dict[object, str] = {}
+    for kind, functions in (("residual", problem.residuals), ("derived quantity", problem.derived),
+                            ("known part of", problem.known)):
+        for name, function in functions.items():
+            named.setdefault(getattr(function, "__code__", None), f"{kind} {name!r}")
+    for name, condition in problem.conditions.items():
+        for value in getattr(condition, "__dict__", {}).values():
+            for item in value if isinstance(value, tuple) else (value,):
+                named.setdefault(getattr(item, "__code__", None), f"condition {name!r}")
+    named.pop(None, None)
+    return named
 
 
 def _checkpoint(folder: RunFolder) -> dict:
@@ -268,6 +354,9 @@ def _build_reference(problem: Problem) -> tuple[GridReference | None, float]:
         reference = problem.reference.build(problem.inputs, problem.outputs + tuple(problem.derived), problem.domain)
     except (ValueError, TypeError) as err:
         raise UserError(f"problem {problem.name!r}: the reference could not be built: {err}") from None
+    except (Exception, SystemExit) as err:  # anything else its code raised: still the problem's fault, named
+        raise UserError(f"problem {problem.name!r}: the reference {_reference_name(problem.reference)} could not be "
+                        f"built: {_culprit(err, problem)}") from None
     unknowns = {u.name for u in problem.unknowns}  # their tolerance is checked against true_value, not the grid
     missing = [n for n in problem.tolerance if n not in reference.fields and n not in unknowns]
     if list(reference.axes) != list(problem.inputs) or missing:
@@ -349,7 +438,7 @@ def _problem_plots(problem: Problem, trainer: Trainer, reference: GridReference 
     for plot in problem.plots:
         try:
             plot(Solution(trainer.model, None, {}), reference, folder.plots)
-        except Exception as err:  # a plot must never cost the user the run's numbers
+        except (Exception, SystemExit) as err:  # a plot must never cost the user the run's numbers
             name = getattr(plot, "__name__", type(plot).__name__)
             print(f"warning: plot {name} failed ({type(err).__name__}: {err}); the numbers are unaffected",
                   file=sys.stderr)

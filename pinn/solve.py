@@ -7,11 +7,14 @@ Exit status: 0 the run met its tolerance (or has none), 1 it completed but misse
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 
 from pinn.loading import UserError, load_problem
 from pinn.overrides import apply_overrides, parse_assignments
+from pinn.problem import Problem
 from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
@@ -54,6 +57,7 @@ def _main(argv: list[str] | None) -> int:
     problem_path = Path(args.problem)
     problem = load_problem(problem_path)
     out = args.out or Path("runs") / problem.name
+    _check_name_length(out)
     folder = RunFolder(out)
     overrides = _overrides(args)
     if args.resume:
@@ -65,7 +69,7 @@ def _main(argv: list[str] | None) -> int:
                             f"outputs {theirs['outputs']}), not of {problem_path} ({problem.name!r}, inputs "
                             f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file "
                             f"({out / 'problem.py'} is a copy), or choose another --out")
-        overrides = {**saved.get("overrides", {}), **overrides}
+        overrides = {**_saved_overrides(problem, folder, saved), **overrides}
     try:
         problem = apply_overrides(problem, overrides)
     except ValueError as err:
@@ -92,6 +96,29 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         if value is not None:
             overrides[key] = value
     return overrides
+
+
+def _check_name_length(out: Path) -> None:
+    """A UserError if ``out``, or a file the run writes in it, has a name longer than the file system allows."""
+    try:
+        os.stat(out / "plots" / ("x" * 64))  # plots/.<figure>.png.<random>.tmp: the run's deepest files
+    except OSError as err:
+        if err.errno != errno.ENAMETOOLONG:
+            return  # it need not exist; other faults are the folder checks' to report
+        shown = str(out) if len(str(out)) <= 80 else f"{str(out)[:60]}...{str(out)[-10:]}"
+        raise UserError(f"--out {shown}: the name is longer than the file system allows ({err.strerror}); choose a "
+                        "shorter --out") from None
+
+
+def _saved_overrides(problem: Problem, folder: RunFolder, saved: dict) -> dict:
+    """The ``--set`` settings a run was started with, as its config.json holds them; a UserError if this
+    problem does not accept them (the file was edited, or written by something else)."""
+    try:
+        apply_overrides(problem, saved["overrides"])
+    except (ValueError, TypeError) as err:
+        raise UserError(f"--resume: {folder.config} holds settings this problem does not accept ({err}); start the "
+                        "run again with --overwrite") from None
+    return saved["overrides"]
 
 
 if __name__ == "__main__":
