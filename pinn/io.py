@@ -27,17 +27,31 @@ class CorruptFileError(ValueError):
     """A run file exists but cannot be read back (truncated, corrupt or of another kind)."""
 
 
+class WriteError(OSError):
+    """A file could not be written (disk full, no permission, ...): ``filename`` is the file meant, not
+    its temporary stand-in, and ``strerror`` the cause; whatever was there before is left intact."""
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(temporary_path)`` then rename it to ``path``: readers never see half a file."""
+    """Call ``write(temporary_path)`` then rename it to ``path``: readers never see half a file.
+
+    Raises:
+        WriteError: an OSError while writing (``path`` keeps its previous content).
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    except OSError as err:
+        raise WriteError(err.errno, err.strerror or str(err), str(path)) from err
     os.close(fd)
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; results are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, WriteError):
+            raise WriteError(err.errno, err.strerror or str(err), str(path)) from err
         raise
 
 
@@ -152,7 +166,11 @@ def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    atomic_write(path, lambda p: torch.save(state, p))
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:  # through a Python file: a full disk raises OSError (ENOSPC), not RuntimeError
+            torch.save(state, handle)
+
+    atomic_write(path, write)
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:

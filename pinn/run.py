@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
+import shlex
 import shutil
 import signal
 import sys
@@ -23,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pinn.io import (CorruptFileError, TEMPORARY_SUFFIX, load_checkpoint, read_history, read_json, save_checkpoint,
-                     write_history, write_json, write_solution)
+from pinn.io import (CorruptFileError, TEMPORARY_SUFFIX, WriteError, atomic_write, load_checkpoint, read_history,
+                     read_json, save_checkpoint, write_history, write_json, write_solution)
 from pinn.loading import UserError, describe_exit
 from pinn.problem import Problem
 from pinn.references.grid import GridReference
@@ -32,6 +33,17 @@ from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_de
 from pinn.validation import FieldError, field_errors, worst
 
 EXIT_PASSED, EXIT_MISSED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_FAULT = EXIT_MISSED  # a fault during the run: it did not meet its tolerance either
+
+
+class RunFault(Exception):
+    """A fault once the run folder exists (an exception in the problem's code during training, a file that
+    could not be written, a bug): the message says what failed and how to continue (``resume_command``,
+    or None when no checkpoint was saved yet); the traceback is in ``error.log`` in the run folder."""
+
+    def __init__(self, message: str, resume_command: str | None) -> None:
+        super().__init__(message)
+        self.resume_command = resume_command
 
 
 class RunFolder:
@@ -63,7 +75,6 @@ class RunFolder:
             raise UserError(f"--resume: {self.config} is not a run configuration pinn wrote ({fault}); the run cannot "
                             "be resumed: start the run again with --overwrite")
         return config
-
 
     def remove_leftovers(self) -> None:
         """Remove what a killed run may leave behind: half-written temporary files (figures' too), and
@@ -187,16 +198,30 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
     if reference is not None and not quiet:
         print(f"reference ({reference_time:.1f} s): {reference.description}", file=sys.stderr)
     folder.prepare(resume=resume, overwrite=overwrite)
+    monitor = _RunMonitor(folder, rows, problem.training.steps, quiet)
+    if resume:
+        monitor.saved_step = trainer.step
+    resume_command = shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(folder.path), "--resume"])
+    try:
+        return _train_and_finish(problem, problem_path, folder, overrides, trainer, monitor, reference, reference_time,
+                                 resume, resume_command)
+    except (KeyboardInterrupt, UserError):
+        raise
+    except BaseException as err:  # the problem's code, a file that could not be written, a bug: all reported alike
+        raise _fault(err, problem, problem_path, folder, trainer, monitor.saved_step, resume_command) from err
+    finally:
+        monitor.close()
+
+
+def _train_and_finish(problem: Problem, problem_path: Path, folder: RunFolder, overrides: dict, trainer: Trainer,
+                      monitor: _RunMonitor, reference: GridReference | None, reference_time: float, resume: bool,
+                      resume_command: str) -> int:
     if resume:
         folder.remove_leftovers()
     write_json(folder.config, _config(problem, problem_path, overrides, trainer))
     if not resume:
         shutil.copyfile(problem_path, folder.problem_copy)
 
-    monitor = _RunMonitor(folder, rows, problem.training.steps, quiet)
-    if resume:
-        monitor.saved_step = trainer.step
-    resume_command = f"python -m pinn.solve {problem_path} --out {folder.path} --resume"
     failure = None
     try:
         with _StopOnSignal(trainer):
@@ -228,6 +253,28 @@ def execute(problem: Problem, problem_path: Path, folder: RunFolder, overrides: 
         print(f"\ninterrupted while writing the results; the checkpoint of step {trainer.step} is saved and a "
               f"resume writes them:\n  {resume_command}", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _fault(err: BaseException, problem: Problem, problem_path: Path, folder: RunFolder, trainer: Trainer,
+           saved_step: int | None, resume_command: str) -> RunFault:
+    """The :class:`RunFault` for ``err``, raised once the run folder exists; its traceback goes to error.log."""
+    if isinstance(err, WriteError):
+        what, cause = f"could not write {err.filename}: {err.strerror}", "once there is room (or the cause is fixed)"
+    else:
+        what, cause = f"the run stopped at step {trainer.step}: {_culprit(err, problem)}", "once the cause is fixed"
+    if saved_step is None:
+        command = shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(folder.path), "--overwrite"])
+        message = f"{what}; no checkpoint was saved yet: {cause}, start again with:\n  {command}"
+    else:
+        command = resume_command
+        message = f"{what}; the checkpoint of step {saved_step} is kept: {cause}, continue with:\n  {command}"
+    log = folder.path / "error.log"
+    try:
+        atomic_write(log, lambda p: p.write_text("".join(traceback.format_exception(err))))
+        message += f"\n(the traceback is in {log})"
+    except OSError:  # the disk may be full: the message above says what matters
+        pass
+    return RunFault(message, None if saved_step is None else resume_command)
 
 
 # Code of these folders is pinn's, Python's or an installed package's: a traceback's deepest frame outside them

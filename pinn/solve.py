@@ -1,8 +1,9 @@
 """Command line: ``python -m pinn.solve PROBLEM.py [options]`` trains, validates and writes a run folder.
 
-Exit status: 0 the run met its tolerance (or has none), 1 it completed but missed it (or diverged),
-2 a user mistake (bad problem file, option or folder), reported in one paragraph, 130 interrupted
-(Ctrl-C or SIGTERM; ``--resume`` continues).
+Exit status: 0 the run met its tolerance (or has none), 1 it completed but missed it (or diverged, or a
+fault stopped it: an exception in the problem's code during training, a file that could not be written;
+``--resume`` continues), 2 a user mistake (bad problem file, option or folder), reported in one paragraph,
+130 interrupted (Ctrl-C or SIGTERM; ``--resume`` continues).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from pinn.loading import UserError, load_problem
 from pinn.overrides import apply_overrides, parse_assignments
 from pinn.problem import Problem
-from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
+from pinn.run import EXIT_FAULT, EXIT_INTERRUPTED, RunFault, RunFolder, execute
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
 
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except RunFault as err:  # the run folder holds what was saved; the message says how to continue
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAULT
     except KeyboardInterrupt:  # before training started (once it runs, pinn.run handles Ctrl-C)
         print("\ninterrupted before training started", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -1,17 +1,144 @@
-"""After a run (issue 21): a resume leaves no temporary file behind, figures never switch matplotlib's
-backend, history.csv reads back as it was written, and the Gauss-Newton guard names the loss term at fault."""
+"""Faults once a run has started (issue 21): an exception in the problem's code during training, a file
+that cannot be written. Each ends with exit status 1 and one paragraph naming the fault and the command
+that continues the run (the traceback goes to error.log), and leaves the run folder resumable. Also: a
+resume leaves no temporary file behind, figures never switch matplotlib's backend, history.csv reads
+back as it was written, and the Gauss-Newton guard names the loss term at fault. (Mistakes caught
+before a run starts, exit status 2: tests/test_bad_inputs.py.)"""
 import errno
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pinn.io import read_history, write_history
+import pinn
+import pinn.io
+from pinn.io import load_checkpoint, read_history, write_history
 from pinn.references.grid import GridReference
 from pinn.solve import main
 from pinn.training import Trainer, TrainingDiverged
 
+from conftest import TINY_PROBLEM
 from test_reliability import PoisonAt, hooked
+
+# The tiny problem whose residual or initial condition raises once PINN_TEST_FAULT is set (by a test,
+# after the problem file was checked): `raise RuntimeError('boom')`, say.
+FAULTY = TINY_PROBLEM.replace("import pinn\n", "import os\nimport sys\nimport pinn\n").replace(
+    "def heat(f):\n", "def heat(f):\n    if os.environ.get('PINN_TEST_FAULT') == 'heat':\n        FAULT()\n").replace(
+    '"initial": pinn.Initial(lambda x: torch.sin(pi * x)),', '"initial": pinn.Initial(initial),').replace(
+    "problem = pinn.Problem(", "def initial(x):\n    if os.environ.get('PINN_TEST_FAULT') == 'initial':\n        FAULT()\n"
+                               "    return torch.sin(pi * x)\n\nproblem = pinn.Problem(")
+assert FAULTY.count("FAULT()") == 2
+
+
+def _line(text: str, fragment: str, after: str) -> int:
+    """The number of the first line holding ``fragment`` after the line holding ``after``."""
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if after in line)
+    return next(n for n, line in enumerate(lines, start=1) if n > start and fragment in line)
+
+
+def _fault_after_first_checkpoint(monkeypatch, where: str):
+    """Set PINN_TEST_FAULT once the first checkpoint (step 4) is saved: the next evaluation raises. Returns
+    the real save_checkpoint."""
+    real = pinn.run.save_checkpoint
+
+    def save(path, state):
+        real(path, state)
+        monkeypatch.setenv("PINN_TEST_FAULT", where)
+
+    monkeypatch.setattr("pinn.run.save_checkpoint", save)
+    return real
+
+
+@pytest.mark.parametrize("where, statement, said, step", [
+    ("heat", "raise RuntimeError('boom')", "residual 'heat' raised RuntimeError: boom", 4),
+    ("heat", "sys.exit(0)", "residual 'heat' called sys.exit(0)", 4),
+    # a condition's values are computed where points are drawn: at the next resampling, after step 8
+    ("initial", "raise KeyError('x')", "condition 'initial' raised KeyError: 'x'", 8),
+], ids=["residual RuntimeError", "residual sys.exit", "condition KeyError"])
+def test_user_code_that_raises_mid_training_exits_1_with_the_resume_command(where, statement, said, step,
+                                                                            write_problem, tmp_path, monkeypatch,
+                                                                            capsys, no_plots):
+    monkeypatch.delenv("PINN_TEST_FAULT", raising=False)
+    text = FAULTY.replace("FAULT()", statement).replace("interior=64,", "interior=64, resample_every=4,")
+    path, out = write_problem(text), tmp_path / "run"
+    real = _fault_after_first_checkpoint(monkeypatch, where)
+    assert main([str(path), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    function = "heat" if where == "heat" else "initial"
+    line = _line(path.read_text(), statement, f"def {function}(")
+    assert err.startswith(f"error: the run stopped at step {step}: ") and "\n\n" not in err.strip(), err
+    assert f"{said} (problem.py, line {line}, in {function})" in err
+    assert "the checkpoint of step 4 is kept" in err
+    assert f"python -m pinn.solve {path} --out {out} --resume" in err
+    assert f"the traceback is in {out / 'error.log'}" in err and "Traceback" not in err
+    log = (out / "error.log").read_text()
+    assert log.startswith("Traceback") and f"line {line}, in {function}" in log
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 4 and not (out / "metrics.json").exists()
+
+    monkeypatch.delenv("PINN_TEST_FAULT")  # the cause fixed: the command given continues the run
+    monkeypatch.setattr("pinn.run.save_checkpoint", real)
+    assert main([str(path), "--out", str(out), "--quiet", "--resume"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 12
+
+
+def test_a_fault_before_the_first_checkpoint_says_to_start_again(write_problem, tmp_path, monkeypatch, capsys,
+                                                                 no_plots):
+    monkeypatch.delenv("PINN_TEST_FAULT", raising=False)
+    path, out = write_problem(FAULTY.replace("FAULT()", "1 / 0")), tmp_path / "run"
+    real = Trainer.run
+
+    def run(trainer, monitor=None):  # the file was checked: from now on the residual fails
+        monkeypatch.setenv("PINN_TEST_FAULT", "heat")
+        return real(trainer, monitor)
+
+    monkeypatch.setattr(Trainer, "run", run)
+    assert main([str(path), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "the run stopped at step 0: residual 'heat' raised ZeroDivisionError: division by zero" in err
+    assert "no checkpoint was saved yet" in err and f"python -m pinn.solve {path} --out {out} --overwrite" in err
+    assert "--resume" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("target, failing_write, kept_step", [
+    ("checkpoint.pt", 2, 4),  # the checkpoint of step 8 fails: that of step 4 stays
+    ("history.csv", 2, 4),  # written just before the checkpoint of step 8
+    ("solution.h5", 1, 12),  # after training: the final checkpoint is kept
+    ("metrics.json", 1, 12),
+    ("config.json", 1, None),  # before training: nothing to resume
+])
+def test_a_file_that_cannot_be_written_exits_1_naming_it(target, failing_write, kept_step, write_problem, tmp_path,
+                                                         monkeypatch, capsys, no_plots):
+    path, out = write_problem(), tmp_path / "run"
+    real = pinn.io.atomic_write
+    writes = []
+
+    def disk_full(file, write):
+        if Path(file).name == target:
+            writes.append(file)
+            if len(writes) == failing_write:
+                def partial(tmp):
+                    tmp.write_bytes(b"half a file")
+                    raise OSError(errno.ENOSPC, "No space left on device")
+
+                return real(file, partial)
+        return real(file, write)
+
+    monkeypatch.setattr("pinn.io.atomic_write", disk_full)
+    assert main([str(path), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: could not write {out / target}: No space left on device; "), err
+    assert "Traceback" not in err and not (out / "metrics.json").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # no half-written file left
+    if kept_step is None:
+        assert "no checkpoint was saved yet" in err and f"--out {out} --overwrite" in err
+        return
+    assert f"the checkpoint of step {kept_step} is kept" in err and f"--out {out} --resume" in err
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == kept_step  # intact
+    monkeypatch.setattr("pinn.io.atomic_write", real)  # room again: the command given completes the run
+    assert main([str(path), "--out", str(out), "--quiet", "--resume"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 12
 
 
 def test_a_resume_removes_temporary_files_a_kill_left_in_plots(write_problem, tmp_path, no_plots):
@@ -89,3 +216,9 @@ def test_the_gauss_newton_guard_names_the_loss_term(write_problem):
         trainer.run(PoisonAt(poison, 4, *["nan"] * 100))  # every evaluation from the first Gauss-Newton step on
     assert "loss term 'heat' became nan" in str(failure.value)
     assert all("loss term 'heat' became nan" in r["reason"] for r in trainer.guard.recoveries)
+
+
+def test_ctrl_c_while_the_problem_file_loads_is_an_interruption(write_problem, tmp_path, capsys):
+    path = write_problem(replace=("def heat(f):", "raise KeyboardInterrupt\ndef heat(f):"))
+    assert main([str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 130
+    assert "interrupted" in capsys.readouterr().err and not (tmp_path / "run").exists()
