@@ -3,6 +3,7 @@ that cannot be read back raises :class:`CorruptFileError` naming it."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -125,7 +126,10 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
     import h5py
 
     def write(tmp: Path) -> None:
-        with h5py.File(tmp, "w") as handle:
+        # Built in memory, then written by Python: HDF5's own writes, failing on a full disk, leave objects
+        # that crash the interpreter when freed (h5py 3, ENOSPC: a segmentation fault, not an OSError).
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as handle:
             for key, value in attributes.items():
                 handle.attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
             handle.attrs["axes"] = json.dumps(list(reference.axes))
@@ -145,6 +149,7 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
                 for group_name, array in data.items():
                     dataset = handle[group_name].create_dataset(name, data=array, compression="gzip")
                     dataset.attrs["dims"] = json.dumps(list(reference.axes))
+        tmp.write_bytes(buffer.getbuffer())
 
     atomic_write(path, write)
 
@@ -167,8 +172,13 @@ def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
 
 def save_checkpoint(path: Path, state: dict) -> None:
     def write(tmp: Path) -> None:
-        with tmp.open("wb") as handle:  # through a Python file: a full disk raises OSError (ENOSPC), not RuntimeError
-            torch.save(state, handle)
+        with tmp.open("wb") as handle:  # through a Python file, whose OSError (ENOSPC, say) says what went wrong
+            try:
+                torch.save(state, handle)
+            except RuntimeError as err:  # torch's writer fails again closing the file, hiding the cause
+                if isinstance(err.__context__, OSError):
+                    raise err.__context__ from None
+                raise
 
     atomic_write(path, write)
 

@@ -222,3 +222,79 @@ def test_ctrl_c_while_the_problem_file_loads_is_an_interruption(write_problem, t
     path = write_problem(replace=("def heat(f):", "raise KeyboardInterrupt\ndef heat(f):"))
     assert main([str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 130
     assert "interrupted" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+class _FullDisk:
+    """A file that takes ``room`` bytes, then fails as a full disk does."""
+
+    def __init__(self, handle, room: int) -> None:
+        self.handle, self.room = handle, room
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.handle.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
+
+
+def test_a_checkpoint_that_fills_the_disk_says_so_and_leaves_the_previous_one(tmp_path, monkeypatch):
+    """torch.save turns the disk's OSError into a RuntimeError ('unexpected pos ...'): the cause comes back."""
+    import torch
+
+    from pinn.io import WriteError, save_checkpoint
+
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"model": {"w": torch.zeros(10)}, "step": 1})
+    real_open = Path.open
+
+    def full(self, mode="r", *args, **kwargs):
+        handle = real_open(self, mode, *args, **kwargs)
+        return _FullDisk(handle, room=4096) if "w" in mode else handle
+
+    monkeypatch.setattr(Path, "open", full)
+    with pytest.raises(WriteError) as failure:
+        save_checkpoint(path, {"model": {"w": torch.zeros(100_000)}, "step": 2})
+    monkeypatch.undo()
+    assert failure.value.errno == errno.ENOSPC and failure.value.filename == str(path)
+    assert failure.value.strerror == "No space left on device"
+    assert load_checkpoint(path)["step"] == 1 and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+@pytest.mark.parametrize("target, limit, kept_step", [("checkpoint.pt", 16, None), ("solution.h5", 64, 12)])
+def test_a_real_write_failure_in_a_real_process(target, limit, kept_step, write_problem, tmp_path):
+    """Files limited to ``limit`` KiB (RLIMIT_FSIZE: writes past it fail with EFBIG, as they do with ENOSPC on a
+    full disk). torch.save would hide the cause in a RuntimeError, and h5py crash the process (SIGSEGV) freeing
+    what a failed HDF5 write left; the run instead exits 1 and says which file could not be written."""
+    resource = pytest.importorskip("resource")
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error from write(), not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit * 1024, limit * 1024))
+
+    path = write_problem(replace=("resolution=21", "resolution=81"))  # solution.h5 of ~90 KiB
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, "-m", "pinn.solve", str(path), "--out", str(out), "--quiet"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300, preexec_fn=limited)
+    assert result.returncode == 1, result.stderr
+    assert f"error: could not write {out / target}: File too large; " in result.stderr
+    assert "Traceback" not in result.stderr and not (out / "metrics.json").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    if kept_step is None:
+        assert "no checkpoint was saved yet" in result.stderr
+    else:
+        assert f"the checkpoint of step {kept_step} is kept" in result.stderr
+        assert load_checkpoint(out / "checkpoint.pt")["step"] == kept_step
