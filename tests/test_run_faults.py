@@ -151,7 +151,7 @@ def test_a_resume_removes_temporary_files_a_kill_left_in_plots(write_problem, tm
     assert not [file for file in left if file.exists()]
 
 
-def _flow(tmp_path: Path):
+def _flow():
     """A flow plot's arguments: a solution (u, v, p) and its reference on a small grid."""
     axes = {"x": np.linspace(0, 1, 12), "y": np.linspace(0, 1, 10)}
     X, Y = np.meshgrid(*axes.values(), indexing="ij")
@@ -173,7 +173,7 @@ def test_flow_plots_leave_matplotlibs_backend_alone_and_write_atomically(tmp_pat
 
     from pinn.plots_flow import flow_plots
 
-    solution, reference = _flow(tmp_path)
+    solution, reference = _flow()
     before = matplotlib.get_backend()
     matplotlib.use("svg")  # a notebook's backend, say
     try:
@@ -194,6 +194,16 @@ def test_flow_plots_leave_matplotlibs_backend_alone_and_write_atomically(tmp_pat
     with pytest.raises(OSError):
         flow_plots()(solution, reference, tmp_path)
     assert list(tmp_path.iterdir()) == []  # neither half a PNG nor a temporary file
+
+
+def test_a_plot_function_that_calls_sys_exit_cannot_choose_the_exit_status(write_problem, tmp_path, capsys,
+                                                                          no_plots):
+    path = write_problem(replace=('tolerance={"u": 0.5}', 'tolerance={"u": 1e-9},\n'
+                                  '    plots=[lambda solution, reference, folder: sys.exit(0)]'))
+    path.write_text("import sys\n" + path.read_text())
+    assert main([str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 1  # the tolerance is missed
+    assert "warning: plot <lambda> failed (SystemExit: 0)" in capsys.readouterr().err
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["passed"] is False
 
 
 def test_history_reads_back_as_it_was_written(tmp_path):
