@@ -3,6 +3,7 @@ that cannot be read back raises :class:`CorruptFileError` naming it."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -27,17 +28,31 @@ class CorruptFileError(ValueError):
     """A run file exists but cannot be read back (truncated, corrupt or of another kind)."""
 
 
+class WriteError(OSError):
+    """A file could not be written (disk full, no permission, ...): ``filename`` is the file meant, not
+    its temporary stand-in, and ``strerror`` the cause; whatever was there before is left intact."""
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(temporary_path)`` then rename it to ``path``: readers never see half a file."""
+    """Call ``write(temporary_path)`` then rename it to ``path``: readers never see half a file.
+
+    Raises:
+        WriteError: an OSError while writing (``path`` keeps its previous content).
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    except OSError as err:
+        raise WriteError(err.errno, err.strerror or str(err), str(path)) from err
     os.close(fd)
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; results are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, WriteError):
+            raise WriteError(err.errno, err.strerror or str(err), str(path)) from err
         raise
 
 
@@ -81,8 +96,8 @@ def write_history(path: Path, rows: Iterable[dict]) -> None:
 
 
 def read_history(path: Path) -> list[dict]:
-    """Rows of history.csv, numbers as floats (empty cells left out); :class:`CorruptFileError` if a
-    row has no step number."""
+    """Rows of history.csv, numbers as ints or floats as written (empty cells left out);
+    :class:`CorruptFileError` if a row has no step number."""
     try:
         with Path(path).open(newline="") as handle:
             rows = [{k: _number(v) for k, v in row.items() if v not in ("", None) and k is not None}
@@ -90,16 +105,19 @@ def read_history(path: Path) -> list[dict]:
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise CorruptFileError(f"{path} is unreadable ({err})") from None
     for number, row in enumerate(rows, start=2):
-        if not isinstance(row.get("step"), float):
+        if not isinstance(row.get("step"), (int, float)):
             raise CorruptFileError(f"{path} is corrupt: line {number} has no step number")
     return rows
 
 
-def _number(text: str) -> float | str:
-    try:
-        return float(text)
-    except ValueError:
-        return text
+def _number(text: str) -> int | float | str:
+    """A cell as written: ``12`` an int, ``12.0`` a float (so rows read back write the same text again)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def write_solution(path: Path, reference: GridReference, predicted: dict[str, np.ndarray],
@@ -108,7 +126,10 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
     import h5py
 
     def write(tmp: Path) -> None:
-        with h5py.File(tmp, "w") as handle:
+        # Built in memory, then written by Python: HDF5's own writes, failing on a full disk, leave objects
+        # that crash the interpreter when freed (h5py 3, ENOSPC: a segmentation fault, not an OSError).
+        buffer = io.BytesIO()
+        with h5py.File(buffer, "w") as handle:
             for key, value in attributes.items():
                 handle.attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
             handle.attrs["axes"] = json.dumps(list(reference.axes))
@@ -128,6 +149,7 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
                 for group_name, array in data.items():
                     dataset = handle[group_name].create_dataset(name, data=array, compression="gzip")
                     dataset.attrs["dims"] = json.dumps(list(reference.axes))
+        tmp.write_bytes(buffer.getbuffer())
 
     atomic_write(path, write)
 
@@ -149,7 +171,16 @@ def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    atomic_write(path, lambda p: torch.save(state, p))
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:  # through a Python file, whose OSError (ENOSPC, say) says what went wrong
+            try:
+                torch.save(state, handle)
+            except RuntimeError as err:  # torch's writer fails again closing the file, hiding the cause
+                if isinstance(err.__context__, OSError):
+                    raise err.__context__ from None
+                raise
+
+    atomic_write(path, write)
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:

@@ -77,6 +77,13 @@ def load_problem_source(path: str | Path) -> tuple[Problem, ProblemSource]:
     except Exception as err:  # anything the user's file raised while it ran
         sys.modules.pop(module_name, None)
         raise UserError(f"problem file {path}{_where(err, path)}: {err}") from None
+    except KeyboardInterrupt:  # Ctrl-C while the file runs: the run is interrupted, not mistaken
+        sys.modules.pop(module_name, None)
+        raise
+    except BaseException as err:  # sys.exit() and the like: a problem file must not choose the exit status
+        sys.modules.pop(module_name, None)
+        raise UserError(f"problem file {path}{_where(err, path)}: {describe_exit(err)} while the file ran; a problem "
+                        "file must define `problem`, not end the process") from None
     finally:
         sys.path.remove(str(folder))
     problem = getattr(module, "problem", None)
@@ -111,3 +118,10 @@ def _where(err: Exception, path: Path) -> str:
     lines = [frame.lineno for frame in traceback.extract_tb(err.__traceback__)
              if Path(frame.filename).resolve() == path.resolve()]
     return f" (line {lines[-1]})" if lines else ""
+
+
+def describe_exit(err: BaseException) -> str:
+    """How user code tried to end the process: ``sys.exit(0) was called`` (SystemExit) or the exception's type."""
+    if isinstance(err, SystemExit):
+        return f"sys.exit({'' if err.code is None else repr(err.code)}) was called"
+    return f"{type(err).__name__} was raised"

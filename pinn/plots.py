@@ -21,8 +21,6 @@ Colour conventions used throughout:
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,6 +30,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import Colormap, LogNorm, Normalize
 from matplotlib.figure import Figure
+
+from pinn.io import atomic_write
 
 __all__ = ["plot_fields", "plot_history", "plot_parameters"]
 
@@ -52,16 +52,13 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` to ``path`` via a temporary file in the same folder + os.replace."""
+def _save(fig: Figure, path: Path, dpi: int = DPI) -> Path:
+    """Write ``fig`` to ``path`` atomically (:func:`pinn.io.atomic_write`: a temporary file in the same
+    folder, then a rename; a resume removes one a kill left behind)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        # format must be explicit: the temporary name has no .png suffix.
-        fig.savefig(tmp, dpi=DPI, format="png")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    # format must be explicit: the temporary name has no .png suffix.
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
     return path
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from pinn.plots import _figure, _save
+
 __all__ = ["flow_plots"]
 
 
@@ -67,16 +69,15 @@ def _slice(solution: Any, reference: Any) -> tuple[np.ndarray, np.ndarray, dict,
             {k: np.asarray(v)[index] for k, v in reference.fields.items()}, title)
 
 
+DPI = 110
+
+
 def _flow_figure(solution: Any, reference: Any, names: list[str], pressure: str, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     x, y, pred, ref, when = _slice(solution, reference)
     u, v = pred[names[0]], pred[names[1]]
     speed = np.hypot(u, v)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig = _figure(15, 4.5)  # on its own Agg canvas: pyplot's backend (a notebook's) is left alone
+    axes = fig.subplots(1, 3)
     mesh = axes[0].pcolormesh(x, y, speed.T, shading="auto", cmap="viridis")
     axes[0].streamplot(x, y, u.T, v.T, color="white", density=1.2, linewidth=0.6)
     axes[0].set_title(f"velocity magnitude{when}")
@@ -97,24 +98,17 @@ def _flow_figure(solution: Any, reference: Any, names: list[str], pressure: str,
         ax.set_aspect("equal")
         ax.set_xlabel(list(reference.axes)[0])
         ax.set_ylabel(list(reference.axes)[1])
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, DPI)
 
 
 def _centreline_figure(solution: Any, reference: Any, names: list[str], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     x, y, _, ref, _ = _slice(solution, reference)
     xc, yc = 0.5 * (x[0] + x[-1]), 0.5 * (y[0] + y[-1])
     fine = np.linspace(0.0, 1.0, 201)
     along_y = np.stack([np.full_like(fine, xc), y[0] + fine * (y[-1] - y[0])], axis=1)
     along_x = np.stack([x[0] + fine * (x[-1] - x[0]), np.full_like(fine, yc)], axis=1)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig = _figure(11, 4.5)
+    axes = fig.subplots(1, 2)
     axes[0].plot(solution.predict(along_y)[names[0]], along_y[:, 1], label="PINN")
     axes[1].plot(along_x[:, 0], solution.predict(along_x)[names[1]], label="PINN")
     i, j = int(np.argmin(np.abs(x - xc))), int(np.argmin(np.abs(y - yc)))
@@ -127,7 +121,4 @@ def _centreline_figure(solution: Any, reference: Any, names: list[str], path: Pa
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, DPI)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -224,6 +226,8 @@ class Problem:
                 batch = self.condition_batch(condition, 8, "uniform", rng, points.dtype, points.device)
         except (ValueError, TypeError, FieldNameError) as err:
             raise ValueError(f"condition {name!r}: {err}") from None
+        except SystemExit as err:
+            raise ValueError(f"condition {name!r}: {_ended(err)}") from None
         if batch.target is not None and not torch.isfinite(batch.target).all():
             finite = torch.isfinite(batch.target).reshape(batch.points.shape[0], -1).all(dim=1)
             where = ", ".join(f"{n}={float(v):.3g}" for n, v in zip(self.inputs, batch.points[~finite][0]))
@@ -351,6 +355,8 @@ def _check_output(label: str, compute: Callable[[], Any], n: int | None, dtype: 
         value = compute()
     except FieldNameError as err:
         raise ValueError(f"{label}: {err}") from None
+    except SystemExit as err:
+        raise ValueError(f"{label}: {_ended(err)}") from None
     if not isinstance(value, Tensor):
         raise ValueError(f"{label} must return a torch tensor with one value per point, returned {describe(value)}")
     if n is not None and tuple(value.shape) not in ((n,), (n, 1)):
@@ -368,3 +374,11 @@ def _check_output(label: str, compute: Callable[[], Any], n: int | None, dtype: 
 
 def _dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
+
+
+def _ended(err: SystemExit) -> str:
+    """The dry run's message for user code that called sys.exit(): where, and that it must not."""
+    where = traceback.extract_tb(err.__traceback__)[-1]
+    code = "" if err.code is None else repr(err.code)
+    return (f"sys.exit({code}) was called (line {where.lineno} of {Path(where.filename).name}, in {where.name}); "
+            "it must return its values, not end the process")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import platform
+import shlex
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pinn.faults import RunFault, culprit, fault, reference_name, user_frame
 from pinn.io import (CorruptFileError, atomic_write, load_checkpoint, read_history, save_checkpoint, write_history,
                      write_json, write_solution)
 from pinn.loading import ProblemSource, UserError
@@ -31,6 +33,9 @@ from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_de
 from pinn.validation import FieldError, field_errors, usable_reference, worst
 
 EXIT_PASSED, EXIT_MISSED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_FAULT = EXIT_MISSED  # a fault during the run: it did not meet its tolerance either
+
+
 
 
 class _RunMonitor(Monitor):
@@ -107,6 +112,10 @@ def _execute(problem: Problem, source: ProblemSource, folder: RunFolder, overrid
         trainer = Trainer(problem, problem.training, reference)
     except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
         raise UserError(f"problem {problem.name!r}: {err}") from None
+    except (Exception, SystemExit) as err:  # the problem's own functions on the training points (pinn's bug: re-raised)
+        if user_frame(err) is None:
+            raise
+        raise UserError(f"problem {problem.name!r}: {culprit(err, problem)}") from None
     rows: list[dict] = []
     if state is not None:
         _resume(trainer, folder, state)
@@ -114,15 +123,28 @@ def _execute(problem: Problem, source: ProblemSource, folder: RunFolder, overrid
     if reference is not None and not quiet:
         print(f"reference ({reference_time:.1f} s): {reference.description}", file=sys.stderr)
     folder.prepare(resume=resume, overwrite=overwrite, problem_file=source.path)
+    monitor = _RunMonitor(folder, rows, problem.training.steps, quiet, identity)
+    if resume:
+        monitor.saved_step = trainer.step
+    resume_command = shlex.join(["python", "-m", "pinn.solve", str(source.path), "--out", str(folder.path), "--resume"])
+    try:
+        return _train_and_finish(problem, source, folder, overrides, trainer, monitor, reference, reference_time,
+                                 resume, overwrite, identity, resume_command)
+    except (KeyboardInterrupt, UserError):
+        raise
+    except BaseException as err:  # the problem's code, a file that could not be written, a bug: all reported alike
+        raise fault(err, problem, source.path, folder, trainer.step, monitor.saved_step, resume_command) from err
+    finally:
+        monitor.close()
+
+
+def _train_and_finish(problem: Problem, source: ProblemSource, folder: RunFolder, overrides: dict, trainer: Trainer,
+                      monitor: _RunMonitor, reference: GridReference | None, reference_time: float, resume: bool,
+                      overwrite: bool, identity: dict, resume_command: str) -> int:
     if resume:
         folder.remove_leftovers()
     write_json(folder.config, _config(problem, source, overrides, trainer, identity))
     _keep_source(source, folder)
-
-    monitor = _RunMonitor(folder, rows, problem.training.steps, quiet, identity)
-    if resume:
-        monitor.saved_step = trainer.step
-    resume_command = f"python -m pinn.solve {source.path} --out {folder.path} --resume"
     failure = None
     try:
         with _StopOnSignal(trainer):
@@ -247,6 +269,9 @@ def _build_reference(problem: Problem) -> tuple[GridReference | None, float]:
         reference = problem.reference.build(problem.inputs, problem.outputs + tuple(problem.derived), problem.domain)
     except (ValueError, TypeError) as err:
         raise UserError(f"problem {problem.name!r}: the reference could not be built: {err}") from None
+    except (Exception, SystemExit) as err:  # anything else its code raised: still the problem's fault, named
+        raise UserError(f"problem {problem.name!r}: the reference {reference_name(problem.reference)} could not be "
+                        f"built: {culprit(err, problem)}") from None
     unknowns = {u.name for u in problem.unknowns}  # their tolerance is checked against true_value, not the grid
     try:
         reference = usable_reference(reference, problem.domain, problem.inputs,
@@ -330,7 +355,7 @@ def _problem_plots(problem: Problem, trainer: Trainer, reference: GridReference 
     for plot in problem.plots:
         try:
             plot(Solution(trainer.model, None, {}), reference, folder.plots)
-        except Exception as err:  # a plot must never cost the user the run's numbers
+        except (Exception, SystemExit) as err:  # a plot must never cost the user the run's numbers
             name = getattr(plot, "__name__", type(plot).__name__)
             print(f"warning: plot {name} failed ({type(err).__name__}: {err}); the numbers are unaffected",
                   file=sys.stderr)

@@ -62,12 +62,16 @@ class RunFolder:
         if not isinstance(config, dict):
             raise UserError(f"--resume: {self.config} does not hold a run configuration; start the run again with "
                             "--overwrite")
+        fault = _config_fault(config)
+        if fault is not None:
+            raise UserError(f"--resume: {self.config} is not a run configuration pinn wrote ({fault}); the run cannot "
+                            "be resumed: start the run again with --overwrite")
         return config
 
     def remove_leftovers(self) -> None:
-        """Remove what a killed run may leave behind: half-written temporary files, and the
-        ``metrics.json`` of an earlier completion that the resumed run will replace."""
-        for path in self.path.glob(f".*{TEMPORARY_SUFFIX}"):
+        """Remove what a killed run may leave behind: half-written temporary files (figures' too), and
+        the ``metrics.json`` of an earlier completion that the resumed run will replace."""
+        for path in [*self.path.glob(f".*{TEMPORARY_SUFFIX}"), *self.plots.glob(f".*{TEMPORARY_SUFFIX}")]:
             path.unlink(missing_ok=True)
         self.metrics.unlink(missing_ok=True)
 
@@ -160,6 +164,11 @@ class RunFolder:
         self._replaced = aside
         logger.info("moved the old run in %s aside to %s until the new run has a checkpoint", self.path, aside)
 
+    @property
+    def replacing(self) -> bool:
+        """Whether an old run waits aside for this one's first checkpoint (and comes back if it fails)."""
+        return self._replaced is not None
+
     def discard_replaced(self) -> None:
         """The new run has a checkpoint: remove the old run it replaces."""
         if self._replaced is not None:
@@ -222,3 +231,23 @@ def _holder(folder: Path) -> str:
         return f"process {note['pid']} on {note['host']} (started {note['started']}: {note['command']})"
     except (OSError, ValueError, KeyError, TypeError):
         return "another pinn process"
+
+
+def _config_fault(config: dict) -> str | None:
+    """What is wrong with the shape of a config.json read for a resume (None if nothing): the entries a
+    resume reads must be there, of their types."""
+    for key in ("problem", "inputs", "outputs", "overrides"):
+        if key not in config:
+            return f"it has no {key!r}"
+    if not isinstance(config["problem"], str):
+        return f"'problem' must be a name, got {type(config['problem']).__name__}"
+    for key in ("inputs", "outputs"):
+        if not isinstance(config[key], list) or not all(isinstance(name, str) for name in config[key]):
+            return f"{key!r} must be a list of names, got {config[key]!r}"
+    overrides = config["overrides"]
+    if not isinstance(overrides, dict):
+        return f"'overrides' must be a dict of settings, got {type(overrides).__name__}"
+    for key, value in overrides.items():
+        if not (value is None or isinstance(value, (str, int, float, bool))):
+            return f"the override {key!r} has a value of type {type(value).__name__}"
+    return None

@@ -1,19 +1,23 @@
 """Command line: ``python -m pinn.solve PROBLEM.py [options]`` trains, validates and writes a run folder.
 
-Exit status: 0 the run met its tolerance (or has none), 1 it completed but missed it (or diverged),
-2 a user mistake (bad problem file, option or folder), reported in one paragraph, 130 interrupted
-(Ctrl-C or SIGTERM; ``--resume`` continues).
+Exit status: 0 the run met its tolerance (or has none), 1 it completed but missed it (or diverged, or a
+fault stopped it: an exception in the problem's code during training, a file that could not be written;
+``--resume`` continues), 2 a user mistake (bad problem file, option or folder), reported in one paragraph,
+130 interrupted (Ctrl-C or SIGTERM; ``--resume`` continues).
 """
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 
 from pinn.loading import ProblemSource, UserError, load_problem_source
 from pinn.memory import check_memory
 from pinn.overrides import apply_overrides, parse_assignments
-from pinn.run import EXIT_INTERRUPTED, RunFolder, execute
+from pinn.problem import Problem
+from pinn.run import EXIT_FAULT, EXIT_INTERRUPTED, RunFault, RunFolder, execute
 from pinn.training.config import LARGEST_SEED
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
@@ -60,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except RunFault as err:  # the run folder holds what was saved; the message says how to continue
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAULT
     except KeyboardInterrupt:  # before training started (once it runs, pinn.run handles Ctrl-C)
         print("\ninterrupted before training started", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -70,6 +77,7 @@ def _main(argv: list[str] | None) -> int:
     problem_path = Path(args.problem)
     problem, source = load_problem_source(problem_path)
     out = args.out or Path("runs") / problem.name
+    _check_name_length(out)
     folder = RunFolder(out)
     overrides = _overrides(args)
     if args.force_resume and not args.resume:
@@ -77,7 +85,7 @@ def _main(argv: list[str] | None) -> int:
     if args.resume:
         saved = folder.saved_config()
         _check_same_problem(saved, problem, source, out, force=args.force_resume)
-        overrides = {**saved.get("overrides", {}), **overrides}
+        overrides = {**_saved_overrides(problem, folder, saved), **overrides}
     try:
         problem = apply_overrides(problem, overrides)
     except ValueError as err:
@@ -132,6 +140,29 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         if value is not None:
             overrides[key] = value
     return overrides
+
+
+def _check_name_length(out: Path) -> None:
+    """A UserError if ``out``, or a file the run writes in it, has a name longer than the file system allows."""
+    try:
+        os.stat(out / "plots" / ("x" * 64))  # plots/.<figure>.png.<random>.tmp: the run's deepest files
+    except OSError as err:
+        if err.errno != errno.ENAMETOOLONG:
+            return  # it need not exist; other faults are the folder checks' to report
+        shown = str(out) if len(str(out)) <= 80 else f"{str(out)[:60]}...{str(out)[-10:]}"
+        raise UserError(f"--out {shown}: the name is longer than the file system allows ({err.strerror}); choose a "
+                        "shorter --out") from None
+
+
+def _saved_overrides(problem: Problem, folder: RunFolder, saved: dict) -> dict:
+    """The ``--set`` settings a run was started with, as its config.json holds them; a UserError if this
+    problem does not accept them (the file was edited, or written by something else)."""
+    try:
+        apply_overrides(problem, saved["overrides"])
+    except (ValueError, TypeError) as err:
+        raise UserError(f"--resume: {folder.config} holds settings this problem does not accept ({err}); start the "
+                        "run again with --overwrite") from None
+    return saved["overrides"]
 
 
 if __name__ == "__main__":

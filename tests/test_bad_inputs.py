@@ -3,6 +3,7 @@ starts"). Each exits with status 2 and one line naming the fault and the fix, sh
 and leaves no run folder behind (an existing one is left exactly as it was)."""
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from dataclasses import dataclass
@@ -68,6 +69,18 @@ def _truncate_checkpoint(run: Path) -> None:
 
 def _corrupt_config(run: Path) -> None:
     (run / "config.json").write_text('{"problem": "tiny", "inputs": ')
+
+
+def _edited_config(edit: Callable[[dict], object]) -> Callable[[Path], None]:
+    """A finished run whose config.json is valid JSON of the wrong shape: ``edit`` changes the dict in place,
+    or returns what replaces it."""
+
+    def corrupt(run: Path) -> None:
+        config = json.loads((run / "config.json").read_text())
+        replaced = edit(config)
+        (run / "config.json").write_text(json.dumps(config if replaced is None else replaced))
+
+    return _finished_run(corrupt=corrupt)
 
 
 def _non_empty_out(tmp: Path) -> None:
@@ -336,6 +349,69 @@ CATALOGUE: dict[str, Mistake] = {
     "too wide a network for the memory": Mistake(
         ("net.width=200000 needs at least", "weights", "available", "lower net.width"),
         options=("--set", "net.width=200000")),
+    # ---- faults while running user code (issue 21)
+    "sys.exit() while the file runs": Mistake(
+        ("(line 10): sys.exit(0) was called while the file ran", "a problem file must define `problem`"),
+        replace=("def heat(f):", "import sys\nsys.exit(0)\ndef heat(f):")),
+    "sys.exit() in a residual": Mistake(
+        ("residual 'heat': sys.exit(0) was called (line 10 of problem.py, in heat)", "not end the process"),
+        replace=(HEAT, "import sys; sys.exit(0)")),
+    "sys.exit() in a condition": Mistake(
+        ("condition 'initial': sys.exit(3) was called", "not end the process"),
+        replace=("pinn.Initial(lambda x: torch.sin(pi * x))", "pinn.Initial(lambda x: __import__('sys').exit(3))")),
+    "reference that raises ZeroDivisionError": Mistake(
+        ("problem 'tiny': the reference analytic(exact) could not be built",
+         "ZeroDivisionError: division by zero (problem.py, line 13, in exact)"),
+        replace=("def exact(x, t):", "def exact(x, t):\n    1 / 0")),
+    "reference that raises KeyError": Mistake(
+        ("the reference analytic(exact) could not be built", "KeyError: 'u' (problem.py, line 13, in exact)"),
+        replace=("def exact(x, t):", "def exact(x, t):\n    {}['u']")),
+    "reference that calls sys.exit()": Mistake(
+        ("the reference analytic(exact) could not be built", "sys.exit(0) was called (problem.py, line 13, in exact)"),
+        replace=("def exact(x, t):", "def exact(x, t):\n    __import__('sys').exit(0)")),
+    "condition that raises on the training points only": Mistake(
+        ("problem 'tiny': condition 'initial' raised KeyError: 'v' (problem.py, line 23, in <lambda>)",),
+        replace=("pinn.Initial(lambda x: torch.sin(pi * x))",
+                 "pinn.Initial(lambda x: torch.sin(pi * x) if len(x) <= 8 else {}['v'])")),  # the dry run has 8
+    "condition that calls sys.exit() on the training points only": Mistake(
+        ("problem 'tiny': condition 'initial' called sys.exit(0) (problem.py, line 23, in <lambda>)",),
+        replace=("pinn.Initial(lambda x: torch.sin(pi * x))",
+                 "pinn.Initial(lambda x: torch.sin(pi * x) if len(x) <= 8 else __import__('sys').exit(0))")),
+    "--out name longer than the file system allows": Mistake(
+        ("the name is longer than the file system allows", "choose a shorter --out"), out="x" * 300),
+    "--resume with a config.json that is a list": Mistake(
+        ("config.json does not hold a run configuration", "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: [config])),
+    "--resume with config.json overrides a string": Mistake(
+        ("config.json is not a run configuration pinn wrote ('overrides' must be a dict of settings, got str)",
+         "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: config.update(overrides="net.width=5"))),
+    "--resume with config.json overrides a list": Mistake(
+        ("config.json is not a run configuration pinn wrote ('overrides' must be a dict of settings, got list)",
+         "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: config.update(overrides=["net.width=5"]))),
+    "--resume with a config.json override of the wrong type": Mistake(
+        ("config.json holds settings this problem does not accept", "training.adam_steps=many",
+         "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: config["overrides"].update(
+            {"training.adam_steps": "many"}))),
+    "--resume with a config.json override that is not a value": Mistake(
+        ("config.json is not a run configuration pinn wrote (the override 'net.width' has a value of type dict)",
+         "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: config["overrides"].update({"net.width": {}}))),
+    "--resume with a config.json override of an unknown key": Mistake(
+        ("config.json holds settings this problem does not accept", "unknown --set key 'training.adamsteps'",
+         "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: config["overrides"].update(
+            {"training.adamsteps": 5}))),
+    "--resume with config.json inputs a number": Mistake(
+        ("config.json is not a run configuration pinn wrote ('inputs' must be a list of names, got 3)",
+         "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: config.update(inputs=3))),
+    "--resume with config.json missing a key": Mistake(
+        ("config.json is not a run configuration pinn wrote (it has no 'problem')",
+         "start the run again with --overwrite"),
+        options=("--resume",), setup=_edited_config(lambda config: config.pop("problem") and None)),
 }
 if not torch.cuda.is_available():
     CATALOGUE["--device cuda without a GPU"] = Mistake(("no CUDA device is available", "use --device cpu"),
@@ -347,7 +423,7 @@ if os.geteuid() != 0:  # root can write anywhere
 
 def _state(path: Path) -> dict[str, bytes] | None:
     """What a folder holds (None if it does not exist), to check a failed run left it alone."""
-    if not path.exists():
+    if not os.path.exists(path):  # False, not an error, for a name too long to exist
         return None
     if path.is_file():
         return {"": path.read_bytes()}

@@ -1,5 +1,6 @@
 """Nothing is lost and every failure says what happened: exact resume after a kill, graceful stop on
 SIGINT/SIGTERM, the divergence guard, and safe loading of run folders."""
+import csv
 import json
 import os
 import pickle
@@ -107,6 +108,16 @@ def _assert_same_run(a, b):
     assert [r["step"] for r in ha] == [r["step"] for r in hb]  # no row missing, none repeated
     for ra, rb in zip(ha, hb):
         assert {k: v for k, v in ra.items() if k != "wall_time_s"} == {k: v for k, v in rb.items() if k != "wall_time_s"}
+    assert _without_wall_time(a / "history.csv") == _without_wall_time(b / "history.csv")  # the same text
+
+
+def _without_wall_time(path):
+    """history.csv's cells as text (exactly as written), less its wall_time_s column (the one column two
+    identical runs differ in)."""
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index("wall_time_s")
+    return [cells[:column] + cells[column + 1:] for cells in rows]
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ class GaussNewton:
                 "exactly while the error between the points grows; sample more points than the network has weights "
                 "(sampling.interior)", UnderdeterminedWarning, stacklevel=2)
         if not (bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())):
-            raise StepDiverged("the residuals or their Jacobian became NaN or infinite")
+            raise StepDiverged(self._culprit(points))
         start = float(residuals @ residuals)
         normal = jacobian.T @ jacobian
         gradient = jacobian.T @ residuals
@@ -106,6 +106,23 @@ class GaussNewton:
         _assign(parameters, theta)
         self.converged = True
         return evaluate()[1]
+
+    def _culprit(self, points: Points) -> str:
+        """Only after a failure, as the guard says it for Adam and L-BFGS: the loss term that became NaN or
+        infinite, else the one whose gradient did (one more evaluation, differentiated term by term)."""
+        terms = self.loss(points)
+        for name, term in terms.items():
+            value = float(term.detach())
+            if not math.isfinite(value):
+                return f"loss term {name!r} became {value}"
+        parameters = self.parameters
+        for name, term in terms.items():
+            if not term.requires_grad:
+                continue
+            grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
+            if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
+                return f"the gradient of loss term {name!r} became NaN or infinite"
+        return "the residuals or their Jacobian became NaN or infinite"
 
     # ------------------------------------------------------------ Jacobian
     def residuals_and_jacobian(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
