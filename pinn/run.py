@@ -25,6 +25,7 @@ from pinn.io import (CorruptFileError, TEMPORARY_SUFFIX, load_checkpoint, read_h
                      write_history, write_json, write_solution)
 from pinn.loading import UserError
 from pinn.problem import Problem
+from pinn.recorded import model_description, record_model
 from pinn.references.grid import GridReference
 from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
 from pinn.validation import FieldError, field_errors, worst
@@ -314,6 +315,7 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
         "failure": failure,
         "versions": versions(),
     }
+    record_model(problem, trainer.model, folder.path)  # before metrics.json, the mark of a finished run
     write_json(folder.metrics, metrics)
     _summary(problem, errors, parameters, passed, failure, folder, trainer)
     return EXIT_PASSED if passed else EXIT_MISSED
@@ -400,6 +402,7 @@ def _config(problem: Problem, problem_path: Path, overrides: dict, trainer: Trai
         "unknowns": [dataclasses.asdict(u) for u in problem.unknowns],
         "conditions": {k: type(c).__name__ + (" (exact)" if c.exact else "") for k, c in problem.conditions.items()},
         "reference": repr(problem.reference),
+        "model": model_description(problem),  # what pinn.load(run) needs to read the model as data
         "versions": versions(),
     }
 
