@@ -22,7 +22,7 @@ from pinn.observations import observe
 from pinn.operators import div, grad, laplacian, normal_derivative
 from pinn.problem import Problem, ProblemError
 from pinn.sampling import Sampling
-from pinn.solution import Solution, load
+from pinn.solution import Solution, TrustRequiredError, load
 from pinn.training import Training
 from pinn.unknowns import Unknown
 
@@ -30,5 +30,6 @@ __all__ = [
     "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots",
     "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
-    "Training", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe", "references",
+    "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",
+    "references",
 ]

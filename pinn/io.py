@@ -156,7 +156,12 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
 
 def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """solution.h5 as arrays: ``{"grid": {input: axis}, "predicted": {field: values}, "reference": ...,
-    "error": ...}`` (a run without a reference has empty ``reference`` and ``error``)."""
+    "error": ...}`` (a run without a reference has empty ``reference`` and ``error``).
+
+    Only data stored in the file itself is read: a link to another file or place (external or soft
+    link), a virtual dataset or one stored in external files, which could make reading this file
+    read any file of this machine, is refused with :class:`CorruptFileError`.
+    """
     import h5py
 
     path = Path(path)
@@ -164,10 +169,43 @@ def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
         raise FileNotFoundError(f"no solution file at {path}")
     try:
         with h5py.File(path, "r") as handle:
-            return {group: {name: np.asarray(handle[group][name]) for name in handle[group]}
-                    for group in ("grid", "predicted", "reference", "error")}
+            solution = {}
+            for group_name in ("grid", "predicted", "reference", "error"):
+                group = _stored_member(handle, group_name, h5py.Group, path)
+                solution[group_name] = {name: np.asarray(_stored_member(group, name, h5py.Dataset, path))
+                                        for name in group}
+            return solution
+    except CorruptFileError:
+        raise
     except (OSError, KeyError, ValueError) as err:  # h5py: OSError for a truncated file, KeyError for a foreign one
         raise CorruptFileError(f"{path} is corrupt or not a pinn solution file ({err})") from None
+
+
+_STORED_FILTERS = {1, 2, 3}
+"""HDF5's own deflate (gzip), shuffle and fletcher32 filters: any other is a plugin library HDF5 would load."""
+
+
+def _stored_member(parent: Any, name: str, kind: type, path: Path) -> Any:
+    """``parent[name]``, checked to be a group or dataset (``kind``) stored in this very file."""
+    import h5py
+
+    where = f"{parent.name.rstrip('/')}/{name}"
+    link = parent.get(name, getlink=True)
+    if link is None:
+        raise CorruptFileError(f"{path} is corrupt or not a pinn solution file (it has no {where})")
+    if not isinstance(link, h5py.HardLink):
+        raise CorruptFileError(f"{path}: {where} is a {type(link).__name__}, a link elsewhere; a pinn solution "
+                               "file holds its data itself, so this file is refused")
+    member = parent[name]
+    if not isinstance(member, kind):
+        raise CorruptFileError(f"{path} is corrupt or not a pinn solution file ({where} is not a {kind.__name__})")
+    if isinstance(member, h5py.Dataset) and (member.is_virtual or member.external
+                                             or not set(member.filter_ids) <= _STORED_FILTERS):
+        how = ("a virtual dataset (made of other datasets or files)" if member.is_virtual
+               else "stored in external files" if member.external else "stored with a filter plugin")
+        raise CorruptFileError(f"{path}: {where} is {how}; a pinn solution file holds its data itself, so "
+                               "this file is refused")
+    return member
 
 
 def save_checkpoint(path: Path, state: dict) -> None:

@@ -27,6 +27,7 @@ from pinn.io import (CorruptFileError, atomic_write, load_checkpoint, read_histo
                      write_json, write_solution)
 from pinn.loading import ProblemSource, UserError
 from pinn.problem import Problem
+from pinn.recorded import model_description, record_model
 from pinn.run_folder import RunFolder
 from pinn.references.grid import GridReference
 from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
@@ -320,6 +321,7 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
         "failure": failure,
         "versions": versions(),
     }
+    record_model(problem, trainer.model, folder.path)  # before metrics.json, the mark of a finished run
     write_json(folder.metrics, metrics)
     _summary(problem, errors, parameters, passed, failure, folder, trainer)
     return EXIT_PASSED if passed else EXIT_MISSED
@@ -409,6 +411,7 @@ def _config(problem: Problem, source: ProblemSource, overrides: dict, trainer: T
         "unknowns": [dataclasses.asdict(u) for u in problem.unknowns],
         "conditions": {k: type(c).__name__ + (" (exact)" if c.exact else "") for k, c in problem.conditions.items()},
         "reference": repr(problem.reference),
+        "model": model_description(problem),  # what pinn.load(run) needs to read the model as data
         "versions": versions(),
     }
 

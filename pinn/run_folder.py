@@ -31,7 +31,7 @@ LOCK_FILE = ".lock"
 """Who holds the folder (process, host, start, command): written while a run writes, removed after."""
 
 RUN_FILES = frozenset({"config.json", "metrics.json", "history.csv", "checkpoint.pt", "solution.h5", "problem.py",
-                       "plots", "model.pt2", "error.log", LOCK_FILE,
+                       "plots", "model_graph.pt", "error.log", LOCK_FILE,
                        ".write-test"})
 """Every name a run writes at the top of its folder (local modules of the problem come from config.json)."""
 

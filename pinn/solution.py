@@ -9,12 +9,21 @@ from pinn.io import CorruptFileError, load_checkpoint, read_json, read_solution
 from pinn.loading import load_problem
 from pinn.model import Model
 from pinn.overrides import apply_overrides
+from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, model_from_data
+
+__all__ = ["Solution", "TrustRequiredError", "load"]
 
 
 class Solution:
-    """A trained model with its problem; :meth:`predict` evaluates it anywhere."""
+    """A trained model with its problem; :meth:`predict` evaluates it anywhere.
 
-    def __init__(self, model: Model, metrics: dict | None, config: dict, path: Path | None = None) -> None:
+    ``model`` is the problem's :class:`pinn.model.Model` when loaded with ``trust=True`` (or a plain
+    network with ``trust=False``), else a :class:`pinn.recorded.GraphModel` (the recorded graph) or a
+    :class:`pinn.recorded.CodeOnlyModel` (a model that needs ``trust=True`` to predict).
+    """
+
+    def __init__(self, model: Model | GraphModel | CodeOnlyModel, metrics: dict | None, config: dict,
+                 path: Path | None = None) -> None:
         self.model = model
         self.metrics = metrics
         self.config = config
@@ -34,7 +43,13 @@ class Solution:
         return self.model.unknowns.as_floats()
 
     def predict(self, points: np.ndarray) -> dict[str, np.ndarray]:
-        """Fields at ``points`` (shape (N, number of inputs), columns in input order), by name."""
+        """Fields at ``points`` (shape (N, number of inputs), columns in input order), by name: the
+        outputs and the derived quantities.
+
+        Raises:
+            pinn.TrustRequiredError: the run was loaded with ``trust=False`` and its model needs code
+                the folder does not hold as data (the message says which and why).
+        """
         return self.model.predict(points)
 
     def grid(self) -> dict[str, dict[str, np.ndarray]]:
@@ -50,17 +65,28 @@ class Solution:
         return read_solution(self.path / "solution.h5")
 
 
-def load(run_dir: str | Path) -> Solution:
+def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
     """Load the run in ``run_dir``.
 
-    The problem is rebuilt from the copy of its file kept in the run folder (``problem.py``), so
-    this runs that file's code: load only run folders you trust. The weights themselves are read
-    with ``torch.load(weights_only=True)``, which cannot run code.
+    By default nothing in the folder is executed: the network is rebuilt from the settings in
+    ``config.json`` and the weights read from ``checkpoint.pt`` with ``torch.load(weights_only=True)``.
+    The parts of a model that are the problem's own code (exact conditions, known parts, derived
+    quantities, a network class of its own) are read from ``model_graph.pt``, where a finished run
+    records them as data: a graph of PyTorch tensor operations that this reads without running
+    anything from the file (see :mod:`pinn.recorded`). Where a run holds them only as code (it has
+    not finished, or its code could not be traced, e.g. numpy applied to the values),
+    :meth:`Solution.predict` raises :class:`pinn.TrustRequiredError` saying so, and a missing
+    derived quantity is left out of the prediction with a logged warning; the parameters, the
+    saved grid, the metrics and the configuration are there in every case.
+
+    With ``trust=True`` the problem is rebuilt by executing the copy of its file kept in the run
+    folder (``problem.py``), which can do anything that code can: use it only for run folders you
+    trust. The prediction is then computed by the problem's own code, as during the run.
 
     Raises:
         FileNotFoundError: ``run_dir`` is not a run folder, or holds no checkpoint yet.
-        pinn.io.CorruptFileError: config.json, metrics.json or checkpoint.pt is truncated or corrupt,
-            or the checkpoint does not fit the problem's network.
+        pinn.io.CorruptFileError: config.json, metrics.json, checkpoint.pt or model_graph.pt is
+            truncated or corrupt, or the checkpoint does not fit the network.
     """
     import torch
 
@@ -71,6 +97,9 @@ def load(run_dir: str | Path) -> Solution:
     config = read_json(config_path)
     if not isinstance(config, dict):
         raise CorruptFileError(f"{config_path} does not hold a run configuration")
+    if not trust:
+        model = model_from_data(folder, config, load_checkpoint(folder / "checkpoint.pt"))
+        return Solution(model, _metrics(folder), config, folder)
     problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
     state = load_checkpoint(folder / "checkpoint.pt")
     model = problem.build_model(getattr(torch, problem.training.dtype), torch.device("cpu"), problem.training.seed)
@@ -80,6 +109,9 @@ def load(run_dir: str | Path) -> Solution:
         detail = " ".join(line.strip() for line in str(err).splitlines()[:3])
         raise CorruptFileError(f"{folder / 'checkpoint.pt'} does not fit the network of {folder / 'problem.py'} "
                                f"with the settings of config.json ({detail})") from None
+    return Solution(model.eval(), _metrics(folder), config, folder)
+
+
+def _metrics(folder: Path) -> dict | None:
     metrics_path = folder / "metrics.json"
-    metrics = read_json(metrics_path) if metrics_path.is_file() else None
-    return Solution(model.eval(), metrics, config, folder)
+    return read_json(metrics_path) if metrics_path.is_file() else None
