@@ -9,8 +9,8 @@ fake tensors. The graph takes the weights as inputs: they stay in ``checkpoint.p
 
 Reading it back runs nothing from the file: it is read with ``torch.load(weights_only=True)``
 (numbers, strings, lists and tensors only), each operation is looked up by name among ATen's and
-must be a pure tensor function (no file names, nothing that only has effects), and a small
-interpreter here runs them. ``torch.export`` would have been the obvious format, but
+must be a pure tensor function (no file names, nothing that only has effects, no argument changed
+in place), and a small interpreter here runs them. ``torch.export`` would have been the obvious format, but
 ``torch.export.load`` is not safe on a file from elsewhere: it unpickles parts of the archive with
 ``torch.load(weights_only=False)`` and ``pickle.loads``, parses shape expressions with
 ``sympy.sympify`` (``eval``), and resolves call targets by attribute lookups from the ``torch``

@@ -5,6 +5,8 @@ import json
 import logging
 import os
 import pickle
+import shutil
+import textwrap
 
 import h5py
 import numpy as np
@@ -51,6 +53,30 @@ def finished_run(write_problem, tmp_path, changes=(), name="run"):
     return out
 
 
+@pytest.fixture(scope="module")
+def shared_runs(tmp_path_factory):
+    """Two finished runs, made once for the tests that tamper with a copy of one: a plain network
+    (``plain``) and one with exact conditions (``exact``)."""
+    folder = tmp_path_factory.mktemp("shared")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pinn.run._plots", lambda *args, **kwargs: None)
+        for name, changes in (("plain", ()), ("exact", EXACT)):
+            path = folder / f"{name}.py"
+            path.write_text(textwrap.dedent(problem_text(changes)))
+            assert main([str(path), "--out", str(folder / name), "--quiet"]) == 0
+    return folder
+
+
+@pytest.fixture
+def exact_run(shared_runs, tmp_path):
+    return shutil.copytree(shared_runs / "exact", tmp_path / "exact")
+
+
+@pytest.fixture
+def plain_run(shared_runs, tmp_path):
+    return shutil.copytree(shared_runs / "plain", tmp_path / "plain")
+
+
 def booby_trap(run, tmp_path):
     """Replace the run's copy of its problem file by one that leaves a marker and fails; the marker."""
     marker = tmp_path / "problem-py-ran"
@@ -63,8 +89,8 @@ def points(n=1500, seed=1):
     return np.random.default_rng(seed).random((n, 2))
 
 
-def test_loading_runs_nothing_from_the_folder(write_problem, tmp_path, no_plots):
-    run = finished_run(write_problem, tmp_path)
+def test_loading_runs_nothing_from_the_folder(plain_run, tmp_path):
+    run = plain_run
     trusted = pinn.load(run, trust=True).predict(points())
     marker = booby_trap(run, tmp_path)
     solution = pinn.load(run)
@@ -77,8 +103,8 @@ def test_loading_runs_nothing_from_the_folder(write_problem, tmp_path, no_plots)
     assert not marker.exists()
 
 
-def test_exact_conditions_predict_from_the_recorded_graph(write_problem, tmp_path, no_plots):
-    run = finished_run(write_problem, tmp_path, EXACT)
+def test_exact_conditions_predict_from_the_recorded_graph(exact_run, tmp_path):
+    run = exact_run
     trusted = pinn.load(run, trust=True).predict(points())
     config = json.loads((run / "config.json").read_text())
     assert config["model"]["code"] == {"exact conditions": ["ends", "initial"]}
@@ -167,11 +193,6 @@ def write_graph(run, content, graph):
     torch.save({**content, "graph": json.dumps(graph)}, run / "model_graph.pt")
 
 
-@pytest.fixture
-def exact_run(write_problem, tmp_path, no_plots):
-    return finished_run(write_problem, tmp_path, EXACT)
-
-
 @pytest.mark.parametrize("node, refusal", [
     ({"op": "from_file", "overload": "default", "args": ["/etc/passwd"], "kwargs": {}},
      "aten.from_file.default takes filename"),
@@ -226,8 +247,8 @@ def secret(tmp_path):
     ("virtual dataset", "/predicted/u is a virtual dataset"),
     ("external storage", "/predicted/u is stored in external files"),
 ])
-def test_a_solution_file_that_points_outside_is_refused(write_problem, tmp_path, no_plots, secret, kind, refusal):
-    run = finished_run(write_problem, tmp_path)
+def test_a_solution_file_that_points_outside_is_refused(plain_run, secret, kind, refusal):
+    run = plain_run
     solution = pinn.load(run)
     secret_h5, secret_raw = secret
     with h5py.File(run / "solution.h5", "a") as handle:
