@@ -28,7 +28,7 @@ from pinn.io import (CorruptFileError, atomic_write, load_checkpoint, read_histo
 from pinn.loading import ProblemSource, UserError
 from pinn.problem import Problem
 from pinn.recorded import model_description, record_model
-from pinn.run_folder import RunFolder
+from pinn.run_folder import RunFolder, same_run
 from pinn.references.grid import GridReference
 from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
 from pinn.validation import FieldError, field_errors, usable_reference, worst
@@ -192,13 +192,11 @@ def _keep_source(source: ProblemSource, folder: RunFolder) -> None:
 def _resumed_run_id(folder: RunFolder, state: dict) -> str:
     """The run's id, the same in config.json and the checkpoint; a UserError if they differ."""
     config = folder.saved_config()
-    stamp = state.get("run")
-    ours, theirs = config.get("run_id"), stamp.get("id") if isinstance(stamp, dict) else None
-    if ours != theirs:
-        raise UserError(f"--resume: config.json and checkpoint.pt in {folder.path} belong to different runs "
-                        f"({ours} and {theirs}), as when a run was replaced by hand or a writer was killed while "
-                        "another wrote; start the run again with --overwrite")
-    return ours or uuid.uuid4().hex  # a run made before runs had ids gets one now
+    if not same_run(config, state):
+        raise UserError(f"--resume: config.json and checkpoint.pt in {folder.path} belong to different runs, as "
+                        "when a run was replaced by hand or a writer was killed while another wrote; start the run "
+                        "again with --overwrite")
+    return config.get("run_id") or uuid.uuid4().hex  # a run made before runs had ids gets one now
 
 
 def _checkpoint(folder: RunFolder) -> dict:

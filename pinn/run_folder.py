@@ -251,3 +251,10 @@ def _config_fault(config: dict) -> str | None:
         if not (value is None or isinstance(value, (str, int, float, bool))):
             return f"the override {key!r} has a value of type {type(value).__name__}"
     return None
+
+
+def same_run(config: dict, checkpoint: dict) -> bool:
+    """Whether a config.json and a checkpoint were written by the same run (both carry its id;
+    runs made before ids existed carry none, and match only each other)."""
+    stamp = checkpoint.get("run")
+    return config.get("run_id") == (stamp.get("id") if isinstance(stamp, dict) else None)

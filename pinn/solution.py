@@ -9,6 +9,7 @@ from pinn.io import CorruptFileError, load_checkpoint, read_json, read_solution
 from pinn.loading import load_problem
 from pinn.model import Model
 from pinn.overrides import apply_overrides
+from pinn.run_folder import same_run
 from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, model_from_data
 
 __all__ = ["Solution", "TrustRequiredError", "load"]
@@ -97,11 +98,13 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
     config = read_json(config_path)
     if not isinstance(config, dict):
         raise CorruptFileError(f"{config_path} does not hold a run configuration")
-    if not trust:
-        model = model_from_data(folder, config, load_checkpoint(folder / "checkpoint.pt"))
-        return Solution(model, _metrics(folder), config, folder)
-    problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
     state = load_checkpoint(folder / "checkpoint.pt")
+    if not same_run(config, state):
+        raise CorruptFileError(f"config.json and checkpoint.pt in {folder} belong to different runs (a run replaced "
+                               "by hand, or two writers): its settings cannot be trusted to describe its weights")
+    if not trust:
+        return Solution(model_from_data(folder, config, state), _metrics(folder), config, folder)
+    problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
     model = problem.build_model(getattr(torch, problem.training.dtype), torch.device("cpu"), problem.training.seed)
     try:
         model.load_state_dict(state["model"])

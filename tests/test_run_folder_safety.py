@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import pinn
+from pinn.io import CorruptFileError
 from pinn.loading import UserError
 from pinn.run_folder import RunFolder
 from pinn.solve import main
@@ -203,6 +205,9 @@ def test_a_config_of_another_run_beside_the_checkpoint_is_refused_on_resume(prob
     assert main([str(problem), "--out", str(first), "--resume", "--quiet", "--steps", "14"]) == 2
     assert "belong to different runs" in _error(capsys)
     assert _tree(first) == before
+    for trust in (False, True):
+        with pytest.raises(CorruptFileError, match="belong to different runs"):
+            pinn.load(first, trust=trust)
 
 
 # ---- finding 4: --resume with an edited problem file is accepted
