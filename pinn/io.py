@@ -137,6 +137,9 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
             for name, axis in reference.axes.items():
                 dataset = grid.create_dataset(name, data=axis)
                 dataset.attrs["role"] = "time" if name == time else "space"
+            inside = handle.create_dataset("inside", data=np.asarray(reference.inside, dtype=bool))
+            inside.attrs["description"] = "grid points inside the domain: the errors in metrics.json are measured there"
+            inside.attrs["dims"] = json.dumps(list(reference.axes))
             groups = {"predicted": "network prediction", "reference": reference.description,
                       "error": "prediction minus reference"}
             for group_name, description in groups.items():

@@ -37,6 +37,7 @@ def test_run_folder_follows_the_output_contract(write_problem, tmp_path):
         predicted, reference, error = h5["predicted/u"][()], h5["reference/u"][()], h5["error/u"][()]
         assert predicted.shape == reference.shape == (21, 21)
         np.testing.assert_allclose(error, predicted - reference)
+        assert h5["inside"].shape == (21, 21) and h5["inside"][()].all()  # the points validated on
         rel = np.linalg.norm(error) / np.linalg.norm(reference)
         assert rel == pytest.approx(metrics["fields"]["u"]["rel_l2"], rel=1e-9)
     pngs = {p.name for p in (out / "plots").iterdir()}
