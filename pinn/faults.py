@@ -34,16 +34,17 @@ def fault(err: BaseException, problem: Problem, problem_path: Path, folder: RunF
         what, cause = f"could not write {err.filename}: {err.strerror}", "once there is room (or the cause is fixed)"
     else:
         what, cause = f"the run stopped at step {step}: {culprit(err, problem)}", "once the cause is fixed"
+    start_again = shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(folder.path),
+                              "--overwrite"])
     if saved_step is None and folder.replacing:  # the old run goes back in its place: write nothing there
-        command = shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(folder.path), "--overwrite"])
         return RunFault(f"{what}; no checkpoint was saved yet, so the run it was replacing is back in its place: "
-                        f"{cause}, start again with:\n  {command}", None)
+                        f"{cause}, start again with:\n  {start_again}", None)
     if saved_step is None:
-        command = shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(folder.path), "--overwrite"])
-        message = f"{what}; no checkpoint was saved yet: {cause}, start again with:\n  {command}"
+        message = f"{what}; no checkpoint was saved yet: {cause}, start again with:\n  {start_again}"
     else:
-        command = resume_command
-        message = f"{what}; the checkpoint of step {saved_step} is kept: {cause}, continue with:\n  {command}"
+        # --resume checks the problem file is the one that ran: a fix in it needs --force-resume.
+        message = (f"{what}; the checkpoint of step {saved_step} is kept: {cause}, continue with:\n  {resume_command}"
+                   "\n(add --force-resume if the fix is an edit of the problem file)")
     log = folder.path / "error.log"
     try:
         atomic_write(log, lambda p: p.write_text("".join(traceback.format_exception(err))))

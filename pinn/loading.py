@@ -52,7 +52,11 @@ def load_problem(path: str | Path) -> Problem:
 def load_problem_source(path: str | Path) -> tuple[Problem, ProblemSource]:
     """:func:`load_problem`, and the :class:`ProblemSource` that ran."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        exists = path.is_file()
+    except OSError as err:  # a name longer than the file system allows, a folder without search permission
+        raise UserError(f"problem file {path}: {err.strerror or err}") from None
+    if not exists:
         raise UserError(f"problem file {path} does not exist")
     if path.suffix != ".py":
         raise UserError(f"problem file {path} must be a Python file ending in .py")

@@ -69,14 +69,23 @@ class RunFolder:
         return config
 
     def remove_leftovers(self) -> None:
-        """Remove what a killed run may leave behind: half-written temporary files (figures' too), and
-        the ``metrics.json`` of an earlier completion that the resumed run will replace."""
+        """Remove what a killed or failed run may leave behind: half-written temporary files (figures'
+        too), its ``error.log``, and the ``metrics.json`` of an earlier completion that the resumed run
+        will replace."""
         for path in [*self.path.glob(f".*{TEMPORARY_SUFFIX}"), *self.plots.glob(f".*{TEMPORARY_SUFFIX}")]:
             path.unlink(missing_ok=True)
         self.metrics.unlink(missing_ok=True)
+        (self.path / "error.log").unlink(missing_ok=True)  # the fault it tells of is being resumed past
 
     def check(self, resume: bool, overwrite: bool, problem_file: Path | None = None) -> None:
         """Raise a UserError if the folder cannot be used as asked; change nothing."""
+        try:
+            self._check(resume, overwrite, problem_file)
+        except OSError as err:  # e.g. a parent folder without search permission
+            raise UserError(f"cannot use the run folder {self.path}: {err.strerror or err}; choose another --out") \
+                from None
+
+    def _check(self, resume: bool, overwrite: bool, problem_file: Path | None) -> None:
         if self.path.exists() and not self.path.is_dir():
             raise UserError(f"--out {self.path} exists and is not a folder; choose another --out")
         occupied = self.path.is_dir() and any(self.path.iterdir())
