@@ -72,6 +72,7 @@ def test_user_code_that_raises_mid_training_exits_1_with_the_resume_command(wher
     assert f"{said} (problem.py, line {line}, in {function})" in err
     assert "the checkpoint of step 4 is kept" in err
     assert f"python -m pinn.solve {path} --out {out} --resume" in err
+    assert "add --force-resume if the fix is an edit of the problem file" in err
     assert f"the traceback is in {out / 'error.log'}" in err and "Traceback" not in err
     log = (out / "error.log").read_text()
     assert log.startswith("Traceback") and f"line {line}, in {function}" in log
@@ -81,6 +82,7 @@ def test_user_code_that_raises_mid_training_exits_1_with_the_resume_command(wher
     monkeypatch.setattr("pinn.run.save_checkpoint", real)
     assert main([str(path), "--out", str(out), "--quiet", "--resume"]) == 0
     assert json.loads((out / "metrics.json").read_text())["steps"] == 12
+    assert not (out / "error.log").exists()  # the fault it told of is past
 
 
 def test_a_fault_before_the_first_checkpoint_says_to_start_again(write_problem, tmp_path, monkeypatch, capsys,
