@@ -569,12 +569,17 @@ def _network_model(folder: Path, config: dict, description: dict, state: dict, i
     except (TypeError, ValueError) as err:
         raise CorruptFileError(f"{config_path} holds network settings pinn cannot build ({err})") from None
     model = Model(net, None, inputs, outputs, time, unknowns.unknowns).to(dtype=dtype)
+    return load_weights(model, state, folder / "checkpoint.pt", str(config_path))
+
+
+def load_weights(model: nn.Module, state: dict, checkpoint: Path, described_by: str) -> nn.Module:
+    """``model`` with the checkpoint's weights, in eval mode; CorruptFileError if they do not fit the
+    network that ``described_by`` (config.json, or problem.py with it) describes."""
     try:
         model.load_state_dict(state["model"])
     except (RuntimeError, TypeError) as err:
         detail = " ".join(line.strip() for line in str(err).splitlines()[:3])
-        raise CorruptFileError(f"{folder / 'checkpoint.pt'} does not fit the network of {config_path} "
-                               f"({detail})") from None
+        raise CorruptFileError(f"{checkpoint} does not fit the network of {described_by} ({detail})") from None
     return model.eval()
 
 

@@ -10,7 +10,7 @@ from pinn.loading import load_problem
 from pinn.model import Model
 from pinn.overrides import apply_overrides
 from pinn.run_folder import same_run
-from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, model_from_data
+from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, load_weights, model_from_data
 
 __all__ = ["Solution", "TrustRequiredError", "load"]
 
@@ -106,13 +106,9 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
         return Solution(model_from_data(folder, config, state), _metrics(folder), config, folder)
     problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
     model = problem.build_model(getattr(torch, problem.training.dtype), torch.device("cpu"), problem.training.seed)
-    try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, TypeError) as err:
-        detail = " ".join(line.strip() for line in str(err).splitlines()[:3])
-        raise CorruptFileError(f"{folder / 'checkpoint.pt'} does not fit the network of {folder / 'problem.py'} "
-                               f"with the settings of config.json ({detail})") from None
-    return Solution(model.eval(), _metrics(folder), config, folder)
+    model = load_weights(model, state, folder / "checkpoint.pt",
+                         f"{folder / 'problem.py'} with the settings of config.json")
+    return Solution(model, _metrics(folder), config, folder)
 
 
 def _metrics(folder: Path) -> dict | None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from pinn.solve import main
 
 from conftest import ROOT
-from test_reliability import HOOKED_PROBLEM, LONGER, _assert_same_run
+from test_reliability import LONGER, _assert_same_run, hooked_path, whole_run  # noqa: F401 (fixtures)
 
 # Runs the solve with os.replace (the last act of every atomic write) patched: at the n-th write
 # of the named file, the temporary file is cut in half and the process kills itself, mid-write.
@@ -43,30 +42,16 @@ WRITES = [("config.json", 1), ("problem.py", 1), ("history.csv", 2), ("checkpoin
           ("history.png", 1), ("metrics.json", 1)]
 
 
-@pytest.fixture(scope="module")
-def hooked_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("kills") / "hooked.py"
-    path.write_text(textwrap.dedent(HOOKED_PROBLEM))
-    return path
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(hooked_file):
-    out = hooked_file.parent / "whole"
-    assert main([str(hooked_file), "--out", str(out), "--quiet", *LONGER]) == 0
-    return out
-
-
 @pytest.mark.parametrize("target,nth", WRITES, ids=[name for name, _ in WRITES])
-def test_a_kill_while_writing_each_file_loses_nothing(hooked_file, uninterrupted, tmp_path, target, nth):
+def test_a_kill_while_writing_each_file_loses_nothing(hooked_path, whole_run, tmp_path, target, nth):
     out = tmp_path / "run"
-    argv = [str(hooked_file), "--out", str(out), "--quiet", *LONGER]
+    argv = [str(hooked_path), "--out", str(out), "--quiet", *LONGER]
     killed = subprocess.run([sys.executable, "-c", KILL_WHILE_WRITING, target, str(nth), *argv],
                             capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not (out / "metrics.json").exists()
     again = "--resume" if (out / "checkpoint.pt").exists() else "--overwrite"
     assert main([*argv, again]) == 0
-    _assert_same_run(uninterrupted, out)
+    _assert_same_run(whole_run, out)
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     assert not list(tmp_path.glob(".run.replaced-*"))
