@@ -159,7 +159,8 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
 
 def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """solution.h5 as arrays: ``{"grid": {input: axis}, "predicted": {field: values}, "reference": ...,
-    "error": ...}`` (a run without a reference has empty ``reference`` and ``error``).
+    "error": ...}`` (a run without a reference has empty ``reference`` and ``error``); the grid's axes
+    in the inputs' order, the order of the arrays' dimensions.
 
     Only data stored in the file itself is read: a link to another file or place (external or soft
     link), a virtual dataset or one stored in external files, which could make reading this file
@@ -177,6 +178,9 @@ def read_solution(path: Path) -> dict[str, dict[str, np.ndarray]]:
                 group = _stored_member(handle, group_name, h5py.Group, path)
                 solution[group_name] = {name: np.asarray(_stored_member(group, name, h5py.Dataset, path))
                                         for name in group}
+            order = json.loads(handle.attrs.get("axes", "[]"))  # HDF5 lists names alphabetically
+            if isinstance(order, list) and sorted(order) == sorted(solution["grid"]):
+                solution["grid"] = {name: solution["grid"][name] for name in order}
             return solution
     except CorruptFileError:
         raise

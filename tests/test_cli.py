@@ -54,6 +54,10 @@ def test_load_predicts_what_the_run_measured(write_problem, tmp_path, no_plots):
     values = solution.predict(points)
     assert set(values) == {"u"}
     np.testing.assert_allclose(values["u"], predicted.ravel(), rtol=1e-12, atol=1e-12)
+    saved = solution.grid()  # its axes in the inputs' order (HDF5 lists them alphabetically: t, x)
+    assert list(saved["grid"]) == ["x", "t"]
+    grid_points = np.stack([m.ravel() for m in np.meshgrid(*saved["grid"].values(), indexing="ij")], axis=1)
+    np.testing.assert_array_equal(solution.predict(grid_points)["u"], saved["predicted"]["u"].ravel())
 
 
 def test_missed_tolerance_exits_1(write_problem, tmp_path, no_plots):
