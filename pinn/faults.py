@@ -19,31 +19,32 @@ if TYPE_CHECKING:
 
 class RunFault(Exception):
     """A fault once the run folder exists (an exception in the problem's code during training, a file that
-    could not be written, a bug): the message says what failed and how to continue (``resume_command``,
-    or None when no checkpoint was saved yet); the traceback is in ``error.log`` in the run folder."""
+    could not be written, a bug): the message says what failed and how to continue; the traceback is in
+    ``error.log`` in the run folder."""
 
-    def __init__(self, message: str, resume_command: str | None) -> None:
-        super().__init__(message)
-        self.resume_command = resume_command
+
+def solve_command(problem_path: Path, out: Path, option: str) -> str:
+    """``python -m pinn.solve FILE --out DIR OPTION``, quoted for a shell: what a message tells to run."""
+    return shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(out), option])
 
 
 def fault(err: BaseException, problem: Problem, problem_path: Path, folder: RunFolder, step: int,
-          saved_step: int | None, resume_command: str) -> RunFault:
+          saved_step: int | None) -> RunFault:
     """The :class:`RunFault` for ``err``, raised once the run folder exists; its traceback goes to error.log."""
     if isinstance(err, WriteError):
         what, cause = f"could not write {err.filename}: {err.strerror}", "once there is room (or the cause is fixed)"
     else:
         what, cause = f"the run stopped at step {step}: {culprit(err, problem)}", "once the cause is fixed"
-    start_again = shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(folder.path),
-                              "--overwrite"])
+    start_again = solve_command(problem_path, folder.path, "--overwrite")
     if saved_step is None and folder.replacing:  # the old run goes back in its place: write nothing there
         return RunFault(f"{what}; no checkpoint was saved yet, so the run it was replacing is back in its place: "
-                        f"{cause}, start again with:\n  {start_again}", None)
+                        f"{cause}, start again with:\n  {start_again}")
     if saved_step is None:
         message = f"{what}; no checkpoint was saved yet: {cause}, start again with:\n  {start_again}"
     else:
         # --resume checks the problem file is the one that ran: a fix in it needs --force-resume.
-        message = (f"{what}; the checkpoint of step {saved_step} is kept: {cause}, continue with:\n  {resume_command}"
+        message = (f"{what}; the checkpoint of step {saved_step} is kept: {cause}, continue with:\n  "
+                   f"{solve_command(problem_path, folder.path, '--resume')}"
                    "\n(add --force-resume if the fix is an edit of the problem file)")
     log = folder.path / "error.log"
     try:
@@ -51,7 +52,7 @@ def fault(err: BaseException, problem: Problem, problem_path: Path, folder: RunF
         message += f"\n(the traceback is in {log})"
     except OSError:  # the disk may be full: the message above says what matters
         pass
-    return RunFault(message, None if saved_step is None else resume_command)
+    return RunFault(message)
 
 
 # Code of these folders is pinn's, Python's or an installed package's: a traceback's deepest frame outside them

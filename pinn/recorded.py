@@ -485,31 +485,36 @@ class TrustRequiredError(RuntimeError):
     ``pinn.load(run, trust=True)`` runs that file."""
 
 
-class GraphModel:
-    """A trained model read from ``model_graph.pt`` and the checkpoint: predicts with the recorded graph."""
+class _LoadedModel:
+    """What a model read without its code holds besides its prediction: names and unknowns."""
 
-    def __init__(self, graph: RecordedGraph, inputs: tuple[str, ...], outputs: tuple[str, ...],
-                 time: str | None, unknowns: UnknownValues) -> None:
-        self.graph = graph
+    def __init__(self, inputs: tuple[str, ...], outputs: tuple[str, ...], time: str | None,
+                 unknowns: UnknownValues) -> None:
         self.inputs = inputs
         self.outputs = outputs
         self.time = time
         self.unknowns = unknowns
+
+
+class GraphModel(_LoadedModel):
+    """A trained model read from ``model_graph.pt`` and the checkpoint: predicts with the recorded graph."""
+
+    def __init__(self, graph: RecordedGraph, inputs: tuple[str, ...], outputs: tuple[str, ...],
+                 time: str | None, unknowns: UnknownValues) -> None:
+        super().__init__(inputs, outputs, time, unknowns)
+        self.graph = graph
 
     def predict(self, points: np.ndarray | Tensor, batch_size: int | None = None) -> dict[str, np.ndarray]:
         """The outputs, and the derived quantities recorded with them, at ``points`` (N, number of inputs)."""
         return self.graph.predict(points)
 
 
-class CodeOnlyModel:
+class CodeOnlyModel(_LoadedModel):
     """A trained model whose prediction needs the run's code: :meth:`predict` says what and why."""
 
     def __init__(self, inputs: tuple[str, ...], outputs: tuple[str, ...], time: str | None,
                  unknowns: UnknownValues, reason: str) -> None:
-        self.inputs = inputs
-        self.outputs = outputs
-        self.time = time
-        self.unknowns = unknowns
+        super().__init__(inputs, outputs, time, unknowns)
         self.reason = reason
 
     def predict(self, points: np.ndarray | Tensor, batch_size: int | None = None) -> dict[str, np.ndarray]:

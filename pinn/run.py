@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import platform
-import shlex
 import signal
 import sys
 import threading
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pinn.faults import RunFault, culprit, fault, reference_name, user_frame
+from pinn.faults import culprit, fault, reference_name, solve_command, user_frame
 from pinn.io import (CorruptFileError, atomic_write, load_checkpoint, read_history, save_checkpoint, write_history,
                      write_json, write_solution)
 from pinn.loading import ProblemSource, UserError
@@ -35,7 +34,6 @@ from pinn.validation import FieldError, field_errors, usable_reference, worst
 
 EXIT_PASSED, EXIT_MISSED, EXIT_INTERRUPTED = 0, 1, 130
 EXIT_FAULT = EXIT_MISSED  # a fault during the run: it did not meet its tolerance either
-
 
 
 
@@ -127,24 +125,24 @@ def _execute(problem: Problem, source: ProblemSource, folder: RunFolder, overrid
     monitor = _RunMonitor(folder, rows, problem.training.steps, quiet, identity)
     if resume:
         monitor.saved_step = trainer.step
-    resume_command = shlex.join(["python", "-m", "pinn.solve", str(source.path), "--out", str(folder.path), "--resume"])
     try:
         return _train_and_finish(problem, source, folder, overrides, trainer, monitor, reference, reference_time,
-                                 resume, overwrite, identity, resume_command)
+                                 resume)
     except (KeyboardInterrupt, UserError):
         raise
     except BaseException as err:  # the problem's code, a file that could not be written, a bug: all reported alike
-        raise fault(err, problem, source.path, folder, trainer.step, monitor.saved_step, resume_command) from err
+        raise fault(err, problem, source.path, folder, trainer.step, monitor.saved_step) from err
     finally:
         monitor.close()
 
 
 def _train_and_finish(problem: Problem, source: ProblemSource, folder: RunFolder, overrides: dict, trainer: Trainer,
-                      monitor: _RunMonitor, reference: GridReference | None, reference_time: float, resume: bool,
-                      overwrite: bool, identity: dict, resume_command: str) -> int:
+                      monitor: _RunMonitor, reference: GridReference | None, reference_time: float,
+                      resume: bool) -> int:
     if resume:
         folder.remove_leftovers()
-    write_json(folder.config, _config(problem, source, overrides, trainer, identity))
+    write_json(folder.config, _config(problem, source, overrides, trainer, monitor.identity))
+    resume_command = solve_command(source.path, folder.path, "--resume")
     _keep_source(source, folder)
     failure = None
     try:
@@ -160,7 +158,7 @@ def _train_and_finish(problem: Problem, source: ProblemSource, folder: RunFolder
         monitor.close()
         if monitor.saved_step is None:
             print("\nstopped before the first checkpoint; start again"
-                  + (" (the run it was replacing is back in its place)" if overwrite else ""), file=sys.stderr)
+                  + (" (the run it was replacing is back in its place)" if folder.replacing else ""), file=sys.stderr)
         else:
             print(f"\nstopped at once; the checkpoint of step {monitor.saved_step} is kept. Continue with:\n"
                   f"  {resume_command}", file=sys.stderr)

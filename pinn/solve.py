@@ -16,8 +16,10 @@ from pathlib import Path
 from pinn.loading import ProblemSource, UserError, load_problem_source
 from pinn.memory import check_memory
 from pinn.overrides import apply_overrides, parse_assignments
+from pinn.faults import RunFault
 from pinn.problem import Problem
-from pinn.run import EXIT_FAULT, EXIT_INTERRUPTED, RunFault, RunFolder, execute
+from pinn.run import EXIT_FAULT, EXIT_INTERRUPTED, execute
+from pinn.run_folder import RunFolder
 from pinn.training.config import LARGEST_SEED
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
@@ -106,7 +108,7 @@ def _main(argv: list[str] | None) -> int:
                    quiet=args.quiet)
 
 
-def _check_same_problem(saved: dict, problem, source: ProblemSource, out: Path, force: bool) -> None:
+def _check_same_problem(saved: dict, problem: Problem, source: ProblemSource, out: Path, force: bool) -> None:
     """--resume continues only the problem that started the run: same declaration, same file."""
     ours = {"problem": problem.name, "inputs": list(problem.inputs), "outputs": list(problem.outputs)}
     theirs = {key: saved.get(key) for key in ours}
@@ -114,8 +116,8 @@ def _check_same_problem(saved: dict, problem, source: ProblemSource, out: Path, 
     if theirs != ours:
         raise UserError(f"--resume: {out} holds a run of problem {theirs['problem']!r} (inputs {theirs['inputs']}, "
                         f"outputs {theirs['outputs']}), not of {source.path} ({problem.name!r}, inputs "
-                        f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file, the one it was "
-                        f"started from ({started_from}), or choose another --out")
+                        f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file, the "
+                        f"one it was started from ({started_from}), or choose another --out")
     recorded = saved.get("problem_sha256")
     if recorded == source.sha256 or force:
         return
