@@ -1,0 +1,1 @@
+"""What a run leaves behind: the run folder, its files, progress and the console summary."""

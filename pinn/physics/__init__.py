@@ -1,0 +1,1 @@
+"""Physics of particular fields: elasticity and incompressible flow (operators, conditions, figures)."""
