@@ -23,10 +23,12 @@ from pinn.operators import div, grad, laplacian, normal_derivative
 from pinn.problem import Problem, ProblemError
 from pinn.sampling import Sampling
 from pinn.solution import Solution, TrustRequiredError, load
-from pinn.training import Training
+from pinn.train.phases import LBFGS, Adam, LevenbergMarquardt, Stall
+from pinn.train.settings import Balance, Checks, Guard, Numerics, Training
 from pinn.unknowns import Unknown
 
 __all__ = [
+    "Adam", "Balance", "Checks", "Guard", "LBFGS", "LevenbergMarquardt", "Numerics", "Stall",
     "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots",
     "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",

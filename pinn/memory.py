@@ -28,6 +28,7 @@ import torch
 from pinn.conditions import Data, Initial, Periodic
 from pinn.nets import MLP, ModifiedMLP, Net
 from pinn.sampling import Sampling
+from pinn.train.phases import LBFGS, LevenbergMarquardt
 
 if TYPE_CHECKING:
     from pinn.problem import Problem
@@ -57,8 +58,8 @@ class MemoryEstimate:
 
 def estimate_memory(problem: Problem) -> MemoryEstimate:
     """A lower bound on the memory a training step of ``problem`` needs with its current settings."""
-    dtype_bytes = torch.finfo(getattr(torch, problem.training.dtype)).bits // 8
-    training = problem.training
+    dtype_bytes = torch.finfo(getattr(torch, problem.training.numerics.dtype)).bits // 8
+    lbfgs = [p for p in problem.training.schedule if isinstance(p, LBFGS) and p.steps]
     point_count = problem.sampling.interior + sum(
         problem.points_for(condition) * (2 if isinstance(condition, Periodic) else 1)
         for condition in problem.loss_conditions.values() if not isinstance(condition, Data))
@@ -66,8 +67,8 @@ def estimate_memory(problem: Problem) -> MemoryEstimate:
     weight_count = count_weights(problem.net, n_inputs, len(problem.outputs))
     neurons = sum(problem.net.layer_widths)
     values_per_neuron = 1 + n_inputs
-    copies = 4 + (2 * min(training.lbfgs_history, training.lbfgs_steps))
-    jacobian = (point_count + weight_count) * weight_count * dtype_bytes if training.gauss_newton_steps else 0
+    copies = 4 + 2 * max((min(p.history, p.steps) for p in lbfgs), default=0)
+    jacobian = (point_count + weight_count) * weight_count * dtype_bytes if _newton(problem) else 0
     return MemoryEstimate(
         points=point_count * n_inputs * (FLOAT64_BYTES + dtype_bytes),
         activations=point_count * neurons * values_per_neuron * dtype_bytes,
@@ -106,10 +107,10 @@ def available_memory(device: torch.device) -> int | None:
 def check_memory(problem: Problem) -> None:
     """Raise ValueError, naming the setting to lower, when a training step of ``problem`` cannot fit in
     the memory free on its device."""
-    from pinn.training.trainer import resolve_device
+    from pinn.train.trainer import resolve_device
 
     try:
-        device = resolve_device(problem.training.device)
+        device = resolve_device(problem.training.numerics.device)
     except ValueError:  # no such device: the run reports that itself
         return
     free = available_memory(device)
@@ -124,7 +125,7 @@ def check_memory(problem: Problem) -> None:
 
 def _largest_part(problem: Problem, estimate: MemoryEstimate) -> tuple[str, str, str]:
     """The setting behind the largest part of the estimate, what that part counts, and the remedy."""
-    dtype = problem.training.dtype
+    dtype = problem.training.numerics.dtype
     parts = {"points": estimate.points + estimate.activations, "weights": estimate.weights,
              "jacobian": estimate.jacobian}
     largest = max(parts, key=parts.get)
@@ -144,11 +145,17 @@ def _largest_part(problem: Problem, estimate: MemoryEstimate) -> tuple[str, str,
                 f"{estimate.weight_count:,} weights x {estimate.copies_of_weights} copies x {estimate.dtype_bytes} "
                 f"bytes ({dtype}): the weights, their gradients, Adam's moments and L-BFGS's history",
                 f"lower {net_setting.partition('=')[0]}")
-    return (f"training.gauss_newton_steps={problem.training.gauss_newton_steps} with {net_setting}",
+    newton = _newton(problem)
+    return (f"{newton.name}.steps={newton.steps} with {net_setting}",
             f"Gauss-Newton's Jacobian of {estimate.point_count:,} points x {estimate.weight_count:,} weights, and "
             f"its {estimate.weight_count:,} x {estimate.weight_count:,} normal equations",
-            "set training.gauss_newton_steps=0, or use a smaller network (Gauss-Newton is meant for a few "
+            f"set {newton.name}.steps=0, or use a smaller network (Gauss-Newton is meant for a few "
             "thousand weights)")
+
+
+def _newton(problem: Problem) -> LevenbergMarquardt | None:
+    """The schedule's first Levenberg-Marquardt phase that takes steps (its Jacobian is the largest array)."""
+    return next((p for p in problem.training.schedule if isinstance(p, LevenbergMarquardt) and p.steps), None)
 
 
 def _largest_point_setting(problem: Problem) -> tuple[str, str]:

@@ -1,8 +1,12 @@
-"""``--set KEY=VALUE``: change any training default of a problem without editing its file.
+"""``--set KEY=VALUE``: change any training setting of a problem without editing its file.
 
-Keys are ``section.field`` with section ``net``, ``sampling`` or ``training`` (e.g.
-``training.adam_steps=500``, ``net.width=64``, ``sampling.method=lhs``); a field name alone is
-accepted when only one section has it.
+Keys are ``section.setting``. The sections are ``net`` and ``sampling`` (the problem's), the
+training concerns ``numerics``, ``checks``, ``guard`` and ``balance``, and every phase of the
+schedule under its name (``adam``, ``lbfgs``, ``levenberg_marquardt``, ``adam_2`` ...): for example
+``adam.steps=500``, ``adam.learning_rate=3e-3``, ``numerics.dtype=float32``, ``net.width=64``,
+``sampling.method=lhs``, ``lbfgs.stall=100,1e-4`` (a :class:`pinn.Stall`'s patience and
+min_decrease; ``none`` removes it). A setting's name alone is accepted when only one section has it
+(``seed``, ``width``).
 """
 from __future__ import annotations
 
@@ -10,13 +14,39 @@ import dataclasses
 from typing import Any
 
 from pinn.problem import Problem
+from pinn.train.phases import Phase, Stall
 
-SECTIONS = ("net", "sampling", "training")
+PROBLEM_SECTIONS = ("net", "sampling")
+TRAINING_SECTIONS = ("numerics", "checks", "guard", "balance")
+_PHASE_FIXED = ("name",)  # a phase's name is how it is reached, not a setting
+
+#: Keys of the flat ``training.*`` settings before phases were objects, and what they are now.
+RENAMED = {
+    "adam_steps": "adam.steps", "learning_rate": "adam.learning_rate",
+    "learning_rate_final": "adam.learning_rate_final", "warmup_steps": "adam.warmup_steps",
+    "lbfgs_steps": "lbfgs.steps", "lbfgs_history": "lbfgs.history",
+    "gauss_newton_steps": "levenberg_marquardt.steps", "gauss_newton_damping": "levenberg_marquardt.damping",
+    "dtype": "numerics.dtype", "device": "numerics.device", "seed": "numerics.seed",
+    "derivatives": "numerics.derivatives", "compile": "numerics.compile",
+    "check_every": "checks.check_every", "checkpoint_every": "checks.checkpoint_every",
+    "divergence_factor": "guard.divergence_factor", "max_recoveries": "guard.max_recoveries",
+    "recovery_lr_factor": "guard.recovery_lr_factor",
+    "balance_every": "balance.every", "balance_momentum": "balance.momentum",
+}
+
+
+def _sections(problem: Problem) -> dict[str, Any]:
+    """Every section ``--set`` reaches, by name: the problem's, the training concerns', the phases'."""
+    training = problem.training
+    return {**{s: getattr(problem, s) for s in PROBLEM_SECTIONS},
+            **{s: getattr(training, s) for s in TRAINING_SECTIONS},
+            **{phase.name: phase for phase in training.schedule}}
 
 
 def settable_keys(problem: Problem) -> list[str]:
     """Every key ``--set`` accepts for this problem."""
-    return [f"{s}.{f.name}" for s in SECTIONS for f in dataclasses.fields(getattr(problem, s))]
+    return [f"{name}.{f.name}" for name, section in _sections(problem).items() for f in dataclasses.fields(section)
+            if not (isinstance(section, Phase) and f.name in _PHASE_FIXED)]
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, str]:
@@ -32,19 +62,29 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
 
 def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
     """A copy of ``problem`` with the overrides applied (values as text or already typed)."""
-    changes: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    sections = _sections(problem)
+    changes: dict[str, dict[str, Any]] = {}
     for key, text in overrides.items():
         section, name = _resolve_key(problem, key)
-        kind = next(f.type for f in dataclasses.fields(getattr(problem, section)) if f.name == name)
-        changes[section][name] = _convert(key, text, kind)
-    replaced = {}
+        kind = next(f.type for f in dataclasses.fields(sections[section]) if f.name == name)
+        changes.setdefault(section, {})[name] = _convert(key, text, kind)
+    replaced: dict[str, Any] = {}
     for section, values in changes.items():
-        if values:
-            try:
-                replaced[section] = dataclasses.replace(getattr(problem, section), **values)
-            except ValueError as err:
-                raise ValueError(f"--set {section}: {err}") from None
-    return dataclasses.replace(problem, **replaced) if replaced else problem
+        try:
+            replaced[section] = dataclasses.replace(sections[section], **values)
+        except ValueError as err:
+            raise ValueError(f"--set {section}: {err}") from None
+    if not replaced:
+        return problem
+    training = problem.training
+    schedule = tuple(replaced.get(phase.name, phase) for phase in training.schedule)
+    concerns = {s: replaced[s] for s in TRAINING_SECTIONS if s in replaced}
+    try:
+        training = dataclasses.replace(training, schedule=schedule, **concerns)
+    except ValueError as err:
+        raise ValueError(f"--set: {err}") from None
+    own = {s: replaced[s] for s in PROBLEM_SECTIONS if s in replaced}
+    return dataclasses.replace(problem, training=training, **own)
 
 
 def _resolve_key(problem: Problem, key: str) -> tuple[str, str]:
@@ -57,6 +97,9 @@ def _resolve_key(problem: Problem, key: str) -> tuple[str, str]:
         section, name = matches[0].split(".", 1)
         return section, name
     hint = f" (ambiguous: {', '.join(matches)})" if matches else ""
+    old = key.removeprefix("training.")
+    if not matches and old in RENAMED:
+        hint = f" (renamed: {RENAMED[old]}{'' if RENAMED[old] in keys else ', where the schedule has that phase'})"
     raise ValueError(f"unknown --set key {key!r}{hint}; valid keys: {', '.join(keys)}")
 
 
@@ -79,6 +122,11 @@ def _convert(key: str, value: Any, kind: Any) -> Any:
             return float(value)
         if kind.startswith("tuple[int"):
             return tuple(int(v) for v in value.replace(" ", "").strip("()").split(",") if v)
-    except ValueError:
-        raise ValueError(f"--set {key}={value}: expected a value of type {expected}") from None
+        if kind == "Stall":
+            patience, _, decrease = value.partition(",")
+            return Stall(int(patience), float(decrease)) if decrease else Stall(int(patience))
+    except ValueError as err:
+        detail = f" ({err})" if str(err) else ""
+        raise ValueError(f"--set {key}={value}: expected a value of type {expected}{detail}") from None
     return value
+

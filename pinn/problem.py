@@ -26,7 +26,7 @@ from pinn.model import Model
 from pinn.nets import MLP, Net
 from pinn.references import Reference
 from pinn.sampling import Sampling
-from pinn.training.config import Training
+from pinn.train.settings import Training
 from pinn.unknowns import Unknown
 
 Residual = Callable[[Fields], Tensor]
@@ -163,8 +163,8 @@ class Problem:
                              "(space * pinn.TimeInterval(t0, t1))")
         try:
             if isinstance(condition, Data):
-                condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
-                               derived=tuple(self.derived), dtype=self.training.dtype)
+                condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.numerics.seed,
+                               derived=tuple(self.derived), dtype=self.training.numerics.dtype)
             else:
                 condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:
@@ -192,7 +192,7 @@ class Problem:
         with a small network in the run's dtype. The values come first: an exact condition's or a
         known part's are evaluated inside the network's output too, where a mistake would not name them."""
         rng = np.random.default_rng(0)
-        dtype, cpu = getattr(torch, self.training.dtype), torch.device("cpu")
+        dtype, cpu = getattr(torch, self.training.numerics.dtype), torch.device("cpu")
         model = self.build_model(dtype, cpu, seed=0, net=MLP(width=8, depth=1))
         try:
             points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng), dtype=dtype)

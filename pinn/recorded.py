@@ -529,9 +529,10 @@ def model_from_data(folder: Path, config: dict, state: dict) -> Model | GraphMod
     inputs, outputs = _names(config, "inputs", config_path), _names(config, "outputs", config_path)
     description = config.get("model")
     dtype = {"float32": torch.float32, "float64": torch.float64}.get(
-        config.get("training", {}).get("dtype") if isinstance(config.get("training"), dict) else None)
+        config.get("dtype") or (config.get("training", {}).get("dtype") if isinstance(config.get("training"), dict)
+                                else None))
     if dtype is None:
-        raise CorruptFileError(f"{config_path} does not say the run's dtype (training.dtype float32 or float64)")
+        raise CorruptFileError(f"{config_path} does not say the run's dtype (dtype float32 or float64)")
     unknowns = _unknowns(config, config_path, state, dtype)
     if not isinstance(description, dict) or not isinstance(description.get("code"), dict):
         return CodeOnlyModel(inputs, outputs, None, unknowns, (

@@ -29,7 +29,8 @@ from pinn.problem import Problem
 from pinn.recorded import model_description, record_model
 from pinn.run_folder import RunFolder, same_run
 from pinn.references.grid import GridReference
-from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
+from pinn.pde.objective import pinn_trainer
+from pinn.train.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
 from pinn.validation import FieldError, field_errors, usable_reference, worst
 
 EXIT_PASSED, EXIT_MISSED, EXIT_INTERRUPTED = 0, 1, 130
@@ -87,7 +88,7 @@ def execute(problem: Problem, source: ProblemSource, folder: RunFolder, override
     kept aside until the new run's first checkpoint, and put back if the new run ends before it.
     """
     try:
-        resolve_device(problem.training.device)
+        resolve_device(problem.training.numerics.device)
     except ValueError as err:
         raise UserError(str(err)) from None
     folder.check(resume=resume, overwrite=overwrite, problem_file=source.path)
@@ -108,7 +109,7 @@ def _execute(problem: Problem, source: ProblemSource, folder: RunFolder, overrid
         identity["id"] = _resumed_run_id(folder, state)
     reference, reference_time = _build_reference(problem)
     try:
-        trainer = Trainer(problem, problem.training, reference)
+        trainer = pinn_trainer(problem, reference)
     except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
         raise UserError(f"problem {problem.name!r}: {err}") from None
     except (Exception, SystemExit) as err:  # the problem's own functions on the training points (pinn's bug: re-raised)
@@ -283,7 +284,7 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
             reference: GridReference | None, reference_time: float, failure: str | None) -> int:
     errors: dict[str, FieldError] = {}
     grid = reference or _prediction_grid(problem)
-    predicted = trainer.model.predict(grid.points())
+    predicted = trainer.objective.model.predict(grid.points())
     if reference is not None:
         errors = field_errors(predicted, reference, problem.tolerance)
     write_solution(folder.solution, grid, predicted, problem.time,
@@ -305,19 +306,18 @@ def _finish(problem: Problem, trainer: Trainer, folder: RunFolder, rows: list[di
         "training_time_s": trainer.elapsed,
         "reference_time_s": reference_time,
         "device": str(trainer.device),
-        "dtype": problem.training.dtype,
-        "seed": problem.training.seed,
+        "dtype": problem.training.numerics.dtype,
+        "seed": problem.training.numerics.seed,
         "reference": None if reference is None else {"description": reference.description,
                                                       "error_estimate": reference.error_estimate},
         "final_loss": {k[5:]: v for k, v in rows[-1].items() if k.startswith("loss_")} if rows else {},
         "best": trainer.best,
         "recoveries": trainer.guard.recoveries,
-        "derivatives": trainer.loss.engine.summary,
-        "compile": trainer.loss.compile_status,
+        **trainer.objective.summary(),
         "failure": failure,
         "versions": versions(),
     }
-    record_model(problem, trainer.model, folder.path)  # before metrics.json, the mark of a finished run
+    record_model(problem, trainer.objective.model, folder.path)  # before metrics.json, the mark of a finished run
     write_json(folder.metrics, metrics)
     _summary(problem, errors, parameters, passed, failure, folder, trainer)
     return EXIT_PASSED if passed else EXIT_MISSED
@@ -352,7 +352,7 @@ def _problem_plots(problem: Problem, trainer: Trainer, reference: GridReference 
 
     for plot in problem.plots:
         try:
-            plot(Solution(trainer.model, None, {}), reference, folder.plots)
+            plot(Solution(trainer.objective.model, None, {}), reference, folder.plots)
         except (Exception, SystemExit) as err:  # a plot must never cost the user the run's numbers
             name = getattr(plot, "__name__", type(plot).__name__)
             print(f"warning: plot {name} failed ({type(err).__name__}: {err}); the numbers are unaffected",
@@ -362,7 +362,7 @@ def _problem_plots(problem: Problem, trainer: Trainer, reference: GridReference 
 def _parameters(problem: Problem, trainer: Trainer) -> dict[str, dict]:
     """metrics.json ``parameters``: each unknown's value, initial guess, true value, relative error,
     tolerance (from ``Problem(tolerance=...)``) and whether it was met (None without a tolerance)."""
-    values = trainer.model.unknowns.as_floats()
+    values = trainer.objective.model.unknowns.as_floats()
     report = {}
     for unknown in problem.unknowns:
         entry = unknown.report(values[unknown.name])
@@ -401,7 +401,8 @@ def _config(problem: Problem, source: ProblemSource, overrides: dict, trainer: T
         "overrides": {k: v for k, v in overrides.items()},
         "net": dataclasses.asdict(problem.net),
         "sampling": dataclasses.asdict(problem.sampling),
-        "training": dataclasses.asdict(problem.training),
+        "training": problem.training.describe(),
+        "dtype": problem.training.numerics.dtype,
         "device": str(trainer.device),
         "tolerance": problem.tolerance,
         "unknowns": [dataclasses.asdict(u) for u in problem.unknowns],

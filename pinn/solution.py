@@ -105,7 +105,7 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
     if not trust:
         return Solution(model_from_data(folder, config, state), _metrics(folder), config, folder)
     problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
-    model = problem.build_model(getattr(torch, problem.training.dtype), torch.device("cpu"), problem.training.seed)
+    model = problem.build_model(getattr(torch, problem.training.numerics.dtype), torch.device("cpu"), problem.training.numerics.seed)
     model = load_weights(model, state, folder / "checkpoint.pt",
                          f"{folder / 'problem.py'} with the settings of config.json")
     return Solution(model, _metrics(folder), config, folder)

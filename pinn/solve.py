@@ -20,7 +20,7 @@ from pinn.faults import RunFault
 from pinn.problem import Problem
 from pinn.run import EXIT_FAULT, EXIT_INTERRUPTED, execute
 from pinn.run_folder import RunFolder
-from pinn.training.config import LARGEST_SEED
+from pinn.train.settings import LARGEST_SEED
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pinn.solve", description=__doc__.split("\n\n")[0])
     parser.add_argument("problem", help="the problem file (e.g. problems/heat.py)")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<problem name>)")
-    parser.add_argument("--steps", type=int, help="total optimisation steps (Adam keeps its share of the default)")
+    parser.add_argument("--steps", type=int, help="total optimisation steps: each phase keeps its share of the schedule (L-BFGS takes the rest)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the problem's (auto)")
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: the problem's")
     parser.add_argument("--seed", type=_seed, help="fixes initialisation and sampling (0 to 2**63 - 1)")
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace an existing run folder (only a run folder; the old run is kept until the new "
                              "one has a checkpoint)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a training default, e.g. training.adam_steps=500 or net.width=64")
+                        help="override a training default, e.g. adam.steps=500, numerics.dtype=float32 or net.width=64")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -97,8 +97,7 @@ def _main(argv: list[str] | None) -> int:
             training = problem.training.with_total_steps(args.steps)
         except ValueError as err:
             raise UserError(str(err)) from None
-        overrides.update({"training.adam_steps": training.adam_steps, "training.lbfgs_steps": training.lbfgs_steps,
-                          "training.gauss_newton_steps": training.gauss_newton_steps})
+        overrides.update({f"{phase.name}.steps": phase.steps for phase in training.schedule})
         problem = apply_overrides(problem, overrides)
     try:
         check_memory(problem)  # before anything is allocated: the points alone can exhaust the memory
@@ -137,7 +136,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         overrides: dict[str, object] = dict(parse_assignments(args.assignments))
     except ValueError as err:
         raise UserError(str(err)) from None
-    for option, key in (("device", "training.device"), ("dtype", "training.dtype"), ("seed", "training.seed")):
+    for option, key in (("device", "numerics.device"), ("dtype", "numerics.dtype"), ("seed", "numerics.seed")):
         value = getattr(args, option)
         if value is not None:
             overrides[key] = value

@@ -152,6 +152,5 @@ problem = pinn.Problem(
     plots=[flow_plots(centrelines=True)],
     net=pinn.ModifiedMLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=3000, boundary=1, method="sobol", resample_every=0),
-    training=pinn.Training(adam_steps=2000, lbfgs_steps=1000, gauss_newton_steps=300, learning_rate=2e-3,
-                           learning_rate_final=1e-4, dtype="float64"),
+    training=pinn.Training([pinn.Adam(2000, learning_rate=2e-3), pinn.LBFGS(1000), pinn.LevenbergMarquardt(300)]),
 )

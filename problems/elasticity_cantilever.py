@@ -94,6 +94,6 @@ problem = pinn.Problem(
     tolerance={"ux": 1e-3, "uy": 1e-3, "sxx": 5e-3},
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=2000, method="sobol"),
-    training=pinn.Training(adam_steps=300, lbfgs_steps=9700, learning_rate=3e-3, dtype="float64"),
+    training=pinn.Training([pinn.Adam(300, learning_rate=3e-3), pinn.LBFGS(9700)]),
     plots=[pinn.elasticity_plots(material)],
 )

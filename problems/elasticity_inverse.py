@@ -82,5 +82,5 @@ problem = pinn.Problem(
     tolerance={"ux": 1e-2, "uy": 1e-2, "lam": 2e-2, "mu": 2e-2},
     net=pinn.MLP(width=40, depth=3),
     sampling=pinn.Sampling(interior=2000, boundary=200, method="sobol"),
-    training=pinn.Training(adam_steps=1000, lbfgs_steps=7000, learning_rate=3e-3, dtype="float64"),
+    training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(7000)]),
 )

@@ -80,6 +80,6 @@ problem = pinn.Problem(
     tolerance={"ux": 1e-3, "uy": 1e-3, "sxx": 1e-3, "syy": 1e-3, "sxy": 1e-3},
     net=pinn.MLP(width=40, depth=3),
     sampling=pinn.Sampling(interior=2000, boundary=200, method="sobol"),
-    training=pinn.Training(adam_steps=1000, lbfgs_steps=7000, learning_rate=3e-3, dtype="float64"),
+    training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(7000)]),
     plots=[pinn.elasticity_plots(material)],
 )

@@ -56,6 +56,5 @@ problem = pinn.Problem(
     tolerance={"u": 1e-4},
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=4096, method="sobol"),
-    training=pinn.Training(adam_steps=500, lbfgs_steps=2500, gauss_newton_steps=40, learning_rate=3e-3,
-                           dtype="float64"),
+    training=pinn.Training([pinn.Adam(500, learning_rate=3e-3), pinn.LBFGS(2500), pinn.LevenbergMarquardt(40)]),
 )

@@ -36,5 +36,5 @@ problem = pinn.Problem(
     tolerance={"u": 5e-5},
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=1000, method="sobol"),
-    training=pinn.Training(adam_steps=300, lbfgs_steps=3700, learning_rate=3e-3, dtype="float64"),
+    training=pinn.Training([pinn.Adam(300, learning_rate=3e-3), pinn.LBFGS(3700)]),
 )

@@ -58,5 +58,5 @@ problem = pinn.Problem(
     tolerance={"u": 1e-2, "kappa": 1e-2},
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=2000, method="sobol"),
-    training=pinn.Training(adam_steps=500, lbfgs_steps=3000, learning_rate=3e-3, dtype="float64"),
+    training=pinn.Training([pinn.Adam(500, learning_rate=3e-3), pinn.LBFGS(3000)]),
 )

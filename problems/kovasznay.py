@@ -68,6 +68,5 @@ problem = pinn.Problem(
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=2000, boundary=200, method="sobol"),
     # L-BFGS stalls (loss ~1e-5 after 4000 steps, v ~5e-4); Levenberg-Marquardt carries on to ~1e-7
-    training=pinn.Training(adam_steps=1000, lbfgs_steps=1000, gauss_newton_steps=200, learning_rate=3e-3,
-                           dtype="float64"),
+    training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(1000), pinn.LevenbergMarquardt(200)]),
 )

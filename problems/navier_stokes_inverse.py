@@ -67,5 +67,5 @@ problem = pinn.Problem(
     plots=[flow_plots()],
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=2000, boundary=200, method="sobol"),
-    training=pinn.Training(adam_steps=1000, lbfgs_steps=4000, learning_rate=3e-3, dtype="float64"),
+    training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(4000)]),
 )

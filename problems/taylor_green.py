@@ -78,5 +78,5 @@ problem = pinn.Problem(
     plots=[flow_plots()],
     net=pinn.MLP(width=48, depth=4, periodic=(0, 1)),  # exactly periodic in x and y
     sampling=pinn.Sampling(interior=3000, boundary=200, method="sobol"),
-    training=pinn.Training(adam_steps=1000, lbfgs_steps=4000, learning_rate=3e-3, dtype="float64"),
+    training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(4000)]),
 )

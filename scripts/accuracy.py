@@ -74,7 +74,7 @@ def main(group: str = "heat") -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--out", type=Path, default=ROOT / ("accuracy.json" if group == "heat" else f"{group}.json"))
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                        help="passed to every run, e.g. --set training.lbfgs_steps=500 for a quick look")
+                        help="passed to every run, e.g. --set lbfgs.steps=500 for a quick look")
     args = parser.parse_args()
     table = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -22,7 +22,6 @@ script says so and exits 0. Example::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -160,8 +159,8 @@ class PinnSteps:
     def __init__(self, case: str, peer: PeerSteps, engine: str) -> None:
         import pinn
         from pinn.conditions import Batch
-        from pinn.training.losses import LossFunction, Points
-        from pinn.training.trainer import adam
+        from pinn.pde.losses import LossFunction, Points
+        from pinn.train.phases.adam import adam
 
         problem = CASES[case][1](pinn, CASES[case][2])
         self.model = problem.build_model(torch.float32, DEVICE, seed=0)
@@ -251,10 +250,11 @@ class _Reached(Exception):
 
 def pinn_time_to(target_u: float, check_every: int) -> dict:
     from pinn.loading import load_problem
-    from pinn.training.trainer import Monitor, Trainer
+    from pinn.overrides import apply_overrides
+    from pinn.pde.objective import pinn_trainer
+    from pinn.train.trainer import Monitor
 
-    problem = load_problem(ROOT / "problems" / "kovasznay.py")
-    training = dataclasses.replace(problem.training, check_every=check_every)
+    problem = apply_overrides(load_problem(ROOT / "problems" / "kovasznay.py"), {"checks.check_every": check_every})
     reference = problem.reference.build(problem.inputs, problem.outputs, problem.domain)
     started = time.perf_counter()
     record: dict = {}
@@ -266,13 +266,13 @@ def pinn_time_to(target_u: float, check_every: int) -> dict:
             if errors["u"].rel_l2 <= target_u:
                 raise _Reached
 
-    trainer = Trainer(problem, training, reference)
+    trainer = pinn_trainer(problem, reference)
     try:
         trainer.run(Watch())
         record["reached"] = False
     except _Reached:
         record["reached"] = True
-    record["compile"] = trainer.loss.compile_status
+    record["compile"] = trainer.objective.loss.compile_status
     return record
 
 

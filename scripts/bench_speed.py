@@ -32,8 +32,8 @@ import numpy as np
 import torch
 
 import pinn
-from pinn.training.losses import LossFunction, Points
-from pinn.training.trainer import adam
+from pinn.pde.losses import LossFunction, Points
+from pinn.train.phases.adam import adam
 
 ENGINES = ("floor", "autograd", "taylor", "taylor+compile")
 

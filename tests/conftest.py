@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import pinn
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # A complete, quick 1-D problem; tests break one piece of it at a time.
@@ -41,7 +43,7 @@ problem = pinn.Problem(
     tolerance={"u": 0.5},
     net=pinn.MLP(width=8, depth=2),
     sampling=pinn.Sampling(interior=64, boundary=16, initial=16),
-    training=pinn.Training(adam_steps=8, lbfgs_steps=4, check_every=4, checkpoint_every=4),
+    training=pinn.Training([pinn.Adam(8), pinn.LBFGS(4)], checks=pinn.Checks(check_every=4, checkpoint_every=4)),
 )
 '''
 
@@ -63,21 +65,47 @@ def write_problem(tmp_path):
 
 def parameters(trainer) -> torch.Tensor:
     """Every trained weight of a trainer's model, flattened into one tensor (to compare runs)."""
-    return torch.cat([p.detach().ravel() for p in trainer.model.parameters()])
+    return torch.cat([p.detach().ravel() for p in trainer.objective.module.parameters()])
 
 
-def run(problem, monitor=None, **changes):
-    """Train ``problem`` with its training settings changed by ``changes``; the trainer at the end."""
-    from pinn.training import Trainer
+def with_settings(problem, settings: dict | None = None, schedule=None):
+    """``problem`` with ``--set``-style ``settings`` (``{"adam.steps": 5}``) and, if given, a new schedule
+    (a list of phases, applied first so that the settings can reach its phases)."""
+    from pinn.overrides import apply_overrides
 
-    trainer = Trainer(problem, dataclasses.replace(problem.training, **changes))
+    if schedule is not None:
+        problem = dataclasses.replace(problem, training=dataclasses.replace(problem.training, schedule=schedule))
+    return apply_overrides(problem, settings or {})
+
+
+def phases(problem, adam: int | None = None, lbfgs: int | None = None, levenberg_marquardt: int | None = None):
+    """A schedule of ``problem``'s own Adam, L-BFGS and Levenberg-Marquardt phases (or default ones) in
+    that order with these step counts; a kind given no count is left out."""
+    own = {type(p).__name__: p for p in problem.training.schedule}
+    chosen = []
+    for kind, steps in ((pinn.Adam, adam), (pinn.LBFGS, lbfgs), (pinn.LevenbergMarquardt, levenberg_marquardt)):
+        if steps is not None:
+            chosen.append(dataclasses.replace(own.get(kind.__name__, kind()), steps=steps, name=None))
+    return chosen
+
+
+def trainer_of(problem, settings: dict | None = None, schedule=None, reference=None):
+    """A trainer of ``problem`` changed as :func:`with_settings` says, checked against ``reference``."""
+    from pinn.pde.objective import pinn_trainer
+
+    return pinn_trainer(with_settings(problem, settings, schedule), reference)
+
+
+def run(problem, monitor=None, settings: dict | None = None, schedule=None):
+    """Train ``problem`` changed as :func:`with_settings` says; the trainer at the end."""
+    trainer = trainer_of(problem, settings, schedule)
     trainer.run(monitor)
     return trainer
 
 
 def run_until(trainer, step: int) -> None:
     """Run the real training loop and stop it abruptly, as a kill would, once ``step`` is reached."""
-    from pinn.training import Monitor
+    from pinn.train.trainer import Monitor
 
     class Stop(Exception):
         pass

@@ -138,8 +138,8 @@ CATALOGUE: dict[str, Mistake] = {
                                            replace=("problem = pinn.Problem(", "problem = dict(")),
     "argument of the wrong type": Mistake(("domain must be a pinn geometry", "(e.g. pinn.Rectangle), got str"),
                                           replace=("    domain=domain,", '    domain="square",')),
-    "setting of the wrong type": Mistake(("Training adam_steps must be a whole number >= 0", "got '8'"),
-                                         replace=("adam_steps=8", 'adam_steps="8"')),
+    "setting of the wrong type": Mistake(("Adam steps must be a whole number >= 0", "got '8'"),
+                                         replace=("pinn.Adam(8)", 'pinn.Adam("8")')),
     "inputs that do not match the domain": Mistake(("the domain has 2 dimension(s) but there are 3 inputs",),
                                                    replace=('inputs="x t"', 'inputs="x y t"')),
     "output name with an underscore": Mistake(("output name 'u_1' contains '_'", "reserved for derivatives"),
@@ -226,8 +226,8 @@ CATALOGUE: dict[str, Mistake] = {
                                  options=("--set", "training.adamsteps=5")),
     "--set value of the wrong type": Mistake(("--set net.width=wide: expected a value of type int",),
                                              options=("--set", "net.width=wide")),
-    "--set value out of range": Mistake(("Training learning_rate must be a positive number, got -1.0",),
-                                        options=("--set", "training.learning_rate=-1")),
+    "--set value out of range": Mistake(("Adam learning_rate must be a positive number, got -1.0",),
+                                        options=("--set", "adam.learning_rate=-1")),
     "--steps 0": Mistake(("--steps must be >= 1, got 0",), options=("--steps", "0")),
     "unknown --dtype": Mistake(("invalid choice: 'float16'", "choose from"), options=("--dtype", "float16")),
     "--out not empty, without --resume": Mistake(
@@ -328,8 +328,8 @@ CATALOGUE: dict[str, Mistake] = {
         ("argument --seed: must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
         options=("--seed", str(2**70))),
     "--set of a seed out of range": Mistake(
-        ("Training seed must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
-        options=("--set", f"training.seed={2**70}")),
+        ("Numerics seed must be a whole number from 0 to 2**63 - 1", "got 1180591620717411303424"),
+        options=("--set", f"numerics.seed={2**70}")),
     "condition value of the wrong shape (two columns)": Mistake(
         ("condition 'initial': its value function returned shape (8, 2) for 8 points",
          "it must return one value per point, shape (8,), or a single number"),
@@ -391,10 +391,10 @@ CATALOGUE: dict[str, Mistake] = {
          "start the run again with --overwrite"),
         options=("--resume",), setup=_edited_config(lambda config: config.update(overrides=["net.width=5"]))),
     "--resume with a config.json override of the wrong type": Mistake(
-        ("config.json holds settings this problem does not accept", "training.adam_steps=many",
+        ("config.json holds settings this problem does not accept", "adam.steps=many",
          "start the run again with --overwrite"),
         options=("--resume",), setup=_edited_config(lambda config: config["overrides"].update(
-            {"training.adam_steps": "many"}))),
+            {"adam.steps": "many"}))),
     "--resume with a config.json override that is not a value": Mistake(
         ("config.json is not a run configuration pinn wrote (the override 'net.width' has a value of type dict)",
          "start the run again with --overwrite"),

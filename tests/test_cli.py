@@ -27,7 +27,9 @@ def test_run_folder_follows_the_output_contract(write_problem, tmp_path):
     assert metrics["fields"]["u"]["tolerance"] == 0.5
     assert metrics["dtype"] == "float64" and metrics["device"] == "cpu"
     config = json.loads((out / "config.json").read_text())
-    assert config["training"]["adam_steps"] == 8 and config["net"]["width"] == 8
+    assert config["training"]["schedule"][0] == {"phase": "Adam", "name": "adam", "steps": 8, "stall": None,
+                                                 "learning_rate": 1e-3, "learning_rate_final": 1e-4, "warmup_steps": 0}
+    assert config["net"]["width"] == 8
     history = read_history(out / "history.csv")
     assert [r["step"] for r in history][:8] == list(range(1, 9)) and history[-1]["step"] == 12
     assert {"loss_total", "loss_heat", "loss_ends", "loss_initial", "lr"} <= set(history[0])
@@ -76,11 +78,11 @@ def test_same_seed_same_run_and_set_overrides(write_problem, tmp_path, no_plots)
         errors.append(json.loads((tmp_path / name / "metrics.json").read_text())["rel_l2"])
     assert errors[0] == errors[1] and errors[2] != errors[0]
     out = tmp_path / "d"
-    assert main([str(path), "--out", str(out), "--quiet", "--set", "net.width=5", "--set", "adam_steps=3",
+    assert main([str(path), "--out", str(out), "--quiet", "--set", "net.width=5", "--set", "adam.steps=3",
                  "--steps", "6"]) in (0, 1)
     config = json.loads((out / "config.json").read_text())
     assert config["net"]["width"] == 5
-    assert config["training"]["adam_steps"] + config["training"]["lbfgs_steps"] == 6
+    assert sum(phase["steps"] for phase in config["training"]["schedule"]) == 6
     assert json.loads((out / "metrics.json").read_text())["steps"] <= 6
 
 

@@ -9,7 +9,7 @@ import torch
 
 import pinn
 from pinn.problem import ProblemError
-from pinn.training.losses import draw_points, loss_terms
+from pinn.pde.losses import LossFunction, draw_points
 
 
 class ExactNet(torch.nn.Module):
@@ -32,7 +32,7 @@ def with_network(problem, fn):
 
 def terms_for(problem, fn, seed=0):
     points = draw_points(problem, np.random.default_rng(seed), torch.float64, torch.device("cpu"))
-    return {k: float(v.detach()) for k, v in loss_terms(problem, with_network(problem, fn), points).items()}
+    return {k: float(v.detach()) for k, v in LossFunction(problem, with_network(problem, fn), "autograd")(points).items()}
 
 
 SPACE = pinn.Rectangle((0.0, 0.0), (1.0, 2.0))
@@ -196,7 +196,7 @@ def test_data_in_a_float32_run_must_leave_room_to_square_it():
     large = {"u": [1e18, 0.0]}  # fine in float64, beyond float32's largest square
     steady({"data": pinn.Data(points, large)})
     with pytest.raises(ProblemError, match="beyond what a float32 run can square and sum"):
-        dataclasses.replace(steady({"data": pinn.Data(points, large)}), training=pinn.Training(dtype="float32"))
+        dataclasses.replace(steady({"data": pinn.Data(points, large)}), training=pinn.Training(numerics=pinn.Numerics(dtype="float32")))
 
 
 @pytest.mark.parametrize("value", [
@@ -215,7 +215,7 @@ def test_a_residual_must_return_the_dtype_of_the_run():
     cast = lambda f: (f.u_xx + f.u_yy).float()  # noqa: E731
     with pytest.raises(ProblemError, match="residual 'pde' returned float32 values, but the run computes in float64"):
         steady({}, residual=cast)
-    float32 = dataclasses.replace(steady({}), training=pinn.Training(dtype="float32"))
+    float32 = dataclasses.replace(steady({}), training=pinn.Training(numerics=pinn.Numerics(dtype="float32")))
     dataclasses.replace(float32, residuals={"pde": cast})  # a no-op cast in a float32 run
     with pytest.raises(ProblemError, match="residual 'pde' returned bfloat16 values, but the run computes in float32"):
         dataclasses.replace(float32, residuals={"pde": lambda f: (f.u_xx + f.u_yy).bfloat16()})

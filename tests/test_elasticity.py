@@ -277,9 +277,9 @@ def test_bad_derived_quantities_and_plots_are_refused(changes, message):
 # worst field) and far below an untrained network's error (~1): a broken stress, traction,
 # exact condition or reference fails them.
 SHORT = {
-    "elasticity_plate.py": (["--set", "training.adam_steps=100", "--set", "training.lbfgs_steps=400",
+    "elasticity_plate.py": (["--set", "adam.steps=100", "--set", "lbfgs.steps=400",
                              "--set", "sampling.interior=500", "--set", "sampling.boundary=100"], 1.5e-2),
-    "elasticity_cantilever.py": (["--set", "training.adam_steps=100", "--set", "training.lbfgs_steps=900",
+    "elasticity_cantilever.py": (["--set", "adam.steps=100", "--set", "lbfgs.steps=900",
                                   "--set", "sampling.interior=500"], 2e-2),
 }
 

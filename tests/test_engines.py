@@ -10,7 +10,7 @@ import pinn
 from pinn.derivatives.engine import Engine
 from pinn.derivatives.jet import Directions, Jet
 from pinn.loading import load_problem
-from pinn.training.losses import LossFunction, draw_points
+from pinn.pde.losses import LossFunction, draw_points
 from tests.conftest import ROOT
 
 SQUARE = pinn.Rectangle((0.0, 0.0), (1.0, 1.0))
@@ -275,10 +275,10 @@ def test_derivatives_of_a_laplacian_need_order_three_and_use_autograd():
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="derivatives must be one of"):
         Engine(torch.nn.Linear(1, 1), "forward")
-    with pytest.raises(ValueError, match="Training derivatives"):
-        pinn.Training(derivatives="fast")
-    with pytest.raises(ValueError, match="Training compile"):
-        pinn.Training(compile="yes")
+    with pytest.raises(ValueError, match="Numerics derivatives"):
+        pinn.Numerics(derivatives="fast")
+    with pytest.raises(ValueError, match="Numerics compile"):
+        pinn.Numerics(compile="yes")
 
 
 def compiled_agrees(name, scope):

@@ -13,8 +13,9 @@ from pinn.io import load_checkpoint, read_history
 from pinn.loading import load_problem
 from pinn.problem import ProblemError
 from pinn.solve import main
-from pinn.training import Monitor, Trainer
-from pinn.training.losses import LossFunction, draw_points
+from pinn.pde.objective import pinn_trainer
+from pinn.train.trainer import Monitor
+from pinn.pde.losses import LossFunction, draw_points
 
 from conftest import ROOT
 
@@ -41,8 +42,9 @@ def inverse_problem(unknown=None, observations=None, **settings):
         tolerance={"u": 0.5, "k": 0.5},
         net=pinn.MLP(width=16, depth=2),
         sampling=pinn.Sampling(interior=200, boundary=16, initial=16),
-        training=pinn.Training(adam_steps=60, lbfgs_steps=60, learning_rate=1e-2, check_every=20,
-                               checkpoint_every=20, compile="off"),
+        training=pinn.Training([pinn.Adam(60, learning_rate=1e-2), pinn.LBFGS(60)],
+                               checks=pinn.Checks(check_every=20, checkpoint_every=20),
+                               numerics=pinn.Numerics(compile="off")),
     )
     defaults.update(settings)
     return pinn.Problem(**defaults)
@@ -134,14 +136,14 @@ def test_the_reference_of_observations_is_built_when_a_run_needs_it_and_only_onc
     reference = pinn.references.Deferred(solver, {})
     problem = inverse_problem(observations=pinn.observe(reference, points=20), reference=reference)
     assert calls == []  # reading the problem file builds nothing
-    Trainer(problem, problem.training, reference.build(problem.inputs, problem.outputs, problem.domain))
+    pinn_trainer(problem, reference.build(problem.inputs, problem.outputs, problem.domain))
     assert calls == [1]
 
 
 def test_observations_follow_the_run_seed_unless_given_one():
     targets = []
     for seed in (0, 0, 1):
-        problem = inverse_problem(training=pinn.Training(seed=seed, adam_steps=1, lbfgs_steps=0))
+        problem = inverse_problem(training=pinn.Training([pinn.Adam(1)], numerics=pinn.Numerics(seed=seed)))
         targets.append(problem.conditions["observed"].target(torch.zeros(1, 2), ("x", "t"), "t"))
     assert torch.equal(targets[0], targets[1]) and not torch.equal(targets[0], targets[2])
 
@@ -195,21 +197,21 @@ class _StopAt(Monitor):
 def test_a_short_inverse_run_moves_the_parameter_towards_the_truth_and_resumes_exactly(tmp_path):
     problem = inverse_problem()
     reference = problem.reference.build(problem.inputs, problem.outputs, problem.domain)
-    whole = Trainer(problem, problem.training, reference)
+    whole = pinn_trainer(problem, reference)
     whole.run()
-    recovered = whole.model.unknowns.as_floats()["k"]
+    recovered = whole.objective.model.unknowns.as_floats()["k"]
     # from 0.3 (an error of 200%) to within 10% of 0.1: a real margin, not a drift
     assert abs(recovered - K_TRUE) / K_TRUE < 0.1, recovered
 
-    first = Trainer(problem, problem.training, reference)
+    first = pinn_trainer(problem, reference)
     first.run(_StopAt(70))  # into L-BFGS
     torch.save(first.state_dict(), tmp_path / "state.pt")
-    resumed = Trainer(problem, problem.training, reference)
+    resumed = pinn_trainer(problem, reference)
     resumed.load_state_dict(torch.load(tmp_path / "state.pt", weights_only=True))
     resumed.run()
     assert resumed.step == whole.step
-    assert resumed.model.unknowns.as_floats()["k"] == recovered
-    for a, b in zip(whole.model.state_dict().values(), resumed.model.state_dict().values()):
+    assert resumed.objective.model.unknowns.as_floats()["k"] == recovered
+    for a, b in zip(whole.objective.model.state_dict().values(), resumed.objective.model.state_dict().values()):
         assert torch.equal(a, b)
 
 
@@ -235,7 +237,7 @@ def test_a_run_reports_the_parameters_in_metrics_history_and_plots(tmp_path, wri
                         "observed": pinn.observe(truth, points=60, noise=0.01)},
             reference=truth, tolerance={"u": 0.5, "k": 1e-6},
             net=pinn.MLP(width=8, depth=2), sampling=pinn.Sampling(interior=64),
-            training=pinn.Training(adam_steps=10, lbfgs_steps=0, check_every=5, learning_rate=1e-2),
+            training=pinn.Training([pinn.Adam(10, learning_rate=1e-2)], checks=pinn.Checks(check_every=5)),
         )
     '''))
     out = tmp_path / "run"
@@ -258,7 +260,7 @@ def test_a_run_reports_the_parameters_in_metrics_history_and_plots(tmp_path, wri
 def test_a_short_run_of_the_heat_example_moves_kappa_most_of_the_way(tmp_path):
     out = tmp_path / "run"
     assert main([str(ROOT / "problems" / "heat_inverse.py"), "--out", str(out), "--quiet", "--steps", "150",
-                 "--set", "training.check_every=1000"]) in (0, 1)
+                 "--set", "checks.check_every=1000"]) in (0, 1)
     kappa = json.loads((out / "metrics.json").read_text())["parameters"]["kappa"]
     # from 0.05 (an error of 50%) to within 5% of 0.1 in 150 of its 3500 steps
     assert kappa["rel_error"] < 0.05 and kappa["initial"] == 0.05, kappa

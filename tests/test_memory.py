@@ -53,8 +53,9 @@ def test_gauss_newton_s_jacobian_is_counted(tiny, monkeypatch):
     monkeypatch.setattr("pinn.memory.available_memory", lambda device: GIB)
     wide = dataclasses.replace(tiny, net=pinn.MLP(width=1000, depth=2), sampling=pinn.Sampling(interior=5000))
     check_memory(wide)  # a million weights: Adam and L-BFGS fit
-    newton = dataclasses.replace(wide, training=dataclasses.replace(wide.training, gauss_newton_steps=5))
-    with pytest.raises(ValueError, match="training.gauss_newton_steps=5 .* set training.gauss_newton_steps=0"):
+    schedule = (*wide.training.schedule, pinn.LevenbergMarquardt(5))
+    newton = dataclasses.replace(wide, training=dataclasses.replace(wide.training, schedule=schedule))
+    with pytest.raises(ValueError, match="levenberg_marquardt.steps=5 .* set levenberg_marquardt.steps=0"):
         check_memory(newton)
 
 

@@ -12,13 +12,13 @@ from conftest import ROOT, run_cli
 COARSE_CAVITY = ("pressure_gauge=gauge)", "pressure_gauge=gauge, cells=32, estimate_error=False)")
 SHORT = {
     # measured: u 1.9e-3, v 8.2e-3, p 4.9e-3 (without the 10 Gauss-Newton steps: u 2.2e-3, v 1.1e-2, p 8.3e-3)
-    "kovasznay.py": (None, ["--set", "adam_steps=300", "--set", "lbfgs_steps=300", "--set", "gauss_newton_steps=10"], {"u": 7e-3, "v": 3.5e-2, "p": 2.5e-2}),
+    "kovasznay.py": (None, ["--set", "adam.steps=300", "--set", "lbfgs.steps=300", "--set", "levenberg_marquardt.steps=10"], {"u": 7e-3, "v": 3.5e-2, "p": 2.5e-2}),
     # measured: speed 1.5e-1 (the cavity gains most in its Gauss-Newton steps: 6.4e-2 with 30 of them)
-    "cavity.py": (COARSE_CAVITY, ["--set", "adam_steps=300", "--set", "lbfgs_steps=300", "--set", "gauss_newton_steps=10",
+    "cavity.py": (COARSE_CAVITY, ["--set", "adam.steps=300", "--set", "lbfgs.steps=300", "--set", "levenberg_marquardt.steps=10",
                                   "--set", "interior=1000",
                                   "--set", "width=32"], {"speed": 0.4}),
     # measured: u 2.8e-3, v 3.2e-3
-    "taylor_green.py": (None, ["--set", "adam_steps=200", "--set", "lbfgs_steps=200", "--set", "interior=800"],
+    "taylor_green.py": (None, ["--set", "adam.steps=200", "--set", "lbfgs.steps=200", "--set", "interior=800"],
                         {"u": 1e-2, "v": 1e-2}),
 }
 

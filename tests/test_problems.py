@@ -10,8 +10,8 @@ from conftest import ROOT, run_cli
 # a factor 3-4 above what these settings reach (heat1d 2.4e-4, heat2d 7e-4) and far below an
 # untrained network's error (~1): a broken derivative, condition or reference fails them.
 SHORT = {
-    "heat1d.py": (["--set", "training.lbfgs_steps=500"], 1e-3),
-    "heat.py": (["--set", "training.lbfgs_steps=500", "--set", "training.gauss_newton_steps=3"], 3e-3),
+    "heat1d.py": (["--set", "lbfgs.steps=500"], 1e-3),
+    "heat.py": (["--set", "lbfgs.steps=500", "--set", "levenberg_marquardt.steps=3"], 3e-3),
 }
 
 

@@ -20,9 +20,10 @@ from pinn.io import CorruptFileError, load_checkpoint, read_history
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
 from pinn.solve import main
-from pinn.training import Monitor, Trainer, TrainingDiverged
+from pinn.overrides import RENAMED
+from pinn.train.trainer import Monitor, TrainingDiverged
 
-from conftest import ROOT, TINY_PROBLEM, parameters
+from conftest import ROOT, TINY_PROBLEM, parameters, trainer_of
 
 # The tiny problem with test hooks in its residual (kept out of the package): a delay that slows a
 # process down enough to kill it mid-training, and poison that breaks chosen evaluations.
@@ -51,13 +52,13 @@ def heat(f):
 HOOKED_PROBLEM = TINY_PROBLEM.replace("def heat(f):\n    return f.u_t - 0.1 * f.u_xx\n", HOOKS)
 assert HOOKED_PROBLEM != TINY_PROBLEM
 
-LONGER = ["--set", "training.adam_steps=30", "--set", "training.lbfgs_steps=40", "--set", "training.checkpoint_every=5",
-          "--set", "training.check_every=5"]
+LONGER = ["--set", "adam.steps=30", "--set", "lbfgs.steps=40", "--set", "checks.checkpoint_every=5",
+          "--set", "checks.check_every=5"]
 
 
 def hooked(write_problem, **settings):
     problem = load_problem(write_problem(HOOKED_PROBLEM, name="hooked.py"))
-    problem = apply_overrides(problem, {f"training.{k}": v for k, v in settings.items()})
+    problem = apply_overrides(problem, {RENAMED[k]: v for k, v in settings.items()})
     return problem, problem.residuals["heat"].__globals__["POISON"]
 
 
@@ -152,7 +153,7 @@ def test_sigkill_during_adam_and_during_lbfgs_then_resume_is_exact(hooked_path, 
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL and not (out / "metrics.json").exists()
     state = load_checkpoint(out / "checkpoint.pt")
-    assert 30 < state["step"] < 70 and state["lbfgs"]["state"]  # mid-L-BFGS, with its curvature history
+    assert 30 < state["step"] < 70 and state["phases"]["lbfgs"]["optimizer"]["state"]  # mid-L-BFGS, with its curvature history
 
     assert main([str(path), "--out", str(out), "--quiet", "--resume"]) == 0
     _assert_same_run(whole_run, out)
@@ -187,7 +188,7 @@ REASONS = {
 @pytest.mark.parametrize("kind", list(REASONS))
 def test_a_diverged_adam_step_is_undone_and_training_goes_on(write_problem, kind):
     problem, poison = hooked(write_problem, adam_steps=20, lbfgs_steps=0)
-    trainer = Trainer(problem, problem.training)
+    trainer = trainer_of(problem)
     # "grad" twice: the diagnosis evaluates once more to find the term at fault
     monitor = PoisonAt(poison, 6, *([kind] * (2 if kind == "grad" else 1)))
     trainer.run(monitor)
@@ -198,13 +199,13 @@ def test_a_diverged_adam_step_is_undone_and_training_goes_on(write_problem, kind
     assert REASONS[kind] in rows[7]["event"] and [s for s, r in rows.items() if "event" in r] == [7]
     # Step 7 started again from the state that step 6 started from, with half its learning rate.
     assert rows[7]["loss_total"] == rows[6]["loss_total"]
-    assert rows[7]["lr"] == pytest.approx(rows[6]["lr"] * trainer.scheduler.gamma * 0.5, rel=1e-12)
+    assert rows[7]["lr"] == pytest.approx(rows[6]["lr"] * trainer.runs[0].scheduler.gamma * 0.5, rel=1e-12)
     assert np.isfinite(rows[20]["loss_total"]) and rows[20]["loss_total"] < rows[1]["loss_total"]
 
 
 def test_a_loss_jump_passes_when_the_factor_is_off(write_problem):
     problem, poison = hooked(write_problem, adam_steps=10, lbfgs_steps=0, divergence_factor=None)
-    trainer = Trainer(problem, problem.training)
+    trainer = trainer_of(problem)
     monitor = PoisonAt(poison, 6, "jump")
     trainer.run(monitor)
     assert trainer.guard.recoveries == [] and monitor.rows[6]["loss_heat"] > 1e3 * monitor.rows[5]["loss_heat"]
@@ -212,7 +213,7 @@ def test_a_loss_jump_passes_when_the_factor_is_off(write_problem):
 
 def test_a_diverged_lbfgs_chunk_starts_afresh(write_problem):
     problem, poison = hooked(write_problem, adam_steps=4, lbfgs_steps=30)
-    trainer = Trainer(problem, problem.training)
+    trainer = trainer_of(problem)
     monitor = PoisonAt(poison, 14, "nan")  # rows at 14, 24, 34: ten L-BFGS iterations each
     trainer.run(monitor)
     assert [r["step"] for r in monitor.rows] == [1, 2, 3, 4, 14, 24, 34]
@@ -225,7 +226,7 @@ def test_a_diverged_lbfgs_chunk_starts_afresh(write_problem):
 def test_resume_between_a_failure_and_its_recovery_is_exact(write_problem, tmp_path):
     """The last good state is part of the checkpoint: a resumed run recovers as the whole one did."""
     problem, poison = hooked(write_problem, adam_steps=16, lbfgs_steps=10)
-    whole = Trainer(problem, problem.training)
+    whole = trainer_of(problem)
     whole.run(PoisonAt(poison, 6, "nan"))
 
     class StopAfter(PoisonAt):
@@ -236,10 +237,10 @@ def test_resume_between_a_failure_and_its_recovery_is_exact(write_problem, tmp_p
                 raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        Trainer(problem, problem.training).run(StopAfter(poison, 6))
-    resumed = Trainer(problem, problem.training)
+        trainer_of(problem).run(StopAfter(poison, 6))
+    resumed = trainer_of(problem)
     resumed.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))
-    resumed.losses()  # a first evaluation plans the derivatives: poison the first training one
+    resumed.objective.terms()  # a first evaluation plans the derivatives: poison the first training one
     poison.append("nan")
     resumed.run()
     assert resumed.guard.recoveries == whole.guard.recoveries and len(whole.guard.recoveries) == 1
@@ -248,8 +249,8 @@ def test_resume_between_a_failure_and_its_recovery_is_exact(write_problem, tmp_p
 
 def test_nan_before_any_good_step_stops_at_once(write_problem):
     problem, poison = hooked(write_problem)
-    trainer = Trainer(problem, problem.training)
-    trainer.losses()  # plans the derivatives
+    trainer = trainer_of(problem)
+    trainer.objective.terms()  # plans the derivatives
     poison.append("nan")
     with pytest.raises(TrainingDiverged, match="loss term 'heat' became nan at step 0, before any good step"):
         trainer.run()
@@ -280,27 +281,27 @@ def test_repeated_divergence_stops_with_exit_1_and_a_complete_run_folder(write_p
 
 def test_training_settings_for_the_guard_are_checked():
     with pytest.raises(ValueError, match="divergence_factor must be a number > 1 or None"):
-        pinn.Training(divergence_factor=0.5)
+        pinn.Guard(divergence_factor=0.5)
     with pytest.raises(ValueError, match="recovery_lr_factor must be a number between 0 and 1"):
-        pinn.Training(recovery_lr_factor=1.0)
+        pinn.Guard(recovery_lr_factor=1.0)
     with pytest.raises(ValueError, match="max_recoveries must be a whole number >= 0"):
-        pinn.Training(max_recoveries=-1)
+        pinn.Guard(max_recoveries=-1)
 
 
 def test_set_switches_the_jump_check_off(write_problem):
-    problem = apply_overrides(load_problem(write_problem()), {"training.divergence_factor": "none"})
-    assert problem.training.divergence_factor is None
+    problem = apply_overrides(load_problem(write_problem()), {"guard.divergence_factor": "none"})
+    assert problem.training.guard.divergence_factor is None
     problem = apply_overrides(problem, {"divergence_factor": "50"})
-    assert problem.training.divergence_factor == 50.0
+    assert problem.training.guard.divergence_factor == 50.0
     with pytest.raises(ValueError, match="divergence_factor=big: expected a value of type float or none"):
         apply_overrides(problem, {"divergence_factor": "big"})
 
 
 def test_the_guard_changes_nothing_in_a_run_that_does_not_diverge(write_problem, monkeypatch):
     problem, _ = hooked(write_problem, adam_steps=20, lbfgs_steps=20)
-    guarded = Trainer(problem, problem.training)
+    guarded = trainer_of(problem)
     guarded.run()
-    unguarded = Trainer(problem, problem.training)
+    unguarded = trainer_of(problem)
     for method in ("check_loss", "check_gradients", "remember", "accepted"):
         monkeypatch.setattr(unguarded.guard, method, lambda *args, **kwargs: None)
     unguarded.run()

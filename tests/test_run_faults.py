@@ -16,9 +16,9 @@ import pinn.io
 from pinn.io import load_checkpoint, read_history, write_history
 from pinn.references.grid import GridReference
 from pinn.solve import main
-from pinn.training import Trainer, TrainingDiverged
+from pinn.train.trainer import Trainer, TrainingDiverged
 
-from conftest import TINY_PROBLEM
+from conftest import TINY_PROBLEM, trainer_of
 from test_reliability import PoisonAt, hooked
 
 # The tiny problem whose residual or initial condition raises once PINN_TEST_FAULT is set (by a test,
@@ -220,10 +220,10 @@ def test_history_reads_back_as_it_was_written(tmp_path):
     assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
 
 
-@pytest.mark.filterwarnings("ignore::pinn.training.gauss_newton.UnderdeterminedWarning")
+@pytest.mark.filterwarnings("ignore::pinn.train.phases.UnderdeterminedWarning")
 def test_the_gauss_newton_guard_names_the_loss_term(write_problem):
-    problem, poison = hooked(write_problem, adam_steps=4, lbfgs_steps=0, gauss_newton_steps=3)
-    trainer = Trainer(problem, problem.training)
+    problem, poison = hooked(write_problem)
+    trainer = trainer_of(problem, schedule=[pinn.Adam(4), pinn.LevenbergMarquardt(3)])
     with pytest.raises(TrainingDiverged) as failure:
         trainer.run(PoisonAt(poison, 4, *["nan"] * 100))  # every evaluation from the first Gauss-Newton step on
     assert "loss term 'heat' became nan" in str(failure.value)

@@ -127,7 +127,7 @@ def test_the_old_run_comes_back_when_the_new_one_fails_before_its_first_checkpoi
     def fail(self, monitor=None):
         raise RuntimeError("the machine fell over")
 
-    monkeypatch.setattr("pinn.training.trainer.Trainer.run", fail)
+    monkeypatch.setattr("pinn.train.trainer.Trainer.run", fail)
     capsys.readouterr()
     assert main([str(problem), "--out", str(finished), "--overwrite", "--quiet"]) == 1
     err = capsys.readouterr().err

@@ -1,18 +1,18 @@
 """The trainer: it learns, it is reproducible, and a checkpoint continues exactly."""
-import dataclasses
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import run_until, parameters
+from conftest import parameters, run_until, trainer_of
 from pinn.io import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.nets import MLP
 from pinn.overrides import apply_overrides
-from pinn.training import Monitor, Trainer
-from pinn.training.config import Training
-from pinn.validation import field_errors, worst
+import pinn
+from pinn.train.settings import Training
+from pinn.train.trainer import Monitor
+from pinn.validation import worst
 
 
 @pytest.fixture
@@ -20,44 +20,46 @@ def tiny(write_problem):
     return load_problem(write_problem())
 
 
-def trained(problem, **changes):
-    training = dataclasses.replace(problem.training, **changes)
-    trainer = Trainer(problem, training, problem.reference.build(problem.inputs, problem.outputs, problem.domain))
+def reference_of(problem):
+    return problem.reference.build(problem.inputs, problem.outputs, problem.domain)
+
+
+def trained(problem, settings=None):
+    trainer = trainer_of(problem, settings, reference=reference_of(problem))
     trainer.run()
     return trainer
 
 
 def test_training_lowers_the_loss_and_the_error(tiny):
-    problem = apply_overrides(tiny, {"training.adam_steps": 150, "training.lbfgs_steps": 100})
-    trainer = Trainer(problem, problem.training, problem.reference.build(problem.inputs, problem.outputs, problem.domain))
-    before = float(sum(trainer.losses().values()).detach())
-    error_before = worst(field_errors(trainer.predict_reference(), trainer.reference, {}))
+    trainer = trainer_of(tiny, {"adam.steps": 150, "lbfgs.steps": 100}, reference=reference_of(tiny))
+    before = float(sum(trainer.objective.terms().values()).detach())
+    error_before = worst(trainer.check())
     trainer.run()
-    after = float(sum(trainer.losses().values()).detach())
+    after = float(sum(trainer.objective.terms().values()).detach())
     assert trainer.step == 250
     assert after < 1e-2 * before
-    assert worst(trainer.last_errors) < 0.2 * error_before
+    assert worst(trainer.check()) < 0.2 * error_before
 
 
 def test_same_seed_gives_identical_parameters(tiny):
     a, b = trained(tiny), trained(tiny)
     assert torch.equal(parameters(a), parameters(b))
-    assert not torch.equal(parameters(a), parameters(trained(tiny, seed=1)))
+    assert not torch.equal(parameters(a), parameters(trained(tiny, {"numerics.seed": 1})))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])  # on the CPU both are deterministic
 @pytest.mark.parametrize("stop_at", [5, 18])  # during Adam, and during L-BFGS
 def test_checkpoint_resumes_exactly(tiny, tmp_path, stop_at, dtype):
-    problem = apply_overrides(tiny, {"training.lbfgs_steps": 40, "training.dtype": dtype})
-    reference = problem.reference.build(problem.inputs, problem.outputs, problem.domain)
-    whole = Trainer(problem, problem.training, reference)
+    problem = apply_overrides(tiny, {"lbfgs.steps": 40, "numerics.dtype": dtype})
+    reference = reference_of(problem)
+    whole = trainer_of(problem, reference=reference)
     whole.run()
 
-    first = Trainer(problem, problem.training, reference)
+    first = trainer_of(problem, reference=reference)
     run_until(first, stop_at)
     save_checkpoint(tmp_path / "checkpoint.pt", first.state_dict())
 
-    resumed = Trainer(problem, problem.training, reference)
+    resumed = trainer_of(problem, reference=reference)
     resumed.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))
     assert resumed.step == first.step >= stop_at
     resumed.run()
@@ -67,23 +69,23 @@ def test_checkpoint_resumes_exactly(tiny, tmp_path, stop_at, dtype):
 
 def test_training_config_rejects_bad_values():
     with pytest.raises(ValueError, match="dtype 'float16'"):
-        Training(dtype="float16")
+        pinn.Numerics(dtype="float16")
     with pytest.raises(ValueError, match="learning_rate must be a positive number"):
-        Training(learning_rate=0)
+        pinn.Adam(learning_rate=0)
     with pytest.raises(ValueError, match="at least one step"):
-        Training(adam_steps=0, lbfgs_steps=0)
+        Training([pinn.Adam(0), pinn.LBFGS(0)])
 
 
 def test_total_steps_keep_the_adam_share():
-    training = Training(adam_steps=1000, lbfgs_steps=3000)
-    assert (training.with_total_steps(400).adam_steps, training.with_total_steps(400).lbfgs_steps) == (100, 300)
-    assert training.with_total_steps(8000).adam_steps == 1000  # Adam never runs longer than asked
+    training = Training([pinn.Adam(1000), pinn.LBFGS(3000)])
+    assert [p.steps for p in training.with_total_steps(400).schedule] == [100, 300]
+    assert training.with_total_steps(8000).schedule[0].steps == 1000  # Adam never runs longer than asked
 
 
 def test_float32_runs_and_reports_its_dtype(tiny):
-    trainer = trained(tiny, dtype="float32")
-    assert next(trainer.model.parameters()).dtype == torch.float32
-    assert np.isfinite(worst(trainer.last_errors))
+    trainer = trained(tiny, {"numerics.dtype": "float32"})
+    assert next(trainer.objective.module.parameters()).dtype == torch.float32
+    assert np.isfinite(worst(trainer.check()))
 
 
 def test_mlp_layer_widths_and_set_parsing(tiny):
@@ -111,14 +113,14 @@ def test_fourier_features_and_input_normalisation_change_the_network(tiny):
 
 
 def test_resampling_draws_fresh_points_every_k_steps(tiny):
-    problem = apply_overrides(tiny, {"sampling.resample_every": 3, "training.adam_steps": 7, "training.lbfgs_steps": 0})
-    trainer = Trainer(problem, problem.training)
-    seen = [trainer.points.interior.clone()]
+    problem = apply_overrides(tiny, {"sampling.resample_every": 3, "adam.steps": 7, "lbfgs.steps": 0})
+    trainer = trainer_of(problem)
+    seen = [trainer.objective.points.interior.clone()]
 
     class Watcher(Monitor):
         def on_step(self, t, row):
-            if not torch.equal(t.points.interior, seen[-1]):
-                seen.append(t.points.interior.clone())
+            if not torch.equal(t.objective.points.interior, seen[-1]):
+                seen.append(t.objective.points.interior.clone())
 
     trainer.run(Watcher())
     assert len(seen) == 3  # after steps 3 and 6

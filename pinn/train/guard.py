@@ -1,21 +1,22 @@
 """The divergence guard: notice a step that went wrong, go back to the last good state, retry gently.
 
 A step has diverged when a loss term or the gradient is NaN or infinite, or when an Adam step made
-the total loss grow more than ``Training.divergence_factor`` times. The guard keeps a copy of the
+the total loss grow more than ``Guard.divergence_factor`` times. The guard keeps a copy of the
 last state whose loss and gradient were good (the parameters and the optimiser's state just
 before its update), so checking costs a copy per step and no extra evaluation; a recovery costs
-one evaluation. After ``Training.max_recoveries`` consecutive failures the run stops with
+one evaluation. After ``Guard.max_recoveries`` consecutive failures the run stops with
 :class:`TrainingDiverged`, whose message names the loss term that failed first.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from torch import Tensor
 
-from pinn.training.config import Training
+if TYPE_CHECKING:
+    from pinn.train.settings import Guard
 
 
 class TrainingDiverged(RuntimeError):
@@ -33,10 +34,10 @@ class StepDiverged(Exception):
 class DivergenceGuard:
     """Checks each step and remembers the last good state; the trainer restores it on a failure."""
 
-    def __init__(self, training: Training) -> None:
-        self.factor = training.divergence_factor
-        self.max_recoveries = training.max_recoveries
-        self.lr_factor = training.recovery_lr_factor
+    def __init__(self, settings: Guard) -> None:
+        self.factor = settings.divergence_factor
+        self.max_recoveries = settings.max_recoveries
+        self.lr_factor = settings.recovery_lr_factor
         self.last_good: dict[str, Any] | None = None  # step, parameters, optimizer (Adam only), terms
         self.reference: dict[str, float] | None = None  # the previous good loss terms, for the jump check
         self.failures = 0  # consecutive

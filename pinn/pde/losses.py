@@ -18,7 +18,7 @@ from pinn.conditions import Batch
 from pinn.derivatives.engine import CompileMismatch, Engine, Site, compile_function
 from pinn.fields import Fields
 from pinn.model import Model
-from pinn.training.weighting import weighted_total
+from pinn.train.weighting import weighted_total
 
 
 @dataclass
@@ -251,8 +251,3 @@ class _TermsOf(nn.Module):
 
     def forward(self, points: Points, transforms: dict[str, Any]) -> dict[str, Tensor]:
         return self.terms(points, transforms)
-
-
-def loss_terms(problem: Problem, model: Model, points: Points) -> dict[str, Tensor]:
-    """The loss terms with nested autograd (the reference engine)."""
-    return LossFunction(problem, model, "autograd")(points)

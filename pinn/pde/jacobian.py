@@ -1,22 +1,9 @@
-"""Levenberg-Marquardt (damped Gauss-Newton) refinement on the vector of residuals.
+"""The residual vector of a physics-informed problem and its Jacobian in the weights, for the
+Levenberg-Marquardt phase (:mod:`pinn.train.phases.levenberg_marquardt`).
 
-The loss is a sum of squares, ``L = sum_i r_i^2`` once every residual, at every point, is scaled by
-the square root of its term's weight over its number of points. With ``J = dr/dtheta`` (one row per
-residual value, one column per network weight), a step solves
-
-    (J^T J + mu diag(J^T J)) delta = -J^T r
-
-and is taken only if it lowers the loss; ``mu`` then shrinks (by 3), else it grows (by 4) and the
-step is solved again with the same ``J``. Curvature that L-BFGS only estimates from a few past
-steps is used exactly, which is what carries a small network past the flat region where L-BFGS
-stalls (at a loss of ~1e-7 on the problems here). A step costs one Jacobian, one ``P x P`` product
-and Cholesky factorisation (``P`` weights): meant for small networks (up to a few thousand weights).
-It needs more residual values than weights (more points than weights, for one residual): with
-fewer, it can fit every point exactly while the error between them grows (on ``heat.py``, 2000
-points for 2273 weights took the loss down and the error up; an :class:`UnderdeterminedWarning`
-says so).
-
-The Jacobian comes from the problem's own residual functions, through the derivative engine:
+Every residual, at every point, is scaled by the square root of its term's weight over its number
+of points, so that ``r @ r`` is the weighted loss. The rows of ``J = dr/dtheta`` come from the
+problem's own residual functions, through the derivative engine:
 
 - interior residuals served by Taylor mode: each point's residuals depend on that point alone, so
   ``torch.func.vmap`` over the points of ``jacrev`` (with respect to the weights) of the Taylor pass
@@ -31,7 +18,6 @@ The Jacobian comes from the problem's own residual functions, through the deriva
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import torch
@@ -40,92 +26,24 @@ from torch import Tensor, nn
 from pinn.derivatives.engine import Site, assemble
 from pinn.derivatives.jet import Jet
 from pinn.derivatives.known import KnownFields
-from pinn.training.guard import StepDiverged
-from pinn.training.losses import RESIDUALS, LossFunction, Points, trainable_weights
+from pinn.pde.losses import RESIDUALS, LossFunction, Points, trainable_weights
 
-GROW, SHRINK = 4.0, 3.0  # the damping's factors after a rejected and an accepted step
-MIN_DAMPING, MAX_DAMPING = 1e-12, 1e10  # beyond MAX_DAMPING no step lowers the loss: converged
 ROWS_PER_PASS = 256  # reverse-mode rows per batched backward pass
 
 
-class UnderdeterminedWarning(UserWarning):
-    """Fewer residual values than weights: Gauss-Newton fits the points, not the equations between them."""
+class ResidualJacobian:
+    """The scaled residual vector of a :class:`LossFunction`'s problem and its Jacobian in the weights."""
 
-
-class GaussNewton:
-    """Levenberg-Marquardt steps on a :class:`LossFunction`'s residuals; ``damping`` is ``mu``."""
-
-    def __init__(self, loss: LossFunction, damping: float) -> None:
+    def __init__(self, loss: LossFunction) -> None:
         self.loss = loss
-        self.damping = float(damping)
-        self.converged = False
         self._vmap_failed = False  # the per-point route failed once: use reverse mode from then on
-        self._warned = False
 
     @property
     def parameters(self) -> list[Tensor]:
         return [p for p in self.loss.model.parameters() if p.requires_grad]
 
-    def step(self, points: Points, weights: dict[str, float],
-             evaluate: Callable[[], tuple[Tensor, dict[str, float]]]) -> dict[str, float]:
-        """One Jacobian and as many damped solves as it takes to lower the loss (``evaluate()`` gives the
-        trainer's total loss and its terms at the current weights). Returns the terms where it ends;
-        sets :attr:`converged` when no damping lowers the loss."""
-        residuals, jacobian = self.residuals_and_jacobian(points, weights)
-        if jacobian.shape[0] < jacobian.shape[1] and not self._warned:
-            self._warned = True
-            warnings.warn(
-                f"Gauss-Newton has {jacobian.shape[0]} residual values for {jacobian.shape[1]} weights: it can fit them "
-                "exactly while the error between the points grows; sample more points than the network has weights "
-                "(sampling.interior)", UnderdeterminedWarning, stacklevel=2)
-        if not (bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())):
-            raise StepDiverged(self._culprit(points))
-        start = float(residuals @ residuals)
-        normal = jacobian.T @ jacobian
-        gradient = jacobian.T @ residuals
-        del jacobian
-        scale = normal.diagonal().clone()
-        floor = 1e-12 * float(scale.mean()) + torch.finfo(normal.dtype).tiny  # weights without any effect
-        parameters = self.parameters
-        theta = torch.cat([p.detach().reshape(-1) for p in parameters])
-        terms: dict[str, float] = {}
-        while self.damping <= MAX_DAMPING:
-            system = normal + torch.diag(self.damping * scale + floor)
-            factor, info = torch.linalg.cholesky_ex(system)
-            if int(info) == 0:
-                delta = torch.cholesky_solve(-gradient[:, None], factor)[:, 0]
-                _assign(parameters, theta + delta)
-                try:
-                    total, terms = evaluate()
-                except StepDiverged:  # NaN or infinite there: a step too long, like any that fails
-                    total = None
-                if total is not None and float(total.detach()) < start:
-                    self.damping = max(self.damping / SHRINK, MIN_DAMPING)
-                    return terms
-            self.damping *= GROW
-        _assign(parameters, theta)
-        self.converged = True
-        return evaluate()[1]
-
-    def _culprit(self, points: Points) -> str:
-        """Only after a failure, as the guard says it for Adam and L-BFGS: the loss term that became NaN or
-        infinite, else the one whose gradient did (one more evaluation, differentiated term by term)."""
-        terms = self.loss(points)
-        for name, term in terms.items():
-            value = float(term.detach())
-            if not math.isfinite(value):
-                return f"loss term {name!r} became {value}"
-        parameters = self.parameters
-        for name, term in terms.items():
-            if not term.requires_grad:
-                continue
-            grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
-            if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
-                return f"the gradient of loss term {name!r} became NaN or infinite"
-        return "the residuals or their Jacobian became NaN or infinite"
-
     # ------------------------------------------------------------ Jacobian
-    def residuals_and_jacobian(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
+    def __call__(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
         """The scaled residual vector r (``r @ r`` is the weighted loss) and ``J = dr/dtheta``."""
         engine, problem = self.loss.engine, self.loss.problem
         if RESIDUALS not in engine.plans or any(name not in engine.plans for name in problem.loss_conditions):
@@ -259,14 +177,6 @@ class GaussNewton:
         jacobian = torch.cat(blocks) if blocks else rows.new_zeros(0, sum(p.numel() for p in parameters))
         return rows.detach(), jacobian
 
-    # --------------------------------------------------------- checkpoints
-    def state_dict(self) -> dict:
-        return {"damping": self.damping, "converged": self.converged}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.damping = float(state.get("damping", self.damping))
-        self.converged = bool(state.get("converged", False))
-
 
 class _AtOnePoint(nn.Module):
     """``evaluate(known, point, extra)`` from the Taylor pass at one point, as a module so that
@@ -302,11 +212,3 @@ def _offsets(parameters: list[Tensor]) -> dict[int, int]:
 def _rows_per_point(rows: Tensor | None, n: int) -> Tensor:
     """Jet derivative rows (k, N or 1, m) with the point dimension at full length N."""
     return rows.expand(-1, n, -1)
-
-
-def _assign(parameters: list[Tensor], flat: Tensor) -> None:
-    with torch.no_grad():
-        offset = 0
-        for p in parameters:
-            p.copy_(flat[offset:offset + p.numel()].view_as(p))
-            offset += p.numel()

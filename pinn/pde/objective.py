@@ -1,0 +1,113 @@
+"""A physics-informed problem as an objective of the shared trainer.
+
+:class:`PinnObjective` builds what a :class:`pinn.Problem` declares: the model (network, exact
+conditions, unknowns), the collocation points and condition batches (redrawn every
+``sampling.resample_every`` steps), and the loss (mean squared residuals and weighted condition
+terms, :mod:`pinn.pde.losses`) with its residual vector and Jacobian for Levenberg-Marquardt
+(:mod:`pinn.pde.jacobian`). :func:`pinn_trainer` puts it together with a check against the
+problem's reference grid.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from pinn.pde.jacobian import ResidualJacobian
+from pinn.references.grid import GridReference
+from pinn.train.objective import Objective
+from pinn.train.settings import Numerics, Training
+from pinn.train.trainer import Trainer, resolve_device
+from pinn.pde.losses import LossFunction, Points, draw_points
+from pinn.validation import FieldError, field_errors
+
+if TYPE_CHECKING:
+    from pinn.problem import Problem
+
+
+class PinnObjective(Objective):
+    """The loss of ``problem``'s model at its collocation points.
+
+    Args:
+        problem: the declaration.
+        numerics: dtype, seed (network initialisation and every point drawn), derivative engine, compile.
+        device: where to compute.
+        expected_calls: about how many loss evaluations the run makes (whether compiling pays).
+    """
+
+    def __init__(self, problem: Problem, numerics: Numerics, device: torch.device, expected_calls: int = 0) -> None:
+        self.problem = problem
+        self.dtype = getattr(torch, numerics.dtype)
+        self.device = device
+        self.rng = np.random.default_rng(numerics.seed)
+        self.model = self.module = problem.build_model(self.dtype, device, numerics.seed)
+        self.points = draw_points(problem, self.rng, self.dtype, device)
+        self.loss = LossFunction(problem, self.model, numerics.derivatives, numerics.compile, expected_calls)
+        self.jacobian = ResidualJacobian(self.loss)
+        self.resample_every = problem.sampling.resample_every
+
+    def terms(self) -> dict[str, Tensor]:
+        return self.loss(self.points)
+
+    def backward(self, weights: Mapping[str, float]) -> dict[str, Tensor]:
+        return self.loss.backward(self.points, weights)
+
+    def residuals_and_jacobian(self, weights: Mapping[str, float]) -> tuple[Tensor, Tensor]:
+        return self.jacobian(self.points, weights)
+
+    def resample(self) -> None:
+        """Fresh collocation points; conditions on fixed points (data) keep theirs."""
+        self.points = draw_points(self.problem, self.rng, self.dtype, self.device, self.points)
+
+    def reported(self) -> dict[str, float]:
+        return self.model.unknowns.as_floats()
+
+    def summary(self) -> dict[str, Any]:
+        return {"derivatives": self.loss.engine.summary, "compile": self.loss.compile_status}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": _rng_state(self.rng), "points": self.points.state_dict(), "loss": self.loss.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = _rng_restore(state["rng"])
+        self.points = Points.from_state_dict(state["points"], self.device)
+        self.loss.load_state_dict(state["loss"])
+
+
+class GridCheck:
+    """The errors of a model's prediction on a reference grid, by field (the trainer's ``check``)."""
+
+    def __init__(self, model: Any, reference: GridReference, tolerance: dict[str, float]) -> None:
+        self.model = model
+        self.reference = reference
+        self.tolerance = tolerance
+        self.points = torch.as_tensor(reference.points(), dtype=model.dtype, device=model.device)
+
+    def __call__(self) -> dict[str, FieldError]:
+        return field_errors(self.model.predict(self.points), self.reference, self.tolerance)
+
+
+def pinn_trainer(problem: Problem, reference: GridReference | None = None,
+                 training: Training | None = None) -> Trainer:
+    """A trainer of ``problem`` (with ``training``, default the problem's own), checked against ``reference``."""
+    training = training or problem.training
+    objective = PinnObjective(problem, training.numerics, resolve_device(training.numerics.device), training.steps)
+    check = None if reference is None else GridCheck(objective.model, reference, problem.tolerance)
+    return Trainer(objective, training, check)
+
+
+def _rng_state(rng: np.random.Generator) -> dict:
+    # Stored as strings: 128-bit integers are not plain tensors, and weights_only loading accepts str.
+    state = rng.bit_generator.state
+    return {"bit_generator": state["bit_generator"], "state": str(state["state"]["state"]),
+            "inc": str(state["state"]["inc"]), "has_uint32": int(state["has_uint32"]),
+            "uinteger": int(state["uinteger"])}
+
+
+def _rng_restore(saved: dict) -> dict:
+    return {"bit_generator": saved["bit_generator"],
+            "state": {"state": int(saved["state"]), "inc": int(saved["inc"])},
+            "has_uint32": saved["has_uint32"], "uinteger": saved["uinteger"]}

@@ -1,0 +1,71 @@
+"""The seam between the trainer and a model family: what the trainer minimises.
+
+An :class:`Objective` owns its trainable module, draws its batches and gives its named loss terms
+(and their gradient) for the current batch; optionally its residual vector and Jacobian (for the
+Levenberg-Marquardt phase); and its own state for checkpoints. The trainer sees nothing else: a
+physics-informed problem (:class:`pinn.pde.objective.PinnObjective`) is one implementation, and a
+new model family is another, with the same trainer, guard, checkpoints, history and run folder.
+"""
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any
+
+from torch import Tensor, nn
+
+from pinn.train.weighting import weighted_total
+
+
+class Objective(abc.ABC):
+    """What the trainer minimises: ``sum_k w_k L_k`` over named loss terms ``L_k`` on the current batch.
+
+    Attributes:
+        module: the module holding every parameter; its ``state_dict`` is the checkpoint's model.
+        resample_every: the trainer calls :meth:`resample` every this many steps (0: one batch throughout).
+    """
+
+    module: nn.Module
+    resample_every: int = 0
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter of the module, in order (the optimisers' parameters)."""
+        return list(self.module.parameters())
+
+    def trainable(self) -> list[Tensor]:
+        """The parameters that are trained (``requires_grad``)."""
+        return [p for p in self.module.parameters() if p.requires_grad]
+
+    @abc.abstractmethod
+    def terms(self) -> dict[str, Tensor]:
+        """The loss terms on the current batch, differentiable with respect to the parameters."""
+
+    def backward(self, weights: Mapping[str, float]) -> dict[str, Tensor]:
+        """The loss terms (detached), after adding the gradient of ``sum_k w_k L_k`` (``w_k`` 1 where
+        absent) to the parameters' ``.grad``. Override where a faster route exists (a compiled one)."""
+        terms = self.terms()
+        weighted_total(terms, weights).backward()
+        return {name: term.detach() for name, term in terms.items()}
+
+    def residuals_and_jacobian(self, weights: Mapping[str, float]) -> tuple[Tensor, Tensor]:
+        """The residual vector ``r`` whose ``r @ r`` is the weighted loss, and ``J = dr/dtheta`` over the
+        trainable parameters in order (for :class:`~pinn.train.phases.LevenbergMarquardt`)."""
+        raise NotImplementedError
+
+    def resample(self) -> None:
+        """Draw a new batch."""
+
+    def reported(self) -> dict[str, float]:
+        """Values logged with every step (history.csv ``param_<name>``), e.g. recovered coefficients."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Facts about how it computed, for metrics.json."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Its state besides the module's (batches, random generators) for an exact resume."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict`."""

@@ -1,0 +1,111 @@
+"""What a phase is: settings (a frozen value object) and, once a run starts, its state (a :class:`PhaseRun`).
+
+A phase advances training by one or more steps per call of :meth:`PhaseRun.step`, which it makes
+through the trainer's services only:
+
+* ``trainer.differentiate()``: the loss terms as numbers (checked by the divergence guard), with the
+  gradient of the (weighted) total in the parameters' ``.grad``;
+* ``trainer.evaluate()``: the differentiable total and its terms as numbers, checked;
+* ``trainer.check_gradients()``: raise :class:`~pinn.train.guard.StepDiverged` if a gradient is not finite;
+* ``trainer.remember(optimizer_state)``: keep the current state as the last good one;
+* ``trainer.objective``, ``trainer.parameters``, ``trainer.step``, ``trainer.balance``.
+
+A new phase is one file: a frozen dataclass deriving from :class:`Phase` with a ``kind`` and a
+``start`` that returns its :class:`PhaseRun`, exported from :mod:`pinn.train.phases`.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from pinn.train.trainer import Trainer
+
+
+@dataclass(frozen=True)
+class Stall:
+    """A stopping rule on the loss: the phase ends when its total loss has not fallen below
+    ``(1 - min_decrease)`` times its best for ``patience`` steps.
+
+    Args:
+        patience: steps without enough improvement before the phase ends.
+        min_decrease: the relative decrease that counts as improvement.
+    """
+
+    patience: int = 200
+    min_decrease: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
+            raise ValueError(f"Stall patience must be a whole number >= 1, got {self.patience!r}")
+        value = self.min_decrease
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ValueError(f"Stall min_decrease must be a number in [0, 1), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Phase(abc.ABC):
+    """One optimiser phase: how many steps, and when to stop sooner.
+
+    Args:
+        steps: the most steps this phase takes.
+        stall: an optional :class:`Stall` rule that ends the phase sooner.
+        name: how history.csv and ``--set`` name it (default: its kind, numbered if it repeats).
+    """
+
+    steps: int
+    stall: Stall | None = None
+    name: str | None = None
+
+    kind: ClassVar[str] = "phase"
+    guards_jumps: ClassVar[bool] = False  # the guard checks the loss for jumps (small steps expected)
+    balances: ClassVar[bool] = False  # loss weights are updated during this phase
+    rate_name: ClassVar[str] = "learning rate"  # what `PhaseRun.soften` makes gentler
+
+    def __post_init__(self) -> None:
+        label = type(self).__name__
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
+            raise ValueError(f"{label} steps must be a whole number >= 0, got {self.steps!r}")
+        if self.stall is not None and not isinstance(self.stall, Stall):
+            raise ValueError(f"{label} stall must be a pinn.Stall or None, got {type(self.stall).__name__}")
+        if self.name is not None and (not isinstance(self.name, str) or not self.name.isidentifier()):
+            raise ValueError(f"{label} name must be a simple identifier, got {self.name!r}")
+
+    @abc.abstractmethod
+    def start(self, parameters: list[Tensor]) -> "PhaseRun":
+        """This phase's state for a run training ``parameters`` (made before training begins, so that
+        a checkpoint holds every phase's state)."""
+
+
+class PhaseRun(abc.ABC):
+    """A phase's state during a run."""
+
+    converged = False  # set when no step can lower the loss any more: the phase ends
+
+    @abc.abstractmethod
+    def step(self, trainer: "Trainer", remaining: int) -> tuple[dict[str, float], float, int]:
+        """Advance by at most ``remaining`` steps; return the loss terms reached, the rate shown in the
+        history (learning rate or damping) and the number of steps counted (at least 1)."""
+
+    @abc.abstractmethod
+    def rate(self) -> float:
+        """The current learning rate (or what stands for it)."""
+
+    @abc.abstractmethod
+    def soften(self, old: float, factor: float) -> float:
+        """After a diverged step: make the next one gentler than ``old`` by ``factor``; return the new rate."""
+
+    def restore(self, snapshot: Any) -> None:
+        """Back to the last good state, whose optimiser state (from ``trainer.remember``) is ``snapshot``."""
+
+    def forget(self) -> None:
+        """The objective drew a new batch: drop what belongs to the old one's loss."""
+
+    @abc.abstractmethod
+    def state_dict(self) -> dict: ...
+
+    @abc.abstractmethod
+    def load_state_dict(self, state: dict) -> None: ...

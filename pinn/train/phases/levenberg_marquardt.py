@@ -1,0 +1,167 @@
+"""Levenberg-Marquardt (damped Gauss-Newton) steps on the objective's vector of residuals.
+
+The loss is a sum of squares, ``L = sum_i r_i^2``, where the objective scales each residual by the
+square root of its term's weight over its count (:meth:`Objective.residuals_and_jacobian`). With
+``J = dr/dtheta`` (one row per residual value, one column per weight), a step solves
+
+    (J^T J + mu diag(J^T J)) delta = -J^T r
+
+and is taken only if it lowers the loss; ``mu`` then shrinks (by 3), else it grows (by 4) and the
+step is solved again with the same ``J``. Curvature that L-BFGS only estimates from a few past
+steps is used exactly, which is what carries a small network past the flat region where L-BFGS
+stalls (at a loss of ~1e-7 on the problems here). A step costs one Jacobian, one ``P x P`` product
+and Cholesky factorisation (``P`` weights): meant for small networks (up to a few thousand weights).
+It needs more residual values than weights: with fewer, it can fit every residual exactly while
+the error between them grows (on ``heat.py``, 2000 points for 2273 weights took the loss down and
+the error up; an :class:`UnderdeterminedWarning` says so). When no damping lowers the loss the
+phase has converged and ends.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import torch
+from torch import Tensor
+
+from pinn.train.guard import StepDiverged
+from pinn.train.phases.base import Phase, PhaseRun
+
+if TYPE_CHECKING:
+    from pinn.train.objective import Objective
+    from pinn.train.trainer import Trainer
+
+GROW, SHRINK = 4.0, 3.0  # the damping's factors after a rejected and an accepted step
+MIN_DAMPING, MAX_DAMPING = 1e-12, 1e10  # beyond MAX_DAMPING no step lowers the loss: converged
+
+
+class UnderdeterminedWarning(UserWarning):
+    """Fewer residual values than weights: Gauss-Newton fits the points, not the equations between them."""
+
+
+@dataclass(frozen=True)
+class LevenbergMarquardt(Phase):
+    """Levenberg-Marquardt steps (for networks of up to a few thousand weights; the objective must
+    give its residual vector and Jacobian). If the phase before it ends early, this one starts at once.
+
+    Args:
+        steps: Levenberg-Marquardt steps.
+        damping: the initial damping ``mu``, relative to the diagonal of ``J^T J``.
+        stall, name: see :class:`~pinn.train.phases.base.Phase`.
+    """
+
+    steps: int = 100
+    damping: float = 1e-3
+
+    kind: ClassVar[str] = "levenberg_marquardt"
+    rate_name: ClassVar[str] = "damping"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        value = self.damping
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ValueError(f"LevenbergMarquardt damping must be a positive number, got {value!r}")
+
+    def start(self, parameters: list[Tensor]) -> "LevenbergMarquardtRun":
+        return LevenbergMarquardtRun(self, parameters)
+
+
+class LevenbergMarquardtRun(PhaseRun):
+    def __init__(self, phase: LevenbergMarquardt, parameters: list[Tensor]) -> None:
+        self.all_parameters = parameters
+        self.damping = float(phase.damping)
+        self._warned = False
+
+    def step(self, trainer: "Trainer", remaining: int) -> tuple[dict[str, float], float, int]:
+        trainer.remember(None)
+        damping = self.damping
+        terms = self.solve(trainer.objective, trainer.balance.weights, trainer.evaluate)
+        return terms, damping, 1
+
+    def solve(self, objective: "Objective", weights: dict[str, float],
+              evaluate: Callable[[], tuple[Tensor, dict[str, float]]]) -> dict[str, float]:
+        """One Jacobian and as many damped solves as it takes to lower the loss (``evaluate()`` gives the
+        trainer's total loss and its terms at the current weights). Returns the terms where it ends;
+        sets :attr:`converged` when no damping lowers the loss."""
+        try:
+            residuals, jacobian = objective.residuals_and_jacobian(weights)
+        except NotImplementedError:
+            raise TypeError(f"{type(objective).__name__} gives no residual vector: the Levenberg-Marquardt phase "
+                            "cannot train it; remove that phase from the schedule") from None
+        if jacobian.shape[0] < jacobian.shape[1] and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"Gauss-Newton has {jacobian.shape[0]} residual values for {jacobian.shape[1]} weights: it can fit them "
+                "exactly while the error between the points grows; sample more points than the network has weights "
+                "(sampling.interior)", UnderdeterminedWarning, stacklevel=2)
+        if not (bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())):
+            raise StepDiverged(_culprit(objective))
+        start = float(residuals @ residuals)
+        normal = jacobian.T @ jacobian
+        gradient = jacobian.T @ residuals
+        del jacobian
+        scale = normal.diagonal().clone()
+        floor = 1e-12 * float(scale.mean()) + torch.finfo(normal.dtype).tiny  # weights without any effect
+        parameters = objective.trainable()
+        theta = torch.cat([p.detach().reshape(-1) for p in parameters])
+        terms: dict[str, float] = {}
+        while self.damping <= MAX_DAMPING:
+            system = normal + torch.diag(self.damping * scale + floor)
+            factor, info = torch.linalg.cholesky_ex(system)
+            if int(info) == 0:
+                delta = torch.cholesky_solve(-gradient[:, None], factor)[:, 0]
+                _assign(parameters, theta + delta)
+                try:
+                    total, terms = evaluate()
+                except StepDiverged:  # NaN or infinite there: a step too long, like any that fails
+                    total = None
+                if total is not None and float(total.detach()) < start:
+                    self.damping = max(self.damping / SHRINK, MIN_DAMPING)
+                    return terms
+            self.damping *= GROW
+        _assign(parameters, theta)
+        self.converged = True
+        return evaluate()[1]
+
+    def rate(self) -> float:
+        return self.damping
+
+    def soften(self, old: float, factor: float) -> float:
+        self.damping = old / factor  # a gentler Gauss-Newton step is a larger damping
+        return self.damping
+
+    def state_dict(self) -> dict:
+        return {"damping": self.damping, "converged": self.converged}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.damping = float(state["damping"])
+        self.converged = bool(state["converged"])
+
+
+def _culprit(objective: "Objective") -> str:
+    """Only after a failure, as the guard says it for Adam and L-BFGS: the loss term that became NaN or
+    infinite, else the one whose gradient did (one more evaluation, differentiated term by term)."""
+    terms = objective.terms()
+    for name, term in terms.items():
+        value = float(term.detach())
+        if not math.isfinite(value):
+            return f"loss term {name!r} became {value}"
+    parameters = objective.trainable()
+    for name, term in terms.items():
+        if not term.requires_grad:
+            continue
+        grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
+        if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
+            return f"the gradient of loss term {name!r} became NaN or infinite"
+    return "the residuals or their Jacobian became NaN or infinite"
+
+
+def _assign(parameters: list[Tensor], flat: Tensor) -> None:
+    with torch.no_grad():
+        offset = 0
+        for p in parameters:
+            p.copy_(flat[offset:offset + p.numel()].view_as(p))
+            offset += p.numel()

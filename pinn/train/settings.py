@@ -1,0 +1,231 @@
+"""How a run is trained, one small value object per concern, each checking itself when made.
+
+A problem's ``training=pinn.Training(...)`` holds:
+
+* ``schedule``: the optimiser phases, run in order (:mod:`pinn.train.phases`), e.g.
+  ``[pinn.Adam(500, learning_rate=3e-3), pinn.LBFGS(2500), pinn.LevenbergMarquardt(40)]``;
+* ``numerics``: :class:`Numerics`, the dtype, device, seed and derivative engine;
+* ``checks``: :class:`Checks`, how often the error is measured and a checkpoint written;
+* ``guard``: :class:`Guard`, when a step counts as diverged and how often to recover;
+* ``balance``: :class:`Balance`, loss weighting by gradient norms.
+
+Every setting can be changed from the command line without editing the file:
+``--set adam.learning_rate=1e-3``, ``--set numerics.dtype=float32``, ``--set checks.check_every=100``
+(a phase's settings under its name; see :mod:`pinn.overrides`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pinn.train.phases import LBFGS, Adam, Phase
+
+DTYPES = ("float32", "float64")
+DEVICES = ("auto", "cpu", "cuda")
+DERIVATIVES = ("auto", "autograd", "taylor")
+COMPILE = ("auto", "on", "off")
+LARGEST_SEED = 2**63 - 1  # the largest signed 64-bit integer, which torch, numpy and int64 file fields all hold
+
+
+def whole(owner: str, name: str, value: object, least: int = 0) -> None:
+    """A ValueError unless ``value`` is a whole number >= ``least`` (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(f"{owner} {name} must be a whole number >= {least}, got {value!r}")
+
+
+def positive(owner: str, name: str, value: object) -> None:
+    """A ValueError unless ``value`` is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ValueError(f"{owner} {name} must be a positive number, got {value!r}")
+
+
+def one_of(owner: str, name: str, value: object, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{owner} {name} {value!r} is not one of {', '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class Numerics:
+    """What the numbers are and where they are computed.
+
+    Args:
+        dtype: ``float32`` or ``float64``.
+        device: ``auto`` (cuda when available, else cpu), ``cpu`` or ``cuda``.
+        seed: fixes the network initialisation and every point drawn (0 to 2**63 - 1).
+        derivatives: the derivative engine of a physics-informed problem: ``auto`` (Taylor mode where
+            the net and residuals allow, else autograd), ``taylor`` or ``autograd``
+            (see :mod:`pinn.derivatives.engine`).
+        compile: ``torch.compile`` the Taylor-mode pass: ``auto`` (when the run is long enough to repay
+            the compile time, checked against the eager result), ``on`` or ``off``.
+    """
+
+    dtype: str = "float64"
+    device: str = "auto"
+    seed: int = 0
+    derivatives: str = "auto"
+    compile: str = "auto"
+
+    def __post_init__(self) -> None:
+        whole("Numerics", "seed", self.seed)
+        if self.seed > LARGEST_SEED:
+            raise ValueError(f"Numerics seed must be a whole number from 0 to 2**63 - 1, got {self.seed!r}")
+        one_of("Numerics", "dtype", self.dtype, DTYPES)
+        one_of("Numerics", "device", self.device, DEVICES)
+        one_of("Numerics", "derivatives", self.derivatives, DERIVATIVES)
+        one_of("Numerics", "compile", self.compile, COMPILE)
+
+
+@dataclass(frozen=True)
+class Checks:
+    """How often a run looks at itself.
+
+    Args:
+        check_every: steps between measurements of the error against the reference.
+        checkpoint_every: steps between checkpoints (and history.csv writes).
+    """
+
+    check_every: int = 250
+    checkpoint_every: int = 500
+
+    def __post_init__(self) -> None:
+        whole("Checks", "check_every", self.check_every, 1)
+        whole("Checks", "checkpoint_every", self.checkpoint_every, 1)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """When a step counts as diverged, and how the run recovers (:mod:`pinn.train.guard`).
+
+    Args:
+        divergence_factor: a step that makes the total loss grow more than this many times
+            (checked in phases that take small steps, such as Adam) has diverged; None for no check.
+        max_recoveries: consecutive recoveries before the run stops.
+        recovery_lr_factor: each recovery multiplies the learning rate by this (or divides the
+            Levenberg-Marquardt damping by it).
+    """
+
+    divergence_factor: float | None = 1e3
+    max_recoveries: int = 3
+    recovery_lr_factor: float = 0.5
+
+    def __post_init__(self) -> None:
+        factor = self.divergence_factor
+        if factor is not None and (isinstance(factor, bool) or not isinstance(factor, (int, float))
+                                   or not 1 < factor < float("inf")):
+            raise ValueError(f"Guard divergence_factor must be a number > 1 or None, got {factor!r}")
+        whole("Guard", "max_recoveries", self.max_recoveries)
+        factor = self.recovery_lr_factor
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+            raise ValueError(f"Guard recovery_lr_factor must be a number between 0 and 1, got {factor!r}")
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Loss weighting by gradient norms (:mod:`pinn.train.weighting`), in phases that balance (Adam).
+
+    Args:
+        every: reweight the loss terms every this many steps; 0 for equal weights.
+        momentum: the moving-average factor of the weights, in [0, 1).
+    """
+
+    every: int = 0
+    momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        whole("Balance", "every", self.every)
+        momentum = self.momentum
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
+            raise ValueError(f"Balance momentum must be a number in [0, 1), got {momentum!r}")
+
+
+def _default_schedule() -> tuple[Phase, ...]:
+    return (Adam(2000), LBFGS(1000))
+
+
+@dataclass(frozen=True)
+class Training:
+    """How a problem is trained: a schedule of optimiser phases and the settings of every concern.
+
+    Args:
+        schedule: the phases, run in order (default: 2000 Adam steps, then 1000 L-BFGS steps).
+            Each has a name (its kind, numbered when a kind repeats: ``adam``, ``adam_2``) under
+            which ``--set`` reaches its settings and history.csv logs its steps.
+        numerics: :class:`Numerics`. checks: :class:`Checks`. guard: :class:`Guard`.
+        balance: :class:`Balance`.
+    """
+
+    schedule: Sequence[Phase] = field(default_factory=_default_schedule)
+    numerics: Numerics = field(default_factory=Numerics)
+    checks: Checks = field(default_factory=Checks)
+    guard: Guard = field(default_factory=Guard)
+    balance: Balance = field(default_factory=Balance)
+
+    def __post_init__(self) -> None:
+        schedule = self.schedule
+        if isinstance(schedule, Phase):
+            schedule = (schedule,)
+        if not isinstance(schedule, (list, tuple)) or not schedule:
+            raise ValueError("Training schedule must be a list of phases, e.g. [pinn.Adam(2000), pinn.LBFGS(1000)]")
+        for phase in schedule:
+            if not isinstance(phase, Phase):
+                raise ValueError(f"Training schedule: {phase!r} is not a phase (pinn.Adam, pinn.LBFGS, "
+                                 "pinn.LevenbergMarquardt)")
+        object.__setattr__(self, "schedule", _named(tuple(schedule)))
+        for label, value, kind in (("numerics", self.numerics, Numerics), ("checks", self.checks, Checks),
+                                   ("guard", self.guard, Guard), ("balance", self.balance, Balance)):
+            if not isinstance(value, kind):
+                raise ValueError(f"Training {label} must be a pinn.{kind.__name__}, got {type(value).__name__}")
+        if self.steps < 1:
+            raise ValueError("Training needs at least one step (the phases' steps add up to 0)")
+
+    @property
+    def steps(self) -> int:
+        """The schedule's steps in all (a phase that ends early leaves some untaken)."""
+        return sum(phase.steps for phase in self.schedule)
+
+    def phase(self, name: str) -> Phase | None:
+        return next((p for p in self.schedule if p.name == name), None)
+
+    def with_total_steps(self, steps: int) -> "Training":
+        """The same schedule cut or stretched to ``steps`` in all (``--steps``): each phase keeps its
+        share of the schedule, rounded and never more than its own steps, and the first L-BFGS phase
+        (the first phase where there is none) takes what is left."""
+        if steps < 1:
+            raise ValueError(f"--steps must be >= 1, got {steps}")
+        total = self.steps
+        elastic = next((i for i, p in enumerate(self.schedule) if isinstance(p, LBFGS) and p.steps), 0)
+        counts = [min(p.steps, round(steps * p.steps / total)) for p in self.schedule]
+        counts[elastic] = 0
+        counts[elastic] = steps - sum(counts)
+        if counts[elastic] < 0:  # the other phases' rounded shares already exceed it
+            raise ValueError(f"--steps {steps} is too few for a schedule of {len(self.schedule)} phases")
+        schedule = tuple(dataclasses.replace(p, steps=n) for p, n in zip(self.schedule, counts))
+        return dataclasses.replace(self, schedule=schedule)
+
+    def describe(self) -> dict:
+        """The settings as plain data (config.json), each phase with its kind."""
+        return {"schedule": [{"phase": type(p).__name__, **dataclasses.asdict(p)} for p in self.schedule],
+                **{name: dataclasses.asdict(getattr(self, name)) for name in ("numerics", "checks", "guard", "balance")}}
+
+
+def _named(schedule: tuple[Phase, ...]) -> tuple[Phase, ...]:
+    """Every phase with a name: its own, else its kind's, numbered from the second of a kind on."""
+    taken = {p.name for p in schedule if p.name is not None}
+    named, counts = [], {}
+    for phase in schedule:
+        if phase.name is None:
+            counts[phase.kind] = counts.get(phase.kind, 0) + 1
+            name = phase.kind if counts[phase.kind] == 1 else f"{phase.kind}_{counts[phase.kind]}"
+            while name in taken:
+                counts[phase.kind] += 1
+                name = f"{phase.kind}_{counts[phase.kind]}"
+            phase = dataclasses.replace(phase, name=name)
+        named.append(phase)
+        taken.add(phase.name)
+    names = [p.name for p in named]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"Training schedule: more than one phase is named {', '.join(map(repr, repeated))}; "
+                         "names must differ")
+    return tuple(named)

@@ -1,0 +1,288 @@
+"""The training loop every model family shares: a schedule of phases over an objective.
+
+The trainer knows nothing of any model family: it minimises an :class:`~pinn.train.objective.Objective`
+through the phases of a :class:`~pinn.train.settings.Training` schedule and reports to a
+:class:`Monitor` (progress, history and checkpoints live there). A
+:class:`~pinn.train.guard.DivergenceGuard` checks every step and undoes one that diverged. Every
+``checks.check_every`` steps it measures the error with ``check`` (the family's validation
+against its reference), which only reports: nothing it measures reaches the training.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from pinn.train.guard import DivergenceGuard, StepDiverged, TrainingDiverged
+from pinn.train.objective import Objective
+from pinn.train.phases import Phase, PhaseRun
+from pinn.train.settings import Training
+from pinn.train.weighting import GradientBalance
+from pinn.validation import FieldError, worst
+
+CHECKPOINT_FORMAT = 2  # 2: phases as objects (issue 14); 1 was the fixed Adam, L-BFGS, Gauss-Newton order
+
+__all__ = ["Monitor", "Trainer", "TrainingDiverged", "resolve_device"]
+
+
+class Monitor:
+    """Receives what the trainer does. Override what you need."""
+
+    def on_step(self, trainer: "Trainer", row: dict) -> None: ...
+
+    def on_check(self, trainer: "Trainer", errors: dict[str, FieldError]) -> None: ...
+
+    def on_checkpoint(self, trainer: "Trainer") -> None: ...
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` is cuda when available, else cpu."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was requested but no CUDA device is available; use --device cpu")
+    return torch.device(name)
+
+
+class Trainer:
+    """Trains ``objective`` through ``training.schedule``; :meth:`run` continues from wherever the state is.
+
+    Args:
+        objective: what to minimise.
+        training: the schedule and the settings of checks, guard and loss balancing.
+        check: the errors against the reference, by field (None: no checks).
+    """
+
+    def __init__(self, objective: Objective, training: Training,
+                 check: Callable[[], dict[str, FieldError]] | None = None) -> None:
+        self.objective = objective
+        self.training = training
+        self.check = check
+        self.parameters = objective.parameters()
+        self.schedule: tuple[Phase, ...] = tuple(training.schedule)
+        self.runs: list[PhaseRun] = [phase.start(self.parameters) for phase in self.schedule]
+        self.ends = [sum(p.steps for p in self.schedule[:i + 1]) for i in range(len(self.schedule))]
+        self.balance = GradientBalance(training.balance.every, training.balance.momentum)
+        self.guard = DivergenceGuard(training.guard)
+        self.step = 0
+        self._previous_step = 0  # the step before the last phase step
+        self.ended = False  # the last phase ended before its step count (converged or stalled)
+        self.elapsed = 0.0  # training wall time, carried over a resume
+        self.best: dict[str, float] | None = None  # the lowest worst-field error seen at a check, and its step
+        self.stalls: dict[str, dict[str, float]] = {}  # per phase with a stall rule: its best loss and step
+        self._stop_requested = False
+        self._index = self._phase_index()
+
+    @property
+    def device(self) -> torch.device:
+        return self.parameters[0].device
+
+    @property
+    def phase(self) -> Phase:
+        """The phase under way (or the last one, once finished)."""
+        return self.schedule[self._index]
+
+    # ------------------------------------------------------ phase services
+    def differentiate(self) -> dict[str, float]:
+        """The loss terms as numbers, checked by the guard, with the gradient of the total loss in the
+        parameters' ``.grad``: from the objective's own route (one compiled graph where it is compiled),
+        except at a balancing step, which measures every term's gradient on the terms' graph."""
+        if self.phase.balances and self.balance.due(self.step):
+            total, values = self.evaluate()
+            total.backward()
+            return values
+        return self._checked(self.objective.backward(self.balance.weights))
+
+    def evaluate(self) -> tuple[Tensor, dict[str, float]]:
+        """The total loss (to differentiate) and its terms as numbers, checked by the guard."""
+        terms = self.objective.terms()
+        values = self._checked(terms)
+        if not self.balance.every:
+            return sum(terms.values()), values
+        if self.phase.balances and self.balance.due(self.step):
+            self.balance.update(terms, self.objective.trainable())
+        return self.balance.total(terms), values
+
+    def check_gradients(self) -> None:
+        """Raise :class:`StepDiverged` if a gradient is NaN or infinite, naming the term at fault."""
+        self.guard.check_gradients(self.parameters, self._gradient_culprit)
+
+    def remember(self, optimizer_state: Any, terms: dict[str, float] | None = None) -> None:
+        """Keep the current parameters (and the phase's optimiser state) as the last good state; its loss
+        terms are ``terms``, or the last accepted step's."""
+        self.guard.remember(self.step, self.parameters, optimizer_state,
+                            terms if terms is not None else self.guard.reference or {})
+
+    def _checked(self, terms: dict[str, Tensor]) -> dict[str, float]:
+        """The terms as numbers, after the guard has checked them (a jump counts only where the phase says)."""
+        values = {k: float(v.detach()) for k, v in terms.items()}
+        self.guard.check_loss(values, jump=self.phase.guards_jumps)
+        return values
+
+    def _gradient_culprit(self) -> str:
+        # Only after a failure: one more evaluation, differentiated term by term.
+        for name, term in self.objective.terms().items():
+            grads = torch.autograd.grad(term, self.parameters, retain_graph=True, allow_unused=True)
+            if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
+                return f"the gradient of loss term {name!r} became NaN or infinite"
+        return "the gradient became NaN or infinite"
+
+    # ------------------------------------------------------------------ loop
+    def request_stop(self) -> None:
+        """Stop after the current step (safe to call from a signal handler); save the state then."""
+        self._stop_requested = True
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether the last :meth:`run` ended on :meth:`request_stop` rather than by finishing."""
+        return self._stop_requested and not self.finished
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.training.steps or self.ended
+
+    def run(self, monitor: Monitor | None = None) -> None:
+        """Train until the schedule ends (or a :meth:`request_stop`), reporting to ``monitor``.
+
+        Raises:
+            TrainingDiverged: steps kept diverging after ``guard.max_recoveries`` recoveries;
+                the module then holds the last good state.
+        """
+        monitor = monitor or Monitor()
+        started = time.perf_counter() - self.elapsed
+        if self.step == 0 and self.check is not None:
+            self._check(monitor)
+        while not self.finished and not self._stop_requested:
+            self._index = index = self._phase_index()
+            phase, run = self.schedule[index], self.runs[index]
+            self._previous_step = self.step
+            try:
+                terms, rate, taken = run.step(self, self.ends[index] - self.step)
+            except StepDiverged as failure:
+                self._recover(failure, run)
+                continue
+            self.step += taken
+            if run.converged or self._stalled(phase, terms):
+                self._end_phase(index)
+            self.guard.accepted(terms)
+            self.elapsed = time.perf_counter() - started
+            row = {"step": self.step, "wall_time_s": self.elapsed, "optimizer": phase.name, "lr": rate,
+                   "loss_total": sum(terms.values())}
+            row.update({f"loss_{k}": v for k, v in terms.items()})
+            row.update({f"param_{k}": v for k, v in self.objective.reported().items()})
+            event = self.guard.take_event()
+            if event is not None:
+                row["event"] = event
+            every = self.objective.resample_every
+            if every and self._due(every) and self.step < self.training.steps:
+                self.objective.resample()
+                for each in self.runs:
+                    each.forget()
+                self.guard.forget_reference()
+            if self.check is not None and (self._due(self.training.checks.check_every) or self.finished):
+                row.update(self._check(monitor))
+            monitor.on_step(self, row)
+            if self._due(self.training.checks.checkpoint_every) or self.finished:
+                monitor.on_checkpoint(self)
+
+    def _phase_index(self) -> int:
+        """The phase the current step belongs to (the last one once the schedule is done)."""
+        return next((i for i, end in enumerate(self.ends) if self.step < end), len(self.ends) - 1)
+
+    def _end_phase(self, index: int) -> None:
+        """The phase converged or stalled: the next one starts now; after the last, the run is done."""
+        later = [i for i in range(index + 1, len(self.schedule)) if self.schedule[i].steps]
+        if later:
+            self.step = max(self.step, self.ends[later[0] - 1])
+        else:
+            self.ended = True
+
+    def _stalled(self, phase: Phase, terms: dict[str, float]) -> bool:
+        """Whether ``phase``'s stall rule ends it after a step that reached ``terms``."""
+        if phase.stall is None:
+            return False
+        total = sum(terms.values())
+        best = self.stalls.get(phase.name)
+        if best is None or total < (1 - phase.stall.min_decrease) * best["loss"]:
+            self.stalls[phase.name] = {"loss": total, "step": self.step}
+            return False
+        return self.step - best["step"] >= phase.stall.patience
+
+    def _recover(self, failure: StepDiverged, run: PhaseRun) -> None:
+        """Go back to the last good state with a gentler phase, or stop if that keeps failing."""
+        good = self.guard.last_good
+        stop = self.guard.failed(failure, self.step)
+        old = run.rate()
+        if good is not None:
+            with torch.no_grad():
+                for parameter, saved in zip(self.parameters, good["parameters"]):
+                    parameter.copy_(saved)
+            run.restore(good["optimizer"])
+        if stop is not None:
+            if good is not None:  # end in the last good state, as a consistent checkpoint
+                self.step = self._previous_step = good["step"]
+            raise TrainingDiverged(stop)
+        new = run.soften(old, self.guard.lr_factor)
+        self.guard.recovered(failure, self.step, old, new, self.phase.rate_name)
+
+    def _due(self, every: int) -> bool:
+        # A phase may advance several steps at once: trigger when a multiple of `every` was crossed.
+        return self.step // every > self._previous_step // every
+
+    # ------------------------------------------------------------ validation
+    def _check(self, monitor: Monitor) -> dict[str, float]:
+        errors = self.check()
+        if self.best is None or worst(errors) < self.best["rel_l2"]:
+            self.best = {"rel_l2": worst(errors), "step": self.step}
+        monitor.on_check(self, errors)
+        row = {"rel_l2": worst(errors)}
+        row.update({f"rel_l2_{k}": e.rel_l2 for k, e in errors.items()})
+        return row
+
+    # ---------------------------------------------------------- checkpoints
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly, as a plain dict of named parts (tensors, numbers,
+        strings and containers of them: ``torch.load(weights_only=True)`` reads it)."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "ended": self.ended,
+            "best": self.best,
+            "stalls": self.stalls,
+            "guard": self.guard.state_dict(),
+            "model": self.objective.module.state_dict(),
+            "objective": self.objective.state_dict(),
+            "phases": {phase.name: run.state_dict() for phase, run in zip(self.schedule, self.runs)},
+            "balance": self.balance.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a :meth:`state_dict`; KeyError, ValueError or RuntimeError if it does not fit."""
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"it is a checkpoint of format {state.get('format')!r}, written by an earlier pinn; "
+                             f"this one reads format {CHECKPOINT_FORMAT}")
+        missing = [k for k in ("step", "elapsed", "ended", "guard", "model", "objective", "phases", "balance")
+                   if k not in state]
+        if missing:
+            raise KeyError(f"it has no {', '.join(missing)}")
+        names = [phase.name for phase in self.schedule]
+        if sorted(state["phases"]) != sorted(names):
+            raise ValueError(f"its schedule has the phases {', '.join(state['phases'])}, this one "
+                             f"{', '.join(names)}")
+        self.step = int(state["step"])
+        self._previous_step = self.step
+        self.elapsed = float(state["elapsed"])
+        self.ended = bool(state["ended"])
+        self.best = state.get("best")
+        self.stalls = dict(state.get("stalls") or {})
+        self.guard.load_state_dict(state["guard"])
+        self.objective.module.load_state_dict(state["model"])
+        self.objective.load_state_dict(state["objective"])
+        for phase, run in zip(self.schedule, self.runs):
+            run.load_state_dict(state["phases"][phase.name])
+        self.balance.load_state_dict(state["balance"])
+        self._index = self._phase_index()
