@@ -87,11 +87,6 @@ class Fields:
             raise FieldNameError("normals exist only on boundary points (in Neumann/Robin conditions)")
         return self._normals
 
-    @property
-    def params(self) -> dict[str, Tensor]:
-        """The problem's unknown parameters (:class:`pinn.Unknown`) by name, each a 0-d tensor."""
-        return self._parameters
-
     def unknown(self, name: str) -> Tensor:
         """The unknown parameter ``name`` (the same as ``f.<name>``)."""
         if name not in self._parameters:

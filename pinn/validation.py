@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from pinn.references.grid import GridReference
 
@@ -108,3 +109,16 @@ def usable_reference(reference: GridReference, domain: Any, inputs: Sequence[str
                              "relative error against it is undefined; check the reference, or leave that field out "
                              "of it (and of the tolerance)")
     return reference
+
+
+class GridCheck:
+    """The errors of a model's prediction on a reference grid, by field (the trainer's ``check``)."""
+
+    def __init__(self, model: Any, reference: GridReference, tolerance: dict[str, float]) -> None:
+        self.model = model
+        self.reference = reference
+        self.tolerance = tolerance
+        self.points = torch.as_tensor(reference.points(), dtype=model.dtype, device=model.device)
+
+    def __call__(self) -> dict[str, FieldError]:
+        return field_errors(self.model.predict(self.points), self.reference, self.tolerance)

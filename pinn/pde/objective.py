@@ -4,8 +4,8 @@
 conditions, unknowns), the collocation points and condition batches (redrawn every
 ``sampling.resample_every`` steps), and the loss (mean squared residuals and weighted condition
 terms, :mod:`pinn.pde.losses`) with its residual vector and Jacobian for Levenberg-Marquardt
-(:mod:`pinn.pde.jacobian`). :func:`pinn_trainer` puts it together with a check against the
-problem's reference grid.
+(:mod:`pinn.pde.jacobian`). :func:`pinn_trainer` puts it together with a
+:class:`~pinn.validation.GridCheck` against the problem's reference grid.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pinn.train.objective import Objective
 from pinn.train.settings import Numerics, Training
 from pinn.train.trainer import Trainer, resolve_device
 from pinn.pde.losses import LossFunction, Points, draw_points
-from pinn.validation import FieldError, field_errors
+from pinn.validation import GridCheck
 
 if TYPE_CHECKING:
     from pinn.problem import Problem
@@ -75,19 +75,6 @@ class PinnObjective(Objective):
         self.rng.bit_generator.state = _rng_restore(state["rng"])
         self.points = Points.from_state_dict(state["points"], self.device)
         self.loss.load_state_dict(state["loss"])
-
-
-class GridCheck:
-    """The errors of a model's prediction on a reference grid, by field (the trainer's ``check``)."""
-
-    def __init__(self, model: Any, reference: GridReference, tolerance: dict[str, float]) -> None:
-        self.model = model
-        self.reference = reference
-        self.tolerance = tolerance
-        self.points = torch.as_tensor(reference.points(), dtype=model.dtype, device=model.device)
-
-    def __call__(self) -> dict[str, FieldError]:
-        return field_errors(self.model.predict(self.points), self.reference, self.tolerance)
 
 
 def pinn_trainer(problem: Problem, reference: GridReference | None = None,

@@ -39,7 +39,7 @@ class DivergenceGuard:
         self.max_recoveries = settings.max_recoveries
         self.lr_factor = settings.recovery_lr_factor
         self.last_good: dict[str, Any] | None = None  # step, parameters, optimizer (Adam only), terms
-        self.reference: dict[str, float] | None = None  # the previous good loss terms, for the jump check
+        self.previous_terms: dict[str, float] | None = None  # the previous good loss terms, for the jump check
         self.failures = 0  # consecutive
         self.first_failure: str | None = None
         self.retrying = False  # after a restore the re-evaluated good state proves nothing new
@@ -55,7 +55,7 @@ class DivergenceGuard:
         total = sum(terms.values())
         if not math.isfinite(total):
             raise StepDiverged(f"the total loss overflowed to {total}")
-        previous = self.reference
+        previous = self.previous_terms
         if not jump or self.factor is None or previous is None:
             return
         before = sum(previous.values())
@@ -83,15 +83,15 @@ class DivergenceGuard:
 
     def accepted(self, terms: dict[str, float]) -> None:
         """A step went through with these loss terms."""
-        self.reference = dict(terms)
+        self.previous_terms = dict(terms)
         if self.retrying:
             self.retrying = False
         else:
             self.failures, self.first_failure = 0, None
 
-    def forget_reference(self) -> None:
+    def forget_previous_terms(self) -> None:
         """Fresh points: the next loss is not comparable with the last one."""
-        self.reference = None
+        self.previous_terms = None
 
     def failed(self, failure: StepDiverged, step: int) -> str | None:
         """Count a failure; return why the run must stop, or None when it may recover."""
@@ -123,13 +123,13 @@ class DivergenceGuard:
 
     # ------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
-        return {"last_good": self.last_good, "reference": self.reference, "failures": self.failures,
+        return {"last_good": self.last_good, "previous_terms": self.previous_terms, "failures": self.failures,
                 "first_failure": self.first_failure, "retrying": self.retrying, "recoveries": self.recoveries,
                 "pending_event": self.pending_event}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.last_good = state["last_good"]
-        self.reference = state["reference"]
+        self.previous_terms = state["previous_terms"]
         self.failures = int(state["failures"])
         self.first_failure = state["first_failure"]
         self.retrying = bool(state["retrying"])

@@ -114,7 +114,7 @@ class Trainer:
         """Keep the current parameters (and the phase's optimiser state) as the last good state; its loss
         terms are ``terms``, or the last accepted step's."""
         self.guard.remember(self.step, self.parameters, optimizer_state,
-                            terms if terms is not None else self.guard.reference or {})
+                            terms if terms is not None else self.guard.previous_terms or {})
 
     def _checked(self, terms: dict[str, Tensor]) -> dict[str, float]:
         """The terms as numbers, after the guard has checked them (a jump counts only where the phase says)."""
@@ -181,7 +181,7 @@ class Trainer:
                 self.objective.resample()
                 for each in self.runs:
                     each.forget()
-                self.guard.forget_reference()
+                self.guard.forget_previous_terms()
             if self.check is not None and (self._due(self.training.checks.check_every) or self.finished):
                 row.update(self._check(monitor))
             monitor.on_step(self, row)
