@@ -9,12 +9,12 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pinn.io import WriteError, atomic_write
+from pinn.output.files import WriteError, atomic_write
 from pinn.loading import describe_exit
 
 if TYPE_CHECKING:
     from pinn.problem import Problem
-    from pinn.run_folder import RunFolder
+    from pinn.output.folder import RunFolder
 
 
 class RunFault(Exception):

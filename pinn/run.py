@@ -22,12 +22,12 @@ import numpy as np
 import torch
 
 from pinn.faults import culprit, fault, reference_name, solve_command, user_frame
-from pinn.io import (CorruptFileError, atomic_write, load_checkpoint, read_history, save_checkpoint, write_history,
+from pinn.output.files import (CorruptFileError, atomic_write, load_checkpoint, read_history, save_checkpoint, write_history,
                      write_json, write_solution)
 from pinn.loading import ProblemSource, UserError
 from pinn.problem import Problem
 from pinn.recorded import model_description, record_model
-from pinn.run_folder import RunFolder, same_run
+from pinn.output.folder import RunFolder, same_run
 from pinn.references.grid import GridReference
 from pinn.training.trainer import Monitor, Trainer, TrainingDiverged, resolve_device
 from pinn.validation import FieldError, field_errors, usable_reference, worst

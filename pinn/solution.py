@@ -5,11 +5,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pinn.io import CorruptFileError, load_checkpoint, read_json, read_solution
+from pinn.output.files import CorruptFileError, load_checkpoint, read_json, read_solution
 from pinn.loading import load_problem
 from pinn.model import Model
 from pinn.overrides import apply_overrides
-from pinn.run_folder import same_run
+from pinn.output.folder import same_run
 from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, load_weights, model_from_data
 
 __all__ = ["Solution", "TrustRequiredError", "load"]
@@ -59,7 +59,7 @@ class Solution:
 
         Raises:
             FileNotFoundError: the run has not finished (no solution.h5).
-            pinn.io.CorruptFileError: the file is truncated or corrupt.
+            pinn.output.files.CorruptFileError: the file is truncated or corrupt.
         """
         if self.path is None:
             raise FileNotFoundError("this solution was not loaded from a run folder")
@@ -86,7 +86,7 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
 
     Raises:
         FileNotFoundError: ``run_dir`` is not a run folder, or holds no checkpoint yet.
-        pinn.io.CorruptFileError: config.json, metrics.json, checkpoint.pt or model_graph.pt is
+        pinn.output.files.CorruptFileError: config.json, metrics.json, checkpoint.pt or model_graph.pt is
             truncated or corrupt, or the checkpoint does not fit the network.
     """
     import torch

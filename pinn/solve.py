@@ -19,7 +19,7 @@ from pinn.overrides import apply_overrides, parse_assignments
 from pinn.faults import RunFault
 from pinn.problem import Problem
 from pinn.run import EXIT_FAULT, EXIT_INTERRUPTED, execute
-from pinn.run_folder import RunFolder
+from pinn.output.folder import RunFolder
 from pinn.training.config import LARGEST_SEED
 
 EXIT_USER_ERROR = 2  # the other statuses come from pinn.run

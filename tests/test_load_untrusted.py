@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import pinn
-from pinn.io import CorruptFileError
+from pinn.output.files import CorruptFileError
 from pinn.solve import main
 
 from conftest import TINY_PROBLEM

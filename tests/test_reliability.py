@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import pinn
-from pinn.io import CorruptFileError, load_checkpoint, read_history
+from pinn.output.files import CorruptFileError, load_checkpoint, read_history
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
 from pinn.solve import main

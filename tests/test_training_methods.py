@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import run_until, parameters, run
-from pinn.io import load_checkpoint, save_checkpoint
+from pinn.output.files import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
 from pinn.training import Monitor, Trainer

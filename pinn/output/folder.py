@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from pinn.io import TEMPORARY_SUFFIX, CorruptFileError, read_json
+from pinn.output.files import TEMPORARY_SUFFIX, CorruptFileError, read_json
 from pinn.loading import UserError
 
 try:  # POSIX; elsewhere runs are not locked (logged once per run)
