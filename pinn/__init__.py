@@ -1,7 +1,7 @@
 """pinn: physics-informed neural-network PDE solutions, each run checked against a classical reference.
 
-A problem file builds a :class:`Problem` from the pieces exported here; ``python -m pinn.solve``
-trains it, validates it and writes a run folder that :func:`load` reads back.
+A problem file builds a :class:`Problem` from the pieces exported here; ``python -m pinn.solve`` (or
+:func:`fit`, from Python) trains it, validates it and writes a run folder that :func:`load` reads back.
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
@@ -25,11 +25,14 @@ from pinn.sampling import Sampling
 from pinn.solution import Solution, TrustRequiredError, load
 from pinn.training import Training
 from pinn.unknowns import Unknown
+from pinn.api import fit
+from pinn.faults import Interrupted, RunFault
+from pinn.loading import UserError
 
 __all__ = [
     "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots",
     "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
     "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",
-    "references",
+    "references", "fit", "Interrupted", "RunFault", "UserError",
 ]

@@ -132,7 +132,7 @@ def whole_run(hooked_path):
     """The uninterrupted run that interrupted ones must reproduce."""
     out = hooked_path.parent / "whole"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("pinn.run._plots", lambda *args, **kwargs: None)
+        patch.setattr("pinn.output.figures.run_plots", lambda *args, **kwargs: None)
         assert main([str(hooked_path), "--out", str(out), "--quiet", *LONGER]) == 0
     return out
 

@@ -13,6 +13,7 @@ import pytest
 
 import pinn
 import pinn.output.files
+import pinn.output.progress
 from pinn.output.files import load_checkpoint, read_history, write_history
 from pinn.references.grid import GridReference
 from pinn.solve import main
@@ -41,13 +42,13 @@ def _line(text: str, fragment: str, after: str) -> int:
 def _fault_after_first_checkpoint(monkeypatch, where: str):
     """Set PINN_TEST_FAULT once the first checkpoint (step 4) is saved: the next evaluation raises. Returns
     the real save_checkpoint."""
-    real = pinn.run.save_checkpoint
+    real = pinn.output.progress.save_checkpoint
 
     def save(path, state):
         real(path, state)
         monkeypatch.setenv("PINN_TEST_FAULT", where)
 
-    monkeypatch.setattr("pinn.run.save_checkpoint", save)
+    monkeypatch.setattr("pinn.output.progress.save_checkpoint", save)
     return real
 
 
@@ -79,7 +80,7 @@ def test_user_code_that_raises_mid_training_exits_1_with_the_resume_command(wher
     assert load_checkpoint(out / "checkpoint.pt")["step"] == 4 and not (out / "metrics.json").exists()
 
     monkeypatch.delenv("PINN_TEST_FAULT")  # the cause fixed: the command given continues the run
-    monkeypatch.setattr("pinn.run.save_checkpoint", real)
+    monkeypatch.setattr("pinn.output.progress.save_checkpoint", real)
     assert main([str(path), "--out", str(out), "--quiet", "--resume"]) == 0
     assert json.loads((out / "metrics.json").read_text())["steps"] == 12
     assert not (out / "error.log").exists()  # the fault it told of is past
