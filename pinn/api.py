@@ -1,6 +1,6 @@
 """``pinn.fit``: one solve, from a problem to a complete run folder, the same from Python and from the
 command line (``python -m pinn.solve`` parses its arguments, loads the problem file and calls
-:func:`solve`, as :func:`fit` does).
+:func:`fit_problem`, as :func:`fit` does).
 
 The folder is created only once every user mistake that can be caught has been caught; from then on
 each file is written atomically, and ``metrics.json`` is written last, so its presence means the run
@@ -44,7 +44,7 @@ from pinn.trainer_link import (TrainingDiverged, build_trainer, run_device, sche
                                trainer_facts)
 from pinn.validation import FieldError, field_errors
 
-__all__ = ["Options", "fit", "solve"]
+__all__ = ["Options", "execute", "fit", "fit_problem"]
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +116,16 @@ def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = No
     options = Options(resume=resume, overwrite=overwrite, force_resume=force_resume, steps=steps, seed=seed,
                       device=device, dtype=dtype, settings=dict(settings or {}), progress=progress,
                       callbacks=callbacks)
-    return solve(problem, source, out, options)
+    return fit_problem(problem, source, out, options)
 
 
-def solve(problem: Problem, source: ProblemSource | None, out: str | os.PathLike | None, options: Options) -> Solution:
+def fit_problem(problem: Problem, source: ProblemSource | None, out: str | os.PathLike | None,
+                options: Options) -> Solution:
     """:func:`fit` once the problem is loaded (``source``: its file, None for a problem defined in Python)."""
     out = Path(out) if out is not None else Path("runs") / problem.name
     _check_name_length(out)
     folder = RunFolder(out)
-    overrides = dict(options.settings)
+    overrides = {key: _as_recorded(value) for key, value in options.settings.items()}
     for key, value in (("training.device", options.device), ("training.dtype", options.dtype),
                        ("training.seed", options.seed)):
         if value is not None:
@@ -137,6 +138,14 @@ def solve(problem: Problem, source: ProblemSource | None, out: str | os.PathLike
         overrides = {**saved_overrides(problem, folder, saved), **overrides}
     problem = _configured(problem, overrides, options.steps)
     return execute(problem, source, folder, overrides, options)
+
+
+def _as_recorded(value: object) -> object:
+    """A setting as config.json keeps it for a resume: a tuple (``net.hidden=(32, 16)``) as the text ``--set``
+    takes (``32,16``), since JSON would make it a list."""
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(item) for item in value)
+    return value
 
 
 def _configured(problem: Problem, overrides: dict, steps: int | None) -> Problem:

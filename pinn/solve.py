@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pinn.api import Options, solve
+from pinn.api import Options, fit_problem
 from pinn.faults import Interrupted, RunFault
 from pinn.loading import UserError, load_problem_source
 from pinn.overrides import parse_assignments
@@ -87,7 +87,7 @@ def _main(argv: list[str] | None) -> int:
     options = Options(resume=args.resume, overwrite=args.overwrite, force_resume=args.force_resume, steps=args.steps,
                       seed=args.seed, device=args.device, dtype=args.dtype, settings=settings,
                       progress=not args.quiet)
-    solution = solve(problem, source, args.out, options)
+    solution = fit_problem(problem, source, args.out, options)
     return EXIT_PASSED if solution.passed else EXIT_MISSED
 
 

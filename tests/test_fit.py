@@ -90,8 +90,8 @@ def test_callbacks_see_every_row_and_every_check(tmp_path, no_plots):
     assert [r["step"] for r in rows] == [r["step"] for r in history]
     assert rows[-1]["loss_total"] == pytest.approx(history[-1]["loss_total"], rel=1e-15)
     assert len(checks) >= 2 and all(set(c) == {"u"} for c in checks)  # at step 0, then every check_every steps
-    assert checks[-1]["u"].rel_l2 == pytest.approx(json.loads((tmp_path / "run" / "metrics.json").read_text())["rel_l2"],
-                                                  rel=1e-12)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert checks[-1]["u"].rel_l2 == pytest.approx(metrics["rel_l2"], rel=1e-12)
 
 
 def test_stop_when_ends_training_and_the_run_is_validated(tmp_path, no_plots):
@@ -176,6 +176,14 @@ def test_an_occupied_folder_is_refused_and_a_run_from_python_resumes_from_a_file
     assert config["problem_file"] == str(path.resolve()) and (out / "problem.py").exists()
     with pytest.raises(pinn.UserError, match="was started from the problem file"):  # now a run of a file
         pinn.fit(poisson(), out, resume=True, progress=False)
+
+
+def test_a_tuple_setting_is_kept_for_the_resume(tmp_path, no_plots):
+    out = tmp_path / "run"
+    pinn.fit(poisson(), out, settings={"net.hidden": (8, 4)}, progress=False, stop_when=lambda row: row["step"] >= 4)
+    config = json.loads((out / "config.json").read_text())
+    assert config["overrides"] == {"net.hidden": "8,4"} and config["net"]["hidden"] == [8, 4]
+    assert pinn.fit(poisson(), out, resume=True, progress=False).metrics["steps"] == 60
 
 
 def test_fit_refuses_what_is_not_a_problem(tmp_path):
