@@ -1,7 +1,7 @@
 """pinn: physics-informed neural-network PDE solutions, each run checked against a classical reference.
 
-A problem file builds a :class:`Problem` from the pieces exported here; ``python -m pinn.solve``
-trains it, validates it and writes a run folder that :func:`load` reads back.
+A problem file builds a :class:`Problem` from the pieces exported here; ``python -m pinn.solve`` (or
+:func:`fit`, from Python) trains it, validates it and writes a run folder that :func:`load` reads back.
 """
 from importlib.metadata import PackageNotFoundError, version as _version
 
@@ -26,6 +26,9 @@ from pinn.solution import Solution, TrustRequiredError, load
 from pinn.train.phases import LBFGS, Adam, LevenbergMarquardt, Stall
 from pinn.train.settings import Balance, Checks, Guard, Numerics, Training
 from pinn.unknowns import Unknown
+from pinn.api import fit
+from pinn.faults import Interrupted, RunFault
+from pinn.loading import UserError
 
 __all__ = [
     "Adam", "Balance", "Checks", "Guard", "LBFGS", "LevenbergMarquardt", "Numerics", "Stall",
@@ -33,5 +36,5 @@ __all__ = [
     "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
     "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",
-    "references",
+    "references", "fit", "Interrupted", "RunFault", "UserError",
 ]

@@ -9,12 +9,12 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pinn.io import WriteError, atomic_write
+from pinn.output.files import WriteError, atomic_write
 from pinn.loading import describe_exit
 
 if TYPE_CHECKING:
     from pinn.problem import Problem
-    from pinn.run_folder import RunFolder
+    from pinn.output.folder import RunFolder
 
 
 class RunFault(Exception):
@@ -23,12 +23,20 @@ class RunFault(Exception):
     ``error.log`` in the run folder."""
 
 
-def solve_command(problem_path: Path, out: Path, option: str) -> str:
-    """``python -m pinn.solve FILE --out DIR OPTION``, quoted for a shell: what a message tells to run."""
+class Interrupted(KeyboardInterrupt):
+    """Training was stopped by a signal (Ctrl-C, SIGTERM): the message says what was kept and how to
+    continue. A KeyboardInterrupt, as Ctrl-C is."""
+
+
+def solve_command(problem_path: Path | None, out: Path, option: str) -> str:
+    """``python -m pinn.solve FILE --out DIR OPTION``, quoted for a shell: what a message tells to run; for a
+    problem defined in Python (no file), the :func:`pinn.fit` call that does the same."""
+    if problem_path is None:
+        return f"pinn.fit(problem, out={str(out)!r}, {option.lstrip('-').replace('-', '_')}=True)"
     return shlex.join(["python", "-m", "pinn.solve", str(problem_path), "--out", str(out), option])
 
 
-def fault(err: BaseException, problem: Problem, problem_path: Path, folder: RunFolder, step: int,
+def fault(err: BaseException, problem: Problem, problem_path: Path | None, folder: RunFolder, step: int,
           saved_step: int | None) -> RunFault:
     """The :class:`RunFault` for ``err``, raised once the run folder exists; its traceback goes to error.log."""
     if isinstance(err, WriteError):
@@ -44,8 +52,9 @@ def fault(err: BaseException, problem: Problem, problem_path: Path, folder: RunF
     else:
         # --resume checks the problem file is the one that ran: a fix in it needs --force-resume.
         message = (f"{what}; the checkpoint of step {saved_step} is kept: {cause}, continue with:\n  "
-                   f"{solve_command(problem_path, folder.path, '--resume')}"
-                   "\n(add --force-resume if the fix is an edit of the problem file)")
+                   f"{solve_command(problem_path, folder.path, '--resume')}")
+        if problem_path is not None:
+            message += "\n(add --force-resume if the fix is an edit of the problem file)"
     log = folder.path / "error.log"
     try:
         atomic_write(log, lambda p: p.write_text("".join(traceback.format_exception(err))))

@@ -49,6 +49,12 @@ def settable_keys(problem: Problem) -> list[str]:
             if not (isinstance(section, Phase) and f.name in _PHASE_FIXED)]
 
 
+def step_overrides(problem: Problem, steps: int) -> dict[str, int]:
+    """``--steps N``: the settings that make the schedule ``steps`` long in all (each phase keeps its share,
+    see :meth:`pinn.Training.with_total_steps`); ValueError if it cannot be."""
+    return {f"{phase.name}.steps": phase.steps for phase in problem.training.with_total_steps(steps).schedule}
+
+
 def parse_assignments(assignments: list[str]) -> dict[str, str]:
     """``["a.b=1", ...]`` to ``{"a.b": "1"}``; a malformed item raises ValueError."""
     result = {}

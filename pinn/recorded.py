@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinn.io import CorruptFileError, atomic_write
+from pinn.output.files import CorruptFileError, atomic_write
 from pinn.model import Model
 from pinn.nets import MLP, ModifiedMLP, Net
 from pinn.unknowns import Unknown, UnknownValues

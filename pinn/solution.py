@@ -5,11 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pinn.io import CorruptFileError, load_checkpoint, read_json, read_solution
+from pinn.output.files import CorruptFileError, load_checkpoint, read_json, read_solution
 from pinn.loading import load_problem
 from pinn.model import Model
 from pinn.overrides import apply_overrides
-from pinn.run_folder import same_run
+from pinn.output.folder import same_run
+from pinn.output.summary import summary as _summary
 from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, load_weights, model_from_data
 
 __all__ = ["Solution", "TrustRequiredError", "load"]
@@ -29,6 +30,25 @@ class Solution:
         self.metrics = metrics
         self.config = config
         self.path = path
+
+    @property
+    def passed(self) -> bool | None:
+        """The run's verdict (metrics.json ``passed``): every tolerance met and training did not fail; None
+        for a run that has not finished."""
+        return None if self.metrics is None else self.metrics["passed"]
+
+    def summary(self) -> str:
+        """The lines the command line ends a run with: each field's error, each parameter, the verdict."""
+        if self.metrics is None:
+            return f"{self.path}: the run has not finished (no metrics.json)"
+        return _summary(self.metrics, self.path)
+
+    def __repr__(self) -> str:
+        if self.metrics is None:
+            return f"<pinn.Solution {self.path}: not finished>"
+        verdict = "PASSED" if self.passed else "FAILED"
+        worst = "" if self.metrics.get("rel_l2") is None else f", worst relative L2 {self.metrics['rel_l2']:.3e}"
+        return f"<pinn.Solution {self.metrics.get('problem')}: {verdict}{worst}; {self.path}>"
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -59,7 +79,7 @@ class Solution:
 
         Raises:
             FileNotFoundError: the run has not finished (no solution.h5).
-            pinn.io.CorruptFileError: the file is truncated or corrupt.
+            pinn.output.files.CorruptFileError: the file is truncated or corrupt.
         """
         if self.path is None:
             raise FileNotFoundError("this solution was not loaded from a run folder")
@@ -86,7 +106,7 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
 
     Raises:
         FileNotFoundError: ``run_dir`` is not a run folder, or holds no checkpoint yet.
-        pinn.io.CorruptFileError: config.json, metrics.json, checkpoint.pt or model_graph.pt is
+        pinn.output.files.CorruptFileError: config.json, metrics.json, checkpoint.pt or model_graph.pt is
             truncated or corrupt, or the checkpoint does not fit the network.
     """
     import torch

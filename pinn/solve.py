@@ -8,21 +8,20 @@ fault stopped it: an exception in the problem's code during training, a file tha
 from __future__ import annotations
 
 import argparse
-import errno
-import os
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from pinn.loading import ProblemSource, UserError, load_problem_source
-from pinn.memory import check_memory
-from pinn.overrides import apply_overrides, parse_assignments
-from pinn.faults import RunFault
-from pinn.problem import Problem
-from pinn.run import EXIT_FAULT, EXIT_INTERRUPTED, execute
-from pinn.run_folder import RunFolder
+from pinn.api import Options, fit_problem
+from pinn.faults import Interrupted, RunFault
+from pinn.loading import UserError, load_problem_source
+from pinn.overrides import parse_assignments
 from pinn.train.settings import LARGEST_SEED
 
-EXIT_USER_ERROR = 2  # the other statuses come from pinn.run
+EXIT_PASSED, EXIT_MISSED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_FAULT = EXIT_MISSED  # a fault during the run: it did not meet its tolerance either
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,109 +60,61 @@ def _seed(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except RunFault as err:  # the run folder holds what was saved; the message says how to continue
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_FAULT
-    except KeyboardInterrupt:  # before training started (once it runs, pinn.run handles Ctrl-C)
-        print("\ninterrupted before training started", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    with _console():
+        try:
+            return _main(argv)
+        except UserError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_USER_ERROR
+        except RunFault as err:  # the run folder holds what was saved; the message says how to continue
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_FAULT
+        except Interrupted as err:  # training stopped by a signal; the message says what was kept
+            print(f"\n{err}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except KeyboardInterrupt:  # before training started
+            print("\ninterrupted before training started", file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    problem_path = Path(args.problem)
-    problem, source = load_problem_source(problem_path)
-    out = args.out or Path("runs") / problem.name
-    _check_name_length(out)
-    folder = RunFolder(out)
-    overrides = _overrides(args)
-    if args.force_resume and not args.resume:
-        raise UserError("--force-resume goes with --resume")
-    if args.resume:
-        saved = folder.saved_config()
-        _check_same_problem(saved, problem, source, out, force=args.force_resume)
-        overrides = {**_saved_overrides(problem, folder, saved), **overrides}
+    problem, source = load_problem_source(Path(args.problem))
     try:
-        problem = apply_overrides(problem, overrides)
+        settings = parse_assignments(args.assignments)
     except ValueError as err:
         raise UserError(str(err)) from None
-    if args.steps is not None:
-        try:
-            training = problem.training.with_total_steps(args.steps)
-        except ValueError as err:
-            raise UserError(str(err)) from None
-        overrides.update({f"{phase.name}.steps": phase.steps for phase in training.schedule})
-        problem = apply_overrides(problem, overrides)
+    options = Options(resume=args.resume, overwrite=args.overwrite, force_resume=args.force_resume, steps=args.steps,
+                      seed=args.seed, device=args.device, dtype=args.dtype, settings=settings,
+                      progress=not args.quiet)
+    solution = fit_problem(problem, source, args.out, options)
+    return EXIT_PASSED if solution.passed else EXIT_MISSED
+
+
+class _Console(logging.StreamHandler):
+    """Each message of pinn's loggers, plain, on the stderr of the moment (a test may have replaced it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler sets it; the stderr of the moment is used instead
+        pass
+
+
+@contextmanager
+def _console() -> Iterator[None]:
+    """Within the block, pinn's messages (INFO and above) go to stderr as they are."""
+    logger = logging.getLogger("pinn")
+    handler, level = _Console(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
-        check_memory(problem)  # before anything is allocated: the points alone can exhaust the memory
-    except ValueError as err:
-        raise UserError(str(err)) from None
-    return execute(problem, source, folder, overrides, resume=args.resume, overwrite=args.overwrite,
-                   quiet=args.quiet)
-
-
-def _check_same_problem(saved: dict, problem: Problem, source: ProblemSource, out: Path, force: bool) -> None:
-    """--resume continues only the problem that started the run: same declaration, same file."""
-    ours = {"problem": problem.name, "inputs": list(problem.inputs), "outputs": list(problem.outputs)}
-    theirs = {key: saved.get(key) for key in ours}
-    started_from = saved.get("problem_file", "its own problem file")
-    if theirs != ours:
-        raise UserError(f"--resume: {out} holds a run of problem {theirs['problem']!r} (inputs {theirs['inputs']}, "
-                        f"outputs {theirs['outputs']}), not of {source.path} ({problem.name!r}, inputs "
-                        f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file, the "
-                        f"one it was started from ({started_from}), or choose another --out")
-    recorded = saved.get("problem_sha256")
-    if recorded == source.sha256 or force:
-        return
-    if recorded is None:
-        raise UserError(f"--resume: the run in {out} records no hash of its problem file (an older pinn made it), so "
-                        f"it cannot be checked that {source.path} is the file it ran; pass --force-resume to continue "
-                        "with this file, or start a new run with --overwrite or another --out")
-    raise UserError(f"--resume: {source.path} (or a module it imports) has changed since the run in {out} started "
-                    f"(sha256 {recorded[:12]} then, {source.sha256[:12]} now), so resuming would continue a "
-                    "different problem from the saved state; pass --force-resume to continue with the file as it "
-                    "is now (the folder then keeps the new copy), or start a new run with --overwrite or another "
-                    "--out")
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, object]:
-    try:
-        overrides: dict[str, object] = dict(parse_assignments(args.assignments))
-    except ValueError as err:
-        raise UserError(str(err)) from None
-    for option, key in (("device", "numerics.device"), ("dtype", "numerics.dtype"), ("seed", "numerics.seed")):
-        value = getattr(args, option)
-        if value is not None:
-            overrides[key] = value
-    return overrides
-
-
-def _check_name_length(out: Path) -> None:
-    """A UserError if ``out``, or a file the run writes in it, has a name longer than the file system allows."""
-    try:
-        os.stat(out / "plots" / ("x" * 64))  # plots/.<figure>.png.<random>.tmp: the run's deepest files
-    except OSError as err:
-        if err.errno != errno.ENAMETOOLONG:
-            return  # it need not exist; other faults are the folder checks' to report
-        shown = str(out) if len(str(out)) <= 80 else f"{str(out)[:60]}...{str(out)[-10:]}"
-        raise UserError(f"--out {shown}: the name is longer than the file system allows ({err.strerror}); choose a "
-                        "shorter --out") from None
-
-
-def _saved_overrides(problem: Problem, folder: RunFolder, saved: dict) -> dict:
-    """The ``--set`` settings a run was started with, as its config.json holds them; a UserError if this
-    problem does not accept them (the file was edited, or written by something else)."""
-    try:
-        apply_overrides(problem, saved["overrides"])
-    except (ValueError, TypeError) as err:
-        raise UserError(f"--resume: {folder.config} holds settings this problem does not accept ({err}); start the "
-                        "run again with --overwrite") from None
-    return saved["overrides"]
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 if __name__ == "__main__":

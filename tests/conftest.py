@@ -128,4 +128,4 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
 @pytest.fixture
 def no_plots(monkeypatch):
     """Runs in this test skip their figures (seconds each; tests of the plots themselves keep them)."""
-    monkeypatch.setattr("pinn.run._plots", lambda *args, **kwargs: None)
+    monkeypatch.setattr("pinn.output.figures.run_plots", lambda *args, **kwargs: None)

@@ -54,7 +54,7 @@ def _finished_run(name: str = "tiny", corrupt: Callable[[Path], None] | None = N
         source = tmp / "finished.py"
         source.write_text(textwrap.dedent(TINY_PROBLEM.replace('name="tiny"', f'name="{name}"')))
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("pinn.run._plots", lambda *args, **kwargs: None)
+            patch.setattr("pinn.output.figures.run_plots", lambda *args, **kwargs: None)
             assert main([str(source), "--out", str(tmp / "run"), "--quiet"]) == 0
         if corrupt is not None:
             corrupt(tmp / "run")

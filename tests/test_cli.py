@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import pinn
-from pinn.io import read_history
+from pinn.output.files import read_history
 from pinn.solve import main
 
 from conftest import run_cli

@@ -7,7 +7,7 @@ import torch
 
 import pinn
 from conftest import ROOT, parameters, phases, run, run_until, trainer_of
-from pinn.io import load_checkpoint, save_checkpoint
+from pinn.output.files import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
 from pinn.train.phases import UnderdeterminedWarning

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import pinn
-from pinn.io import load_checkpoint, read_history
+from pinn.output.files import load_checkpoint, read_history
 from pinn.loading import load_problem
 from pinn.problem import ProblemError
 from pinn.solve import main

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import pinn
-from pinn.io import CorruptFileError
+from pinn.output.files import CorruptFileError
 from pinn.solve import main
 
 from conftest import TINY_PROBLEM
@@ -59,7 +59,7 @@ def shared_runs(tmp_path_factory):
     (``plain``) and one with exact conditions (``exact``)."""
     folder = tmp_path_factory.mktemp("shared")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("pinn.run._plots", lambda *args, **kwargs: None)
+        patch.setattr("pinn.output.figures.run_plots", lambda *args, **kwargs: None)
         for name, changes in (("plain", ()), ("exact", EXACT)):
             path = folder / f"{name}.py"
             path.write_text(textwrap.dedent(problem_text(changes)))

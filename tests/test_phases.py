@@ -10,7 +10,7 @@ import torch
 
 import pinn
 from conftest import run_until
-from pinn.io import load_checkpoint, save_checkpoint
+from pinn.output.files import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
 from pinn.train.objective import Objective

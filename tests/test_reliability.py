@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import pinn
-from pinn.io import CorruptFileError, load_checkpoint, read_history
+from pinn.output.files import CorruptFileError, load_checkpoint, read_history
 from pinn.loading import load_problem
 from pinn.overrides import apply_overrides
 from pinn.solve import main
@@ -133,7 +133,7 @@ def whole_run(hooked_path):
     """The uninterrupted run that interrupted ones must reproduce."""
     out = hooked_path.parent / "whole"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("pinn.run._plots", lambda *args, **kwargs: None)
+        patch.setattr("pinn.output.figures.run_plots", lambda *args, **kwargs: None)
         assert main([str(hooked_path), "--out", str(out), "--quiet", *LONGER]) == 0
     return out
 

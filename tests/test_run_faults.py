@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import pinn
-import pinn.io
-from pinn.io import load_checkpoint, read_history, write_history
+import pinn.output.files
+import pinn.output.progress
+from pinn.output.files import load_checkpoint, read_history, write_history
 from pinn.references.grid import GridReference
 from pinn.solve import main
 from pinn.train.trainer import Trainer, TrainingDiverged
@@ -41,13 +42,13 @@ def _line(text: str, fragment: str, after: str) -> int:
 def _fault_after_first_checkpoint(monkeypatch, where: str):
     """Set PINN_TEST_FAULT once the first checkpoint (step 4) is saved: the next evaluation raises. Returns
     the real save_checkpoint."""
-    real = pinn.run.save_checkpoint
+    real = pinn.output.progress.save_checkpoint
 
     def save(path, state):
         real(path, state)
         monkeypatch.setenv("PINN_TEST_FAULT", where)
 
-    monkeypatch.setattr("pinn.run.save_checkpoint", save)
+    monkeypatch.setattr("pinn.output.progress.save_checkpoint", save)
     return real
 
 
@@ -79,7 +80,7 @@ def test_user_code_that_raises_mid_training_exits_1_with_the_resume_command(wher
     assert load_checkpoint(out / "checkpoint.pt")["step"] == 4 and not (out / "metrics.json").exists()
 
     monkeypatch.delenv("PINN_TEST_FAULT")  # the cause fixed: the command given continues the run
-    monkeypatch.setattr("pinn.run.save_checkpoint", real)
+    monkeypatch.setattr("pinn.output.progress.save_checkpoint", real)
     assert main([str(path), "--out", str(out), "--quiet", "--resume"]) == 0
     assert json.loads((out / "metrics.json").read_text())["steps"] == 12
     assert not (out / "error.log").exists()  # the fault it told of is past
@@ -113,7 +114,7 @@ def test_a_fault_before_the_first_checkpoint_says_to_start_again(write_problem, 
 def test_a_file_that_cannot_be_written_exits_1_naming_it(target, failing_write, kept_step, write_problem, tmp_path,
                                                          monkeypatch, capsys, no_plots):
     path, out = write_problem(), tmp_path / "run"
-    real = pinn.io.atomic_write
+    real = pinn.output.files.atomic_write
     writes = []
 
     def disk_full(file, write):
@@ -127,7 +128,7 @@ def test_a_file_that_cannot_be_written_exits_1_naming_it(target, failing_write, 
                 return real(file, partial)
         return real(file, write)
 
-    monkeypatch.setattr("pinn.io.atomic_write", disk_full)
+    monkeypatch.setattr("pinn.output.files.atomic_write", disk_full)
     assert main([str(path), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: could not write {out / target}: No space left on device; "), err
@@ -138,7 +139,7 @@ def test_a_file_that_cannot_be_written_exits_1_naming_it(target, failing_write, 
         return
     assert f"the checkpoint of step {kept_step} is kept" in err and f"--out {out} --resume" in err
     assert load_checkpoint(out / "checkpoint.pt")["step"] == kept_step  # intact
-    monkeypatch.setattr("pinn.io.atomic_write", real)  # room again: the command given completes the run
+    monkeypatch.setattr("pinn.output.files.atomic_write", real)  # room again: the command given completes the run
     assert main([str(path), "--out", str(out), "--quiet", "--resume"]) == 0
     assert json.loads((out / "metrics.json").read_text())["steps"] == 12
 
@@ -262,7 +263,7 @@ def test_a_checkpoint_that_fills_the_disk_says_so_and_leaves_the_previous_one(tm
     """torch.save turns the disk's OSError into a RuntimeError ('unexpected pos ...'): the cause comes back."""
     import torch
 
-    from pinn.io import WriteError, save_checkpoint
+    from pinn.output.files import WriteError, save_checkpoint
 
     path = tmp_path / "checkpoint.pt"
     save_checkpoint(path, {"model": {"w": torch.zeros(10)}, "step": 1})

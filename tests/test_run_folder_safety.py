@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import pinn
-from pinn.io import CorruptFileError
+from pinn.output.files import CorruptFileError
 from pinn.loading import UserError
-from pinn.run_folder import RunFolder
+from pinn.output.folder import RunFolder
 from pinn.solve import main
 
 from conftest import ROOT, TINY_PROBLEM
@@ -180,7 +180,7 @@ def test_a_second_writer_is_refused_naming_the_holder(finished, problem, capsys)
 
 
 def test_the_lock_is_held_by_a_live_process_and_freed_when_it_dies(finished, problem, capsys):
-    code = ("import sys, time; from pathlib import Path; from pinn.run_folder import RunFolder; "
+    code = ("import sys, time; from pathlib import Path; from pinn.output.folder import RunFolder; "
             f"f = RunFolder(Path({str(finished)!r})); f.prepare(resume=True, overwrite=False); "
             "print('locked', flush=True); time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -235,7 +235,7 @@ def test_forced_resume_keeps_the_file_that_actually_ran(finished, problem):
 def test_the_hash_of_the_problem_file_is_in_config_and_checkpoint(finished):
     import hashlib
 
-    from pinn.io import load_checkpoint
+    from pinn.output.files import load_checkpoint
 
     config = json.loads((finished / "config.json").read_text())
     digest = hashlib.sha256((finished / "problem.py").read_bytes()).hexdigest()

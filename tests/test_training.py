@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import parameters, run_until, trainer_of
-from pinn.io import load_checkpoint, save_checkpoint
+from pinn.output.files import load_checkpoint, save_checkpoint
 from pinn.loading import load_problem
 from pinn.nets import MLP
 from pinn.overrides import apply_overrides

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from pinn.io import TEMPORARY_SUFFIX, CorruptFileError, read_json
+from pinn.output.files import TEMPORARY_SUFFIX, CorruptFileError, read_json
 from pinn.loading import UserError
 
 try:  # POSIX; elsewhere runs are not locked (logged once per run)
@@ -171,7 +171,7 @@ class RunFolder:
         self._lock.release()
         self._lock = None
         self._replaced = aside
-        logger.info("moved the old run in %s aside to %s until the new run has a checkpoint", self.path, aside)
+        logger.debug("moved the old run in %s aside to %s until the new run has a checkpoint", self.path, aside)
 
     @property
     def replacing(self) -> bool:
