@@ -115,7 +115,7 @@ def test_overwrite_replaces_a_run_and_leaves_nothing_aside(finished, problem, tm
     old_config = json.loads((finished / "config.json").read_text())
     assert main([str(problem), "--out", str(finished), "--overwrite", "--quiet", "--seed", "1"]) in (0, 1)
     new_config = json.loads((finished / "config.json").read_text())
-    assert new_config["training"]["seed"] == 1 and new_config["run_id"] != old_config["run_id"]
+    assert new_config["training"]["numerics"]["seed"] == 1 and new_config["run_id"] != old_config["run_id"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["problem.py", "run"]  # nothing left aside
     assert not (finished / ".lock").exists()
 
