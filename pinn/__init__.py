@@ -12,9 +12,8 @@ except PackageNotFoundError:  # run from a source tree that was never installed
 
 from pinn import references
 from pinn.conditions import Data, Dirichlet, Initial, Neumann, Periodic, Robin
-from pinn.conditions import Traction
-from pinn.elasticity import LinearElastic, UnknownElastic
-from pinn.plots_elasticity import elasticity_plots
+from pinn.physics.elasticity import LinearElastic, Traction, UnknownElastic
+from pinn.physics.elasticity_plots import elasticity_plots
 from pinn.fields import Fields
 from pinn.geometry import Box, Disk, Interval, Polygon, Rectangle, TimeInterval
 from pinn.nets import MLP, ModifiedMLP

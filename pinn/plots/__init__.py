@@ -10,7 +10,8 @@ alone), and every file is written atomically.
 * :mod:`pinn.plots.fields`: :func:`plot_fields`, prediction | reference | error;
 * :mod:`pinn.plots.history`: :func:`plot_history` and :func:`plot_parameters`, training curves.
 
-The figures of particular physics (elasticity, flow) draw with the same style.
+The figures of particular physics (elasticity, flow) live beside it in :mod:`pinn.physics` and draw
+with the same style.
 """
 from pinn.plots.fields import plot_fields
 from pinn.plots.history import plot_history, plot_parameters

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pinn.elasticity import LinearElastic
+from pinn.physics.elasticity import LinearElastic
 from pinn.plots.style import colormap, equal_aspect, error_mesh, error_summary, figure, save, value_scale
 
 __all__ = ["elasticity_plots"]
