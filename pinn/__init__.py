@@ -14,6 +14,8 @@ from pinn import references
 from pinn.conditions import Data, Dirichlet, Initial, Neumann, Periodic, Robin
 from pinn.physics.elasticity import LinearElastic, Traction, UnknownElastic
 from pinn.physics.elasticity_plots import elasticity_plots
+from pinn.physics.flow import navier_stokes
+from pinn.physics.flow_plots import flow_plots
 from pinn.fields import Fields
 from pinn.geometry import Box, Disk, Interval, Polygon, Rectangle, TimeInterval
 from pinn.nets import MLP, ModifiedMLP
@@ -26,7 +28,7 @@ from pinn.training import Training
 from pinn.unknowns import Unknown
 
 __all__ = [
-    "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots",
+    "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots", "flow_plots", "navier_stokes",
     "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
     "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",

@@ -3,7 +3,7 @@ centreline profiles.
 
 :func:`flow_plots` makes the problem-specific plot function of a flow problem::
 
-    problem = pinn.Problem(..., plots=[pinn.plots_flow.flow_plots(centrelines=True)])
+    problem = pinn.Problem(..., plots=[pinn.flow_plots(centrelines=True)])
 
 At the end of a run it writes into ``plots/``:
 
