@@ -126,10 +126,9 @@ def plot_fields(
         elif time_axis is not None:
             ts = coords[time_axis]
             shown = _time_indices(len(ts), n_times)
-            fig = _space_time(field, title, space[0], time_axis, xs, ts, pred, ref, err, shown)
-            written.append(save(fig, out_dir / f"{field}.png"))
-            fig = _profiles(field, title, space[0], time_axis, xs, ts, pred, ref, shown)
-            written.append(save(fig, out_dir / f"{field}_profiles.png"))
+            heatmaps, profiles = _space_time(field, title, space[0], time_axis, xs, ts, pred, ref, err, shown)
+            written.append(save(heatmaps, out_dir / f"{field}.png"))
+            written.append(save(profiles, out_dir / f"{field}_profiles.png"))
         else:
             fig = _curve_1d(field, title, space[0], xs, pred, ref, err)
             written.append(save(fig, out_dir / f"{field}.png"))
@@ -190,40 +189,28 @@ def _space_time(
     ref: np.ndarray,
     err: np.ndarray,
     shown: list[int],
-) -> Figure:
-    """Prediction, reference and error as heatmaps with time horizontal, space vertical."""
-    fig = figure(13.0, 3.9)
-    ax_p, ax_r, ax_e = fig.subplots(1, 3, sharex=True, sharey=True)
+) -> tuple[Figure, Figure]:
+    """Two figures of a 1-D field in time: prediction, reference and error as heatmaps with time
+    horizontal, space vertical; and profiles, one panel per shown time, prediction solid and
+    reference dashed on a common y range."""
+    heatmaps = figure(13.0, 3.9)
+    ax_p, ax_r, ax_e = heatmaps.subplots(1, 3, sharex=True, sharey=True)
     norm, cmap = value_scale(pred, ref)
     for ax, data, name in ((ax_p, pred, "prediction"), (ax_r, ref, "reference")):
         im = ax.pcolormesh(ts, xs, data, shading="nearest", norm=norm, cmap=cmap)
         ax.set_title(name, fontsize=10)
-    fig.colorbar(im, ax=[ax_p, ax_r], label=field, shrink=0.9)
-    _error_panel(fig, ax_e, ts, xs, err, field, "")
+    heatmaps.colorbar(im, ax=[ax_p, ax_r], label=field, shrink=0.9)
+    _error_panel(heatmaps, ax_e, ts, xs, err, field, "")
     for ax in (ax_p, ax_r, ax_e):
         ax.set_xlabel(tname)
         # Mark the instants shown in the companion profiles figure.
         for i in shown:
             ax.axvline(ts[i], color="0.6", lw=0.8, ls="--")
     ax_p.set_ylabel(xname)
-    fig.suptitle(title)
-    return fig
+    heatmaps.suptitle(title)
 
-
-def _profiles(
-    field: str,
-    title: str,
-    xname: str,
-    tname: str,
-    xs: np.ndarray,
-    ts: np.ndarray,
-    pred: np.ndarray,
-    ref: np.ndarray,
-    shown: list[int],
-) -> Figure:
-    """One panel per shown time: prediction solid, reference dashed, common y range."""
-    fig = figure(3.6 * len(shown) + 0.4, 3.4)
-    panels = fig.subplots(1, len(shown), sharey=True, squeeze=False)[0]
+    profiles = figure(3.6 * len(shown) + 0.4, 3.4)
+    panels = profiles.subplots(1, len(shown), sharey=True, squeeze=False)[0]
     for ax, i in zip(panels, shown):
         ax.plot(xs, ref[:, i], color="k", ls="--", lw=1.8, label="reference")
         ax.plot(xs, pred[:, i], color="C3", lw=1.4, label="prediction")
@@ -232,8 +219,8 @@ def _profiles(
         ax.grid(alpha=0.3)
     panels[0].set_ylabel(field)
     panels[0].legend(fontsize=8)
-    fig.suptitle(title)
-    return fig
+    profiles.suptitle(title)
+    return heatmaps, profiles
 
 
 def _curve_1d(
