@@ -12,9 +12,10 @@ except PackageNotFoundError:  # run from a source tree that was never installed
 
 from pinn import references
 from pinn.conditions import Data, Dirichlet, Initial, Neumann, Periodic, Robin
-from pinn.conditions import Traction
-from pinn.elasticity import LinearElastic, UnknownElastic
-from pinn.plots_elasticity import elasticity_plots
+from pinn.physics.elasticity import LinearElastic, Traction, UnknownElastic
+from pinn.physics.elasticity_plots import elasticity_plots
+from pinn.physics.flow import navier_stokes
+from pinn.physics.flow_plots import flow_plots
 from pinn.fields import Fields
 from pinn.geometry import Box, Disk, Interval, Polygon, Rectangle, TimeInterval
 from pinn.nets import MLP, ModifiedMLP
@@ -32,7 +33,7 @@ from pinn.loading import UserError
 
 __all__ = [
     "Adam", "Balance", "Checks", "Guard", "LBFGS", "LevenbergMarquardt", "Numerics", "Stall",
-    "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots",
+    "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots", "flow_plots", "navier_stokes",
     "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
     "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",

@@ -5,7 +5,8 @@ collocation points it gets; default from the problem's :class:`~pinn.sampling.Sa
 ``value`` is a number or a function of the coordinates written with torch operations: it may take
 the spatial coordinates only (``lambda x, y: ...``) or every input (``lambda x, y, t: ...``).
 ``field`` names the output the condition constrains; it may be left out when there is only one.
-:class:`Traction` (2-D elasticity) constrains the two displacements, or the stresses, at once.
+Conditions of particular physics build on these: :class:`pinn.Traction` (2-D elasticity, in
+:mod:`pinn.physics.elasticity`) is an :class:`OnBoundary` condition on two or three outputs at once.
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def _check_weight(condition: Condition) -> None:
     if condition.points is not None and (not isinstance(condition.points, int) or condition.points < 1):
         raise ValueError(f"{type(condition).__name__} points must be a whole number >= 1, got {condition.points!r}")
     value = getattr(condition, "value", 0.0)
-    if isinstance(value, tuple):  # a vector value (Traction) checks its own components
+    if isinstance(value, tuple):  # a vector value (pinn.Traction's) checks its own components
         return
     if not callable(value) and not (isinstance(value, (int, float)) and np.isfinite(value)):
         raise ValueError(f"{type(condition).__name__} value must be a finite number or a function, got {value!r}")
@@ -118,7 +119,7 @@ def _positional_arity(fn: Callable[..., Any]) -> int | None:
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params)
 
 
-class _OnBoundary(Condition):
+class OnBoundary(Condition):
     """A condition on part of the spatial boundary (over the whole time interval, if any)."""
 
     boundary: Boundary
@@ -133,7 +134,7 @@ class _OnBoundary(Condition):
 
 
 @dataclass(frozen=True)
-class Dirichlet(_OnBoundary):
+class Dirichlet(OnBoundary):
     """``field = value`` on ``boundary``. ``exact=True`` imposes it through the network's output
     (the condition then holds to round-off and adds no loss term): ``field = value + D N``, with D
     the geometry's own distance factor on the whole boundary of an interval, rectangle, box or
@@ -168,7 +169,7 @@ class Dirichlet(_OnBoundary):
 
 
 @dataclass(frozen=True)
-class Neumann(_OnBoundary):
+class Neumann(OnBoundary):
     """Outward normal derivative ``n · grad(field) = value`` on ``boundary``."""
 
     boundary: Boundary
@@ -182,7 +183,7 @@ class Neumann(_OnBoundary):
 
 
 @dataclass(frozen=True)
-class Robin(_OnBoundary):
+class Robin(OnBoundary):
     """``a * field + b * n · grad(field) = value`` on ``boundary``."""
 
     boundary: Boundary
@@ -200,90 +201,6 @@ class Robin(_OnBoundary):
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
         return self.a * f.field(self.field) + self.b * normal_derivative(f, self.field) - batch.target
-
-
-@dataclass(frozen=True)
-class Traction(_OnBoundary):
-    """Traction ``sigma · n = value`` on ``boundary`` in 2-D elasticity (n the outward normal): the
-    Neumann-type condition of elasticity, on the two displacement outputs at once.
-
-    ``value`` is ``(t_x, t_y)``; each is a number, a function of the coordinates, or ``None`` for a
-    component not prescribed here (held by a displacement condition instead). For example a
-    roller on the wall ``x = 0``, free to slide along it::
-
-        pinn.Traction(rect.side(0, "lower"), (0.0, None), material=steel)   # no normal traction...
-        pinn.Dirichlet(rect.side(0, "lower"), 0.0, field="uy")              # ...and no sliding
-
-    The stress is computed from ``material`` (a :class:`pinn.LinearElastic`) and the displacement
-    outputs named by ``displacement`` (the displacement form), or read from the stress outputs
-    named by ``stress`` (the mixed form, ``stress="sxx syy sxy"``, no material).
-    """
-
-    boundary: Boundary
-    value: tuple[Value | None, Value | None] = (0.0, 0.0)
-    material: Any = None
-    displacement: str = "ux uy"
-    stress: str | None = None
-    weight: float = 1.0
-    points: int | None = None
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.value, tuple) or len(self.value) != 2 or self.value == (None, None):
-            raise ValueError(f"Traction value must be a pair (t_x, t_y) with at least one not None, got {self.value!r}")
-        for axis, component in zip("xy", self.value):
-            if component is not None and not callable(component) and not (
-                    isinstance(component, (int, float)) and not isinstance(component, bool) and np.isfinite(component)):
-                raise ValueError(f"Traction value t_{axis} must be a finite number, a function or None, got {component!r}")
-        from pinn.elasticity import LinearElastic
-
-        if (self.material is None) == (self.stress is None):
-            raise ValueError("Traction needs either material= (stresses from the displacements) or stress= "
-                             "(the names of the stress outputs, mixed form), not both")
-        if self.material is not None and not isinstance(self.material, LinearElastic):
-            raise ValueError(f"Traction material must be a pinn.LinearElastic, got {type(self.material).__name__}")
-        expected = 3 if self.stress is not None else 2
-        names = _names_of(self.stress if self.stress is not None else self.displacement)
-        if len(names) != expected:
-            label = "stress must name sxx, syy, sxy" if expected == 3 else "displacement must name ux, uy"
-            raise ValueError(f"Traction {label} (outputs, space-separated), got "
-                             f"{self.stress if expected == 3 else self.displacement!r}")
-
-    @property
-    def field(self) -> str:
-        """The first output the condition reads (it reads all of :meth:`fields_used`)."""
-        return self.fields_used()[0]
-
-    def fields_used(self) -> tuple[str, ...]:
-        return _names_of(self.stress if self.stress is not None else self.displacement)
-
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
-        space = domain.space if isinstance(domain, SpaceTime) else domain
-        if self.boundary.geometry is not space:
-            raise ValueError(f"the traction is on the boundary of {self.boundary.geometry!r}, which is not this "
-                             f"problem's spatial domain {space!r}")
-        if space.dim != 2:
-            raise ValueError(f"a Traction needs a 2-D spatial domain, this one has {space.dim} dimension(s)")
-        missing = [n for n in self.fields_used() if n not in outputs]
-        if missing:
-            raise ValueError(f"the traction reads {', '.join(missing)}, which are not outputs ({', '.join(outputs)})")
-
-    def target(self, points: Tensor, inputs: tuple[str, ...], time: str | None) -> Tensor:
-        return torch.stack([evaluate(v, points, inputs, time) for v in self.value if v is not None], dim=1)
-
-    def residual(self, f: Fields, batch: Batch) -> Tensor:
-        if self.stress is not None:
-            sxx, syy, sxy = (f.field(name) for name in self.fields_used())
-        else:
-            sxx, syy, sxy = self.material.stress(f, *self.fields_used())
-        nx, ny = f.normal.unbind(dim=1)
-        traction = (sxx * nx + sxy * ny, sxy * nx + syy * ny)
-        prescribed = torch.stack([t for t, v in zip(traction, self.value) if v is not None], dim=1)
-        return (prescribed - batch.target).ravel()
-
-
-def _names_of(names: str) -> tuple[str, ...]:
-    return tuple(names.replace(",", " ").split()) if isinstance(names, str) else tuple(names)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,6 @@ import numpy as np
 import torch
 
 import pinn
-from pinn.plots_flow import flow_plots
 
 Re = 100.0
 corner = 0.02  # the residuals' weight is 1/4 at this distance from a top corner
@@ -100,18 +99,6 @@ def corner_weight(x, y):
     return (r / (r + corner)) ** 2
 
 
-def momentum_x(f):
-    return corner_weight(f.x, f.y) * (f.u * f.u_x + f.v * f.u_y + f.p_x - pinn.laplacian(f, "u") / Re)
-
-
-def momentum_y(f):
-    return corner_weight(f.x, f.y) * (f.u * f.v_x + f.v * f.v_y + f.p_y - pinn.laplacian(f, "v") / Re)
-
-
-def continuity(f):
-    return corner_weight(f.x, f.y) * (f.u_x + f.v_y)
-
-
 def speed(f):
     return torch.sqrt(f.u**2 + f.v**2)
 
@@ -134,12 +121,20 @@ class WithSpeed:
         return f"WithSpeed({self.reference!r})"
 
 
+reference = WithSpeed(pinn.references.cavity_fd(reynolds=Re, lid=1.0, pressure_gauge=gauge))  # checks Re and the gauge point
+
+
+def weighted(residual):
+    """``residual`` times :func:`corner_weight`."""
+    return lambda f: corner_weight(f.x, f.y) * residual(f)
+
+
 problem = pinn.Problem(
     name="cavity",
     inputs="x y",
     outputs="u v p",
     domain=space,
-    residuals={"momentum_x": momentum_x, "momentum_y": momentum_y, "continuity": continuity},
+    residuals={name: weighted(residual) for name, residual in pinn.navier_stokes(Re=Re).items()},
     conditions={
         "u_walls": pinn.Dirichlet(space.boundary, velocity("u"), field="u", exact=True),
         "v_walls": pinn.Dirichlet(space.boundary, velocity("v"), field="v", exact=True),
@@ -147,9 +142,9 @@ problem = pinn.Problem(
     },
     known={"p": corner_pressure},
     derived={"speed": speed},
-    reference=WithSpeed(pinn.references.cavity_fd(reynolds=Re, lid=1.0, pressure_gauge=gauge)),
+    reference=reference,
     tolerance={"speed": 1e-2},
-    plots=[flow_plots(centrelines=True)],
+    plots=[pinn.flow_plots(centrelines=True)],
     net=pinn.ModifiedMLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=3000, boundary=1, method="sobol", resample_every=0),
     training=pinn.Training([pinn.Adam(2000, learning_rate=2e-3), pinn.LBFGS(1000), pinn.LevenbergMarquardt(300)]),

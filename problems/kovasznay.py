@@ -17,11 +17,8 @@ from math import pi, sqrt
 import torch
 
 import pinn
-from pinn.plots_flow import flow_plots
 
 Re = 20.0
-if not Re > 0:
-    raise ValueError(f"Re must be a positive Reynolds number, got {Re}")
 lam = Re / 2 - sqrt(Re**2 / 4 + 4 * pi**2)
 space = pinn.Rectangle((-0.5, -0.5), (1.0, 1.5))
 
@@ -38,24 +35,12 @@ def p_exact(x, y):
     return 0.5 * (1 - torch.exp(2 * lam * x)) + 0 * y
 
 
-def momentum_x(f):
-    return f.u * f.u_x + f.v * f.u_y + f.p_x - pinn.laplacian(f, "u") / Re
-
-
-def momentum_y(f):
-    return f.u * f.v_x + f.v * f.v_y + f.p_y - pinn.laplacian(f, "v") / Re
-
-
-def continuity(f):
-    return f.u_x + f.v_y
-
-
 problem = pinn.Problem(
     name="kovasznay",
     inputs="x y",
     outputs="u v p",
     domain=space,
-    residuals={"momentum_x": momentum_x, "momentum_y": momentum_y, "continuity": continuity},
+    residuals=pinn.navier_stokes(Re=Re),
     conditions={
         "u_walls": pinn.Dirichlet(space.boundary, space.extend_boundary_values(u_exact), field="u", exact=True),
         "v_walls": pinn.Dirichlet(space.boundary, space.extend_boundary_values(v_exact), field="v", exact=True),
@@ -64,7 +49,7 @@ problem = pinn.Problem(
     reference=pinn.references.analytic(lambda x, y: {"u": u_exact(x, y), "v": v_exact(x, y), "p": p_exact(x, y)},
                                        resolution=101),
     tolerance={"u": 1e-4, "v": 1e-4, "p": 1e-3},
-    plots=[flow_plots()],
+    plots=[pinn.flow_plots()],
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=2000, boundary=200, method="sobol"),
     # L-BFGS stalls (loss ~1e-5 after 4000 steps, v ~5e-4); Levenberg-Marquardt carries on to ~1e-7

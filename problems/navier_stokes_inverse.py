@@ -17,7 +17,6 @@ from math import pi, sqrt
 import torch
 
 import pinn
-from pinn.plots_flow import flow_plots
 
 nu_true = 1 / 20  # Re = 20: only the "experiment" knows it
 lam = 1 / (2 * nu_true) - sqrt(1 / (4 * nu_true**2) + 4 * pi**2)
@@ -36,18 +35,6 @@ def p_exact(x, y):
     return 0.5 * (1 - torch.exp(2 * lam * x)) + 0 * y
 
 
-def momentum_x(f):
-    return f.u * f.u_x + f.v * f.u_y + f.p_x - f.nu * pinn.laplacian(f, "u")
-
-
-def momentum_y(f):
-    return f.u * f.v_x + f.v * f.v_y + f.p_y - f.nu * pinn.laplacian(f, "v")
-
-
-def continuity(f):
-    return f.u_x + f.v_y
-
-
 velocity = pinn.references.analytic(lambda x, y: {"u": u_exact(x, y), "v": v_exact(x, y)}, resolution=101)
 
 problem = pinn.Problem(
@@ -55,7 +42,7 @@ problem = pinn.Problem(
     inputs="x y",
     outputs="u v p",
     domain=space,
-    residuals={"momentum_x": momentum_x, "momentum_y": momentum_y, "continuity": continuity},
+    residuals=pinn.navier_stokes(nu="nu"),  # the viscosity is the unknown nu
     unknowns=[pinn.Unknown("nu", initial=0.1, positive=True, true_value=nu_true)],
     conditions={
         "u_walls": pinn.Dirichlet(space.boundary, space.extend_boundary_values(u_exact), field="u", exact=True),
@@ -64,7 +51,7 @@ problem = pinn.Problem(
     },
     reference=velocity,
     tolerance={"u": 2e-3, "v": 2e-3, "nu": 2e-2},
-    plots=[flow_plots()],
+    plots=[pinn.flow_plots()],
     net=pinn.MLP(width=32, depth=3),
     sampling=pinn.Sampling(interior=2000, boundary=200, method="sobol"),
     training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(4000)]),

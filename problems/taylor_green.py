@@ -20,11 +20,8 @@ import numpy as np
 import torch
 
 import pinn
-from pinn.plots_flow import flow_plots
 
 Re = 10.0
-if not Re > 0:
-    raise ValueError(f"Re must be a positive Reynolds number, got {Re}")
 space = pinn.Rectangle((0.0, 0.0), (2 * pi, 2 * pi))
 domain = space * pinn.TimeInterval(0.0, 1.0)
 
@@ -45,18 +42,6 @@ def p_exact(x, y, t):
     return -0.25 * (torch.cos(2 * x) + torch.cos(2 * y)) * decay(t) ** 2
 
 
-def momentum_x(f):
-    return f.u_t + f.u * f.u_x + f.v * f.u_y + f.p_x - pinn.laplacian(f, "u") / Re
-
-
-def momentum_y(f):
-    return f.v_t + f.u * f.v_x + f.v * f.v_y + f.p_y - pinn.laplacian(f, "v") / Re
-
-
-def continuity(f):
-    return f.u_x + f.v_y
-
-
 gauge_times = np.linspace(0.0, 1.0, 21)
 gauge_points = np.stack([np.full_like(gauge_times, pi / 4), np.full_like(gauge_times, pi / 4), gauge_times], axis=1)
 
@@ -65,7 +50,7 @@ problem = pinn.Problem(
     inputs="x y t",
     outputs="u v p",
     domain=domain,
-    residuals={"momentum_x": momentum_x, "momentum_y": momentum_y, "continuity": continuity},
+    residuals=pinn.navier_stokes(Re=Re),  # unsteady: the problem has a time input
     conditions={
         "u_initial": pinn.Initial(lambda x, y: u_exact(x, y, 0 * x), field="u", exact=True),
         "v_initial": pinn.Initial(lambda x, y: v_exact(x, y, 0 * x), field="v", exact=True),
@@ -75,7 +60,7 @@ problem = pinn.Problem(
         lambda x, y, t: {"u": u_exact(x, y, t), "v": v_exact(x, y, t), "p": p_exact(x, y, t)},
         resolution={"x": 41, "y": 41, "t": 11}),
     tolerance={"u": 1e-3, "v": 1e-3, "p": 1e-2},
-    plots=[flow_plots()],
+    plots=[pinn.flow_plots()],
     net=pinn.MLP(width=48, depth=4, periodic=(0, 1)),  # exactly periodic in x and y
     sampling=pinn.Sampling(interior=3000, boundary=200, method="sobol"),
     training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(4000)]),

@@ -174,7 +174,7 @@ def test_flow_plots_leave_matplotlibs_backend_alone_and_write_atomically(tmp_pat
     import matplotlib
     from matplotlib.figure import Figure
 
-    from pinn.plots_flow import flow_plots
+    from pinn.physics.flow_plots import flow_plots
 
     solution, reference = _flow()
     before = matplotlib.get_backend()

@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from pinn.elasticity import LinearElastic
-from pinn.plots import (ERROR, _cmap, _equal_aspect, _error_scale, _error_summary, _error_values, _figure, _save,
-                        _value_scale)
+from pinn.physics.elasticity import LinearElastic
+from pinn.plots.style import colormap, equal_aspect, error_mesh, error_summary, figure, save, value_scale
 
 __all__ = ["elasticity_plots"]
 
@@ -107,8 +106,8 @@ def _deformed(path: Path, xs, ys, predicted, expected, displacement, magnificati
     size = max(float(np.ptp(xs)), float(np.ptp(ys)))
     largest = float(np.max(np.hypot(predicted[ux], predicted[uy])))
     scale = magnification or (0.1 * size / largest if largest > 0 else 1.0)
-    ratio = _equal_aspect(xs, ys) or float(np.ptp(ys) / np.ptp(xs))
-    fig = _figure(11.0, max(2.6, 4.6 * min(ratio, 1.0) + 1.0))
+    ratio = equal_aspect(xs, ys) or float(np.ptp(ys) / np.ptp(xs))
+    fig = figure(11.0, max(2.6, 4.6 * min(ratio, 1.0) + 1.0))
     left, right = fig.subplots(1, 2, sharex=True, sharey=True)
     outline_x = [xs[0], xs[-1], xs[-1], xs[0], xs[0]]
     outline_y = [ys[0], ys[0], ys[-1], ys[-1], ys[0]]
@@ -131,26 +130,26 @@ def _deformed(path: Path, xs, ys, predicted, expected, displacement, magnificati
     left.set_ylabel("y")
     DX, DY = X + scale * predicted[ux], Y + scale * predicted[uy]
     if "mises" in predicted:
-        mesh = right.pcolormesh(DX, DY, predicted["mises"], shading="gouraud", cmap=_cmap("viridis"))
+        mesh = right.pcolormesh(DX, DY, predicted["mises"], shading="gouraud", cmap=colormap("viridis"))
         fig.colorbar(mesh, ax=right, label="von Mises stress", shrink=0.9)
         right.set_title("deformed shape, predicted von Mises stress", fontsize=10)
     fig.suptitle(f"deformed shape, displacements magnified {scale:.3g}x")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _stresses(path: Path, xs, ys, predicted, expected, names) -> Path:
     shown = [n for n in names if n in predicted]
     with_reference = any(n in expected for n in shown)
     rows = 3 if with_reference else 1
-    ratio = _equal_aspect(xs, ys) or float(np.ptp(ys) / np.ptp(xs))
+    ratio = equal_aspect(xs, ys) or float(np.ptp(ys) / np.ptp(xs))
     panel_w = 3.6 if ratio >= 0.5 else 4.8  # slender domains get wider panels
     panel_h = max(1.0, panel_w * ratio) + 0.7
-    fig = _figure(panel_w * len(shown) + 1.0, rows * panel_h + 0.6)
+    fig = figure(panel_w * len(shown) + 1.0, rows * panel_h + 0.6)
     grid = fig.subplots(rows, len(shown), squeeze=False, sharex=True, sharey=True)
     for col, name in enumerate(shown):
         pred = predicted[name]
         ref = expected.get(name)
-        norm, cmap = _value_scale(pred, ref if ref is not None else pred)
+        norm, cmap = value_scale(pred, ref if ref is not None else pred)
         im = grid[0, col].pcolormesh(xs, ys, pred.T, shading="nearest", norm=norm, cmap=cmap)
         grid[0, col].set_title(f"{name} prediction", fontsize=10)
         fig.colorbar(im, ax=grid[:2, col].tolist() if with_reference else grid[0, col], shrink=0.9)
@@ -165,16 +164,16 @@ def _stresses(path: Path, xs, ys, predicted, expected, names) -> Path:
     for ax in grid.ravel():
         ax.set_aspect("equal")
     fig.suptitle("stresses" + (": prediction, reference, |error|" if with_reference else ": prediction"))
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _errors(path: Path, xs, ys, predicted, expected, names) -> Path:
     shown = [n for n in names if n in predicted and n in expected]
-    ratio = _equal_aspect(xs, ys) or float(np.ptp(ys) / np.ptp(xs))
+    ratio = equal_aspect(xs, ys) or float(np.ptp(ys) / np.ptp(xs))
     columns = 3 if ratio < 0.6 else min(3, max(1, len(shown)))
     rows = max(1, -(-len(shown) // columns))
     panel_w = 4.2
-    fig = _figure(panel_w * columns + 0.5, rows * (max(1.4, (panel_w - 1) * ratio) + 0.8) + 0.5)
+    fig = figure(panel_w * columns + 0.5, rows * (max(1.4, (panel_w - 1) * ratio) + 0.8) + 0.5)
     grid = fig.subplots(rows, columns, squeeze=False, sharex=True, sharey=True)
     for ax, name in zip(grid.ravel(), shown):
         _error_map(fig, ax, xs, ys, predicted[name], expected[name], name)
@@ -186,13 +185,11 @@ def _errors(path: Path, xs, ys, predicted, expected, names) -> Path:
         grid[0, 0].text(0.5, 0.5, "no reference to compare with", ha="center", va="center",
                         transform=grid[0, 0].transAxes)
     fig.suptitle("absolute errors against the reference")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _error_map(fig, ax, xs, ys, pred, ref, name: str) -> None:
-    err = np.abs(pred - ref)
-    norm, note = _error_scale(err)
-    im = ax.pcolormesh(xs, ys, _error_values(err, norm).T, shading="nearest", norm=norm, cmap=_cmap(ERROR))
-    ax.set_title(f"|{name} error|: {_error_summary(pred, ref).replace('relative L2 error', 'rel. L2')}{note}",
+    im, _, note = error_mesh(ax, xs, ys, np.abs(pred - ref).T)
+    ax.set_title(f"|{name} error|: {error_summary(pred, ref).replace('relative L2 error', 'rel. L2')}{note}",
                  fontsize=9)
     fig.colorbar(im, ax=ax, shrink=0.9)

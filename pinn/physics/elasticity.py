@@ -1,4 +1,4 @@
-"""2-D linear elasticity: an isotropic material, its stresses and the equilibrium equations.
+"""2-D linear elasticity: an isotropic material, its stresses, the equilibrium equations and the traction condition.
 
 A :class:`LinearElastic` material is given by Young's modulus and Poisson's ratio, ``E`` and
 ``nu``, or by the Lamé constants ``lam`` and ``mu``, and says whether the 2-D model is plane
@@ -35,8 +35,8 @@ and the mixed form with exact tractions reached 1e-4 to 2.5e-4 in the displaceme
 ``problems/elasticity_cantilever.py`` uses it.
 
 Traction (Neumann-type) conditions ``sigma · n = t`` on part of the boundary are
-:class:`pinn.Traction` conditions, which take the material (displacement form) or the names
-of the stress outputs (mixed form).
+:class:`Traction` conditions (``pinn.Traction``), which take the material (displacement form) or
+the names of the stress outputs (mixed form).
 """
 from __future__ import annotations
 
@@ -45,9 +45,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import torch
 from torch import Tensor
 
+from pinn.conditions import Batch, OnBoundary, Value, evaluate
 from pinn.fields import Fields
+from pinn.geometry import Boundary, Geometry, SpaceTime
 
 PLANES = ("stress", "strain")
 
@@ -211,6 +215,84 @@ class UnknownElastic(LinearElastic):
         return super().von_mises(sxx, syy, sxy)
 
 
+@dataclass(frozen=True)
+class Traction(OnBoundary):
+    """Traction ``sigma · n = value`` on ``boundary`` in 2-D elasticity (n the outward normal): the
+    Neumann-type condition of elasticity, on the two displacement outputs at once.
+
+    ``value`` is ``(t_x, t_y)``; each is a number, a function of the coordinates, or ``None`` for a
+    component not prescribed here (held by a displacement condition instead). For example a
+    roller on the wall ``x = 0``, free to slide along it::
+
+        pinn.Traction(rect.side(0, "lower"), (0.0, None), material=steel)   # no normal traction...
+        pinn.Dirichlet(rect.side(0, "lower"), 0.0, field="uy")              # ...and no sliding
+
+    The stress is computed from ``material`` (a :class:`pinn.LinearElastic`) and the displacement
+    outputs named by ``displacement`` (the displacement form), or read from the stress outputs
+    named by ``stress`` (the mixed form, ``stress="sxx syy sxy"``, no material).
+    """
+
+    boundary: Boundary
+    value: tuple[Value | None, Value | None] = (0.0, 0.0)
+    material: Any = None
+    displacement: str = "ux uy"
+    stress: str | None = None
+    weight: float = 1.0
+    points: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.value, tuple) or len(self.value) != 2 or self.value == (None, None):
+            raise ValueError(f"Traction value must be a pair (t_x, t_y) with at least one not None, got {self.value!r}")
+        for axis, component in zip("xy", self.value):
+            if component is not None and not callable(component) and not (
+                    isinstance(component, (int, float)) and not isinstance(component, bool) and np.isfinite(component)):
+                raise ValueError(f"Traction value t_{axis} must be a finite number, a function or None, got {component!r}")
+        if (self.material is None) == (self.stress is None):
+            raise ValueError("Traction needs either material= (stresses from the displacements) or stress= "
+                             "(the names of the stress outputs, mixed form), not both")
+        if self.material is not None and not isinstance(self.material, LinearElastic):
+            raise ValueError(f"Traction material must be a pinn.LinearElastic, got {type(self.material).__name__}")
+        expected = 3 if self.stress is not None else 2
+        names = _names(self.stress if self.stress is not None else self.displacement)
+        if len(names) != expected:
+            label = "stress must name sxx, syy, sxy" if expected == 3 else "displacement must name ux, uy"
+            raise ValueError(f"Traction {label} (outputs, space-separated), got "
+                             f"{self.stress if expected == 3 else self.displacement!r}")
+
+    @property
+    def field(self) -> str:
+        """The first output the condition reads (it reads all of :meth:`fields_used`)."""
+        return self.fields_used()[0]
+
+    def fields_used(self) -> tuple[str, ...]:
+        return _names(self.stress if self.stress is not None else self.displacement)
+
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
+        space = domain.space if isinstance(domain, SpaceTime) else domain
+        if self.boundary.geometry is not space:
+            raise ValueError(f"the traction is on the boundary of {self.boundary.geometry!r}, which is not this "
+                             f"problem's spatial domain {space!r}")
+        if space.dim != 2:
+            raise ValueError(f"a Traction needs a 2-D spatial domain, this one has {space.dim} dimension(s)")
+        missing = [n for n in self.fields_used() if n not in outputs]
+        if missing:
+            raise ValueError(f"the traction reads {', '.join(missing)}, which are not outputs ({', '.join(outputs)})")
+
+    def target(self, points: Tensor, inputs: tuple[str, ...], time: str | None) -> Tensor:
+        return torch.stack([evaluate(v, points, inputs, time) for v in self.value if v is not None], dim=1)
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        if self.stress is not None:
+            sxx, syy, sxy = (f.field(name) for name in self.fields_used())
+        else:
+            sxx, syy, sxy = self.material.stress(f, *self.fields_used())
+        nx, ny = f.normal.unbind(dim=1)
+        traction = (sxx * nx + sxy * ny, sxy * nx + syy * ny)
+        prescribed = torch.stack([t for t, v in zip(traction, self.value) if v is not None], dim=1)
+        return (prescribed - batch.target).ravel()
+
+
 def _number(value: Any, name: str) -> float:
     if value is None:
         raise ValueError(f"LinearElastic {name} is missing (give E and nu, or lam and mu)")
@@ -219,8 +301,13 @@ def _number(value: Any, name: str) -> float:
     return float(value)
 
 
+def _names(names: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Output names given as one string (space- or comma-separated) or as a sequence."""
+    return tuple(names.replace(",", " ").split()) if isinstance(names, str) else tuple(names)
+
+
 def _three(names: str | tuple[str, ...], label: str) -> tuple[str, str, str]:
-    split = tuple(names.replace(",", " ").split()) if isinstance(names, str) else tuple(names)
+    split = _names(names)
     if len(split) != 3:
         raise ValueError(f"{label} must name the three stresses sxx, syy, sxy, got {names!r}")
     return split

@@ -3,7 +3,7 @@ centreline profiles.
 
 :func:`flow_plots` makes the problem-specific plot function of a flow problem::
 
-    problem = pinn.Problem(..., plots=[pinn.plots_flow.flow_plots(centrelines=True)])
+    problem = pinn.Problem(..., plots=[pinn.flow_plots(centrelines=True)])
 
 At the end of a run it writes into ``plots/``:
 
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from pinn.plots import _figure, _save
+from pinn.plots.style import figure, save
 
 __all__ = ["flow_plots"]
 
@@ -76,7 +76,7 @@ def _flow_figure(solution: Any, reference: Any, names: list[str], pressure: str,
     x, y, pred, ref, when = _slice(solution, reference)
     u, v = pred[names[0]], pred[names[1]]
     speed = np.hypot(u, v)
-    fig = _figure(15, 4.5)  # on its own Agg canvas: pyplot's backend (a notebook's) is left alone
+    fig = figure(15, 4.5)  # on its own Agg canvas: pyplot's backend (a notebook's) is left alone
     axes = fig.subplots(1, 3)
     mesh = axes[0].pcolormesh(x, y, speed.T, shading="auto", cmap="viridis")
     axes[0].streamplot(x, y, u.T, v.T, color="white", density=1.2, linewidth=0.6)
@@ -98,7 +98,7 @@ def _flow_figure(solution: Any, reference: Any, names: list[str], pressure: str,
         ax.set_aspect("equal")
         ax.set_xlabel(list(reference.axes)[0])
         ax.set_ylabel(list(reference.axes)[1])
-    return _save(fig, path, DPI)
+    return save(fig, path, DPI)
 
 
 def _centreline_figure(solution: Any, reference: Any, names: list[str], path: Path) -> Path:
@@ -107,7 +107,7 @@ def _centreline_figure(solution: Any, reference: Any, names: list[str], path: Pa
     fine = np.linspace(0.0, 1.0, 201)
     along_y = np.stack([np.full_like(fine, xc), y[0] + fine * (y[-1] - y[0])], axis=1)
     along_x = np.stack([x[0] + fine * (x[-1] - x[0]), np.full_like(fine, yc)], axis=1)
-    fig = _figure(11, 4.5)
+    fig = figure(11, 4.5)
     axes = fig.subplots(1, 2)
     axes[0].plot(solution.predict(along_y)[names[0]], along_y[:, 1], label="PINN")
     axes[1].plot(along_x[:, 0], solution.predict(along_x)[names[1]], label="PINN")
@@ -121,4 +121,4 @@ def _centreline_figure(solution: Any, reference: Any, names: list[str], path: Pa
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend()
-    return _save(fig, path, DPI)
+    return save(fig, path, DPI)
