@@ -30,7 +30,7 @@ from matplotlib.collections import QuadMesh
 from matplotlib.colors import Colormap, LogNorm, Normalize
 from matplotlib.figure import Figure
 
-from pinn.io import atomic_write
+from pinn.output.files import atomic_write
 
 __all__ = ["DPI", "LOG_SPAN", "colormap", "equal_aspect", "error_mesh", "error_scale", "error_summary",
            "figure", "save", "value_scale"]
@@ -50,7 +50,7 @@ def figure(width: float, height: float) -> Figure:
 
 
 def save(fig: Figure, path: Path, dpi: int = DPI) -> Path:
-    """Write ``fig`` to ``path`` atomically (:func:`pinn.io.atomic_write`: a temporary file in the same
+    """Write ``fig`` to ``path`` atomically (:func:`pinn.output.files.atomic_write`: a temporary file in the same
     folder, then a rename; a resume removes one a kill left behind)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
