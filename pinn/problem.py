@@ -1,12 +1,12 @@
 """A PDE problem: fields, domain, residuals, conditions, reference, tolerance and training defaults.
 
 A :class:`Problem` checks itself when built: names, the domain, every condition, and a dry run of
-every residual and condition on a few points, so a mistake is reported at once and by name.
+every residual and condition on a few points, so a mistake is reported at once and by name. What a
+run builds from it (the model, the batches of points) is made by :mod:`pinn.pde.build`.
 """
 from __future__ import annotations
 
 import dataclasses
-import functools
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,12 +18,12 @@ import torch
 from torch import Tensor
 
 from pinn.conditions import Batch, Condition, Data, Dirichlet, Initial, Neumann, Robin, evaluate
-from pinn.constraints import OutputTransform, exact_rules
-from pinn.derived import DerivedModel, check_derived
+from pinn.constraints import exact_rules
+from pinn.derived import check_derived
 from pinn.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
-from pinn.model import Model
 from pinn.nets import MLP, Net
+from pinn.pde.build import build_model, condition_batch, condition_target
 from pinn.references import Reference
 from pinn.sampling import Sampling
 from pinn.training.config import Training
@@ -193,7 +193,7 @@ class Problem:
         known part's are evaluated inside the network's output too, where a mistake would not name them."""
         rng = np.random.default_rng(0)
         dtype, cpu = getattr(torch, self.training.dtype), torch.device("cpu")
-        model = self.build_model(dtype, cpu, seed=0, net=MLP(width=8, depth=1))
+        model = build_model(self, dtype, cpu, seed=0, net=MLP(width=8, depth=1))
         try:
             points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng), dtype=dtype)
         except RuntimeError:  # rejection sampling found (almost) nothing inside
@@ -223,7 +223,7 @@ class Problem:
             if isinstance(condition, Data) and condition.deferred:  # its reference is built when a run needs it
                 batch = condition.stand_in(points)
             else:
-                batch = self.condition_batch(condition, 8, "uniform", rng, points.dtype, points.device)
+                batch = condition_batch(self, condition, 8, "uniform", rng, points.dtype, points.device)
         except (ValueError, TypeError, FieldNameError) as err:
             raise ValueError(f"condition {name!r}: {err}") from None
         except SystemExit as err:
@@ -242,49 +242,24 @@ class Problem:
                 continue
             boundary_points, _ = self.domain.space.sample_boundary(64, "uniform", rng)
             at_start = torch.as_tensor(np.concatenate([boundary_points, np.full((64, 1), self.domain.time.t0)], axis=1))
-            wall = self.condition_target(rule.dirichlet, at_start)
-            initial = self.condition_target(rule.initial, at_start)
+            wall = condition_target(self, rule.dirichlet, at_start)
+            initial = condition_target(self, rule.initial, at_start)
             gap = float((wall - initial).abs().max())
             if gap > 1e-8 * (1 + float(initial.abs().max())):
                 raise ValueError(f"field {field_name!r}: the exact initial value differs from the exact boundary "
                                  f"value on the boundary at t0 (by up to {gap:.3g}); make them agree")
 
-    # -------------------------------------------------------------- building
+    # ----------------------------------------------------------- what it declares
     @property
     def time(self) -> str | None:
         """The name of the time input, or None for a steady problem."""
         return self.inputs[-1] if isinstance(self.domain, SpaceTime) else None
 
     @property
-    def loss_conditions(self) -> dict[str, Condition]:
-        """The conditions imposed through the loss (every one not imposed exactly)."""
-        return {name: c for name, c in self.conditions.items() if not c.exact}
-
-    def build_model(self, dtype: torch.dtype, device: torch.device, seed: int, net: Net | None = None) -> Model:
-        """A freshly initialised model for this problem (deterministic given ``seed``)."""
-        lower, upper = (torch.tensor(np.asarray(b, dtype=np.float64), dtype=dtype) for b in self.domain.bbox)
-        generator = torch.Generator().manual_seed(seed)
-        module = (net or self.net).build(len(self.inputs), len(self.outputs), lower, upper, generator)
-        transform = (OutputTransform(self.domain, self.inputs, self.outputs, self.time, self._exact)
-                     if self._exact else None)
-        model = (functools.partial(DerivedModel, derived=self.derived) if self.derived else Model)(
-            module, transform, self.inputs, self.outputs, self.time, tuple(self.unknowns))
-        return model.to(device=device, dtype=dtype)
-
-    def condition_target(self, condition: Condition, points: Tensor) -> Tensor | None:
-        return condition.target(points, self.inputs, self.time)
-
-    def points_for(self, condition: Condition) -> int:
-        if condition.points is not None:
-            return condition.points
-        return self.sampling.initial if isinstance(condition, Initial) else self.sampling.boundary
-
-    def condition_batch(self, condition: Condition, n: int, method: str, rng: np.random.Generator,
-                        dtype: torch.dtype, device: torch.device) -> Batch:
-        points, normals = condition.sample(self.domain, n, method, rng)
-        points_t = torch.as_tensor(points, dtype=dtype, device=device)
-        normals_t = None if normals is None else torch.as_tensor(normals, dtype=dtype, device=device)
-        return Batch(points_t, normals_t, self.condition_target(condition, points_t))
+    def exact(self) -> Mapping[str, Any]:
+        """Output name -> its exact Dirichlet and initial conditions, or its known part, as the
+        model's output imposes them (:mod:`pinn.constraints`); empty when there are none."""
+        return self._exact
 
 
 def _names(value: str | Sequence[str], label: str) -> tuple[str, ...]:

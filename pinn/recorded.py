@@ -40,6 +40,7 @@ from torch import Tensor, nn
 from pinn.io import CorruptFileError, atomic_write
 from pinn.model import Model
 from pinn.nets import MLP, ModifiedMLP, Net
+from pinn.pde.build import build_model
 from pinn.unknowns import Unknown, UnknownValues
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ def _trace(problem: Problem, model: Model, with_derived: bool) -> dict:
     from torch.fx.experimental.proxy_tensor import make_fx
 
     state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
-    clone = problem.build_model(model.dtype, torch.device("cpu"), seed=0)  # traced on the CPU, whatever ran
+    clone = build_model(problem, model.dtype, torch.device("cpu"), seed=0)  # traced on the CPU, whatever ran
     clone.load_state_dict(state)
     prediction = _Prediction(clone, with_derived)
     names = list(state)

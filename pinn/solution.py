@@ -9,6 +9,7 @@ from pinn.io import CorruptFileError, load_checkpoint, read_json, read_solution
 from pinn.loading import load_problem
 from pinn.model import Model
 from pinn.overrides import apply_overrides
+from pinn.pde.build import build_model
 from pinn.run_folder import same_run
 from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, load_weights, model_from_data
 
@@ -105,7 +106,7 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
     if not trust:
         return Solution(model_from_data(folder, config, state), _metrics(folder), config, folder)
     problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
-    model = problem.build_model(getattr(torch, problem.training.dtype), torch.device("cpu"), problem.training.seed)
+    model = build_model(problem, getattr(torch, problem.training.dtype), torch.device("cpu"), problem.training.seed)
     model = load_weights(model, state, folder / "checkpoint.pt",
                          f"{folder / 'problem.py'} with the settings of config.json")
     return Solution(model, _metrics(folder), config, folder)

@@ -17,6 +17,7 @@ from torch import Tensor
 if TYPE_CHECKING:
     from pinn.problem import Problem
 
+from pinn.pde.build import build_model
 from pinn.references.grid import GridReference
 from pinn.training.config import Training
 from pinn.training.gauss_newton import GaussNewton
@@ -71,7 +72,7 @@ class Trainer:
         self.dtype = getattr(torch, training.dtype)
         self.reference = reference
         self.rng = np.random.default_rng(training.seed)
-        self.model = problem.build_model(self.dtype, self.device, training.seed)
+        self.model = build_model(problem, self.dtype, self.device, training.seed)
         self.points = draw_points(problem, self.rng, self.dtype, self.device)
         self.loss = LossFunction(problem, self.model, training.derivatives, training.compile, training.steps)
         decay = (training.learning_rate_final / training.learning_rate) ** (1 / max(training.adam_steps, 1))
