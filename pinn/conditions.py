@@ -6,9 +6,17 @@ collocation points it gets; default from the problem's :class:`~pinn.sampling.Sa
 the spatial coordinates only (``lambda x, y: ...``) or every input (``lambda x, y, t: ...``).
 ``field`` names the output the condition constrains; it may be left out when there is only one.
 :class:`Traction` (2-D elasticity) constrains the two displacements, or the stresses, at once.
+
+A condition as the user writes it knows nothing of the problem it is used in. A
+:class:`pinn.Problem` *binds* each of its conditions (:meth:`Condition.bind`): it checks the
+condition against its inputs, outputs, domain and run settings and keeps the bound copy that
+returns, a new value holding what the binding found (the axis of a periodic condition, the points
+and values of observed data). The user's object is never changed, so one condition may serve in
+several problems.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -68,8 +76,11 @@ class Condition(ABC):
     def fields_used(self) -> tuple[str, ...]:
         return () if self.field is None else (self.field,)
 
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
-        """Check the condition against the problem it belongs to (called by the problem)."""
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> Condition:
+        """This condition bound to a problem with these inputs, outputs and domain (called by the
+        problem, which keeps what this returns): checked against them, and holding what it needs of
+        them. ``self`` is never changed; a condition that needs nothing of the problem returns itself."""
+        return self
 
 
 def _check_weight(condition: Condition) -> None:
@@ -257,7 +268,7 @@ class Traction(_OnBoundary):
     def fields_used(self) -> tuple[str, ...]:
         return _names_of(self.stress if self.stress is not None else self.displacement)
 
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> Traction:
         space = domain.space if isinstance(domain, SpaceTime) else domain
         if self.boundary.geometry is not space:
             raise ValueError(f"the traction is on the boundary of {self.boundary.geometry!r}, which is not this "
@@ -267,6 +278,7 @@ class Traction(_OnBoundary):
         missing = [n for n in self.fields_used() if n not in outputs]
         if missing:
             raise ValueError(f"the traction reads {', '.join(missing)}, which are not outputs ({', '.join(outputs)})")
+        return self
 
     def target(self, points: Tensor, inputs: tuple[str, ...], time: str | None) -> Tensor:
         return torch.stack([evaluate(v, points, inputs, time) for v in self.value if v is not None], dim=1)
@@ -319,20 +331,20 @@ class Periodic(Condition):
     derivatives: int = 1
     weight: float = 1.0
     points: int | None = None
-    _bound: dict[str, Any] = dataclass_field(default_factory=dict, repr=False, compare=False)
+    _index: int | None = dataclass_field(default=None, repr=False, compare=False)  # of ``axis``, set by bind
 
     def __post_init__(self) -> None:
         _check_weight(self)
         if self.derivatives not in (0, 1, 2):
             raise ValueError(f"Periodic derivatives must be 0, 1 or 2, got {self.derivatives}")
 
-    def bind(self, inputs, outputs, domain) -> None:
+    def bind(self, inputs, outputs, domain) -> Periodic:
         if self.axis not in inputs:
             raise ValueError(f"Periodic axis {self.axis!r} is not an input ({', '.join(inputs)})")
-        self._bound["axis"] = inputs.index(self.axis)
+        return dataclasses.replace(self, _index=inputs.index(self.axis))
 
     def sample(self, domain, n, method, rng):
-        index = self._bound["axis"]
+        index = _bound(self, self._index)
         lower, upper = domain.bbox
         pts = domain.sample_interior(n, method, rng)
         low, high = pts.copy(), pts.copy()
@@ -371,7 +383,7 @@ class Data(Condition):
     points: int | None = None
     noise: float | np.ndarray | None = None
     synthetic: Any = None  # a pinn.observations.Observations: values made from a reference when a run needs them
-    _bound: dict[str, Any] = dataclass_field(default_factory=dict, repr=False, compare=False)
+    _binding: _DataBinding | None = dataclass_field(default=None, repr=False, compare=False)  # set by bind
 
     def __post_init__(self) -> None:
         _check_weight(self)
@@ -396,17 +408,21 @@ class Data(Condition):
         return cls(columns=read_hdf5_columns(path), source=str(path), weight=weight)
 
     def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry, seed: int = 0,
-             derived: tuple[str, ...] = (), dtype: str = "float64") -> None:
-        """Split the columns into points, observed fields and noise; check them against the problem
-        (``seed``: the run's, for synthetic observations that follow it; ``derived``: the names of the
-        problem's derived quantities, which a reference built for it may hold too; ``dtype``: the
-        run's, which must hold the values and their squares)."""
-        self._bound.clear()
-        self._bound["dtype"] = dtype
+             derived: tuple[str, ...] = (), dtype: str = "float64") -> Data:
+        """A copy holding the observations split into points, observed fields and noise, checked
+        against the problem (``seed``: the run's, for synthetic observations that follow it;
+        ``derived``: the names of the problem's derived quantities, which a reference built for it
+        may hold too; ``dtype``: the run's, which must hold the values and their squares).
+        Synthetic observations are checked as far as they can be without their reference, and made
+        when first needed (:attr:`deferred` until then)."""
         if self.synthetic is not None:
-            self._bound["fields"] = self.synthetic.check(inputs, outputs, domain)
-            self._bound["problem"] = (inputs, outputs, domain, seed, derived)
-            return
+            fields = self.synthetic.check(inputs, outputs, domain)
+
+            def make() -> _Observed:
+                points, values = self.synthetic.generate(inputs, outputs, domain, seed, derived)
+                return self._observed(points, values, None, inputs, outputs, domain, dtype)
+
+            return dataclasses.replace(self, _binding=_DataBinding(fields, make=make))
         noise = self.noise
         if self.columns is not None:
             missing = [n for n in inputs if n not in self.columns]
@@ -427,10 +443,12 @@ class Data(Condition):
             unknown = [k for k in values if k not in outputs]
             if unknown:
                 raise ValueError(f"data values for {', '.join(unknown)}: not outputs of the problem ({', '.join(outputs)})")
-        self._store(points, values, noise, inputs, outputs, domain)
+        observed = self._observed(points, values, noise, inputs, outputs, domain, dtype)
+        return dataclasses.replace(self, _binding=_DataBinding(tuple(values), observed=observed))
 
-    def _store(self, points: np.ndarray, values: dict[str, np.ndarray], noise: Any, inputs: tuple[str, ...],
-               outputs: tuple[str, ...], domain: Geometry) -> None:
+    def _observed(self, points: np.ndarray, values: dict[str, np.ndarray], noise: Any, inputs: tuple[str, ...],
+                  outputs: tuple[str, ...], domain: Geometry, dtype: str) -> _Observed:
+        """The observations, checked: their shapes, finite values small enough for ``dtype``, inside the domain."""
         if points.ndim != 2 or points.shape[1] != len(inputs):
             raise ValueError(f"data points from {self.source} must have shape (N, {len(inputs)}) for inputs "
                              f"{', '.join(inputs)}, got {points.shape}")
@@ -438,7 +456,6 @@ class Data(Condition):
             raise ValueError(f"data from {self.source} has no data points; give at least one observation")
         if not values:
             raise ValueError(f"data from {self.source} observes no output field ({', '.join(outputs)})")
-        dtype = self._bound.get("dtype", "float64")
         for name, column in values.items():
             if column.shape != (points.shape[0],):
                 raise ValueError(f"data for {name} from {self.source} has {column.shape[0]} values for {points.shape[0]} points")
@@ -458,46 +475,80 @@ class Data(Condition):
         if outside.any():
             raise ValueError(f"{int(outside.sum())} data point(s) from {self.source} lie outside the domain, "
                              f"e.g. {points[outside][0].tolist()}; observations must be inside the domain")
-        self._bound.update(points=points, values=values, fields=tuple(values),
-                           scale=_noise_weights(noise, points.shape[0], self.source))
+        return _Observed(points, values, _noise_weights(noise, points.shape[0], self.source))
 
     @property
     def deferred(self) -> bool:
         """Whether the observations are still to be made (synthetic ones, when a run first needs them)."""
-        return "values" not in self._bound and self.synthetic is not None
-
-    def _observed(self) -> dict[str, Any]:
-        if self.deferred:
-            inputs, outputs, domain, seed, derived = self._bound["problem"]
-            points, values = self.synthetic.generate(inputs, outputs, domain, seed, derived)
-            self._store(points, values, None, inputs, outputs, domain)
-        return self._bound
+        return _bound(self, self._binding).deferred
 
     @property
     def resampled(self) -> bool:
         return False
 
     def fields_used(self) -> tuple[str, ...]:
-        return tuple(self._bound.get("fields", ()))
+        return () if self._binding is None else self._binding.fields
 
     def sample(self, domain, n, method, rng):
-        return self._observed()["points"], None
+        return _bound(self, self._binding).observed().points, None
 
     def target(self, points: Tensor, inputs, time) -> Tensor:
         """The observed values, one column per field, then each point's weight (from its noise)."""
-        bound = self._observed()
-        columns = [*bound["values"].values(), bound["scale"]]
+        observed = _bound(self, self._binding).observed()
+        columns = [*observed.values.values(), observed.scale]
         return torch.stack([torch.as_tensor(v, dtype=points.dtype, device=points.device) for v in columns], 1)
 
     def stand_in(self, points: Tensor) -> Batch:
         """A batch of zeros at ``points``, to dry-run the residual before the observations are made."""
-        columns = len(self._bound["fields"]) + 1
+        columns = len(_bound(self, self._binding).fields) + 1
         return Batch(points, None, torch.cat([points.new_zeros(points.shape[0], columns - 1),
                                               points.new_ones(points.shape[0], 1)], dim=1))
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
-        predicted = torch.stack([f.field(name) for name in self._bound["fields"]], dim=1)
+        predicted = torch.stack([f.field(name) for name in _bound(self, self._binding).fields], dim=1)
         return ((predicted - batch.target[:, :-1]) * batch.target[:, -1:]).ravel()
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """A Data condition's observations as bound to a problem: points (N, number of inputs), the
+    observed values by field, and each point's weight (from its noise)."""
+
+    points: np.ndarray
+    values: dict[str, np.ndarray]
+    scale: np.ndarray
+
+
+class _DataBinding:
+    """What binding a Data condition to a problem made: the observed fields, and the observations,
+    checked at once (arrays, a file) or made from ``make`` when first asked for (synthetic ones: their
+    reference is built only when a run needs it), then kept. It belongs to the bound copy of the
+    condition, which belongs to one problem: the user's condition never holds one."""
+
+    def __init__(self, fields: tuple[str, ...], observed: _Observed | None = None,
+                 make: Callable[[], _Observed] | None = None) -> None:
+        self.fields = fields
+        self._observed = observed
+        self._make = make
+
+    @property
+    def deferred(self) -> bool:
+        return self._observed is None
+
+    def observed(self) -> _Observed:
+        if self._observed is None:
+            self._observed = self._make()
+        return self._observed
+
+
+def _bound(condition: Condition, binding: Any) -> Any:
+    """What ``condition``'s binding made; a RuntimeError for a condition used unbound (the object a
+    user passed in, rather than the problem's copy of it)."""
+    if binding is None:
+        raise RuntimeError(f"this {type(condition).__name__} condition is not bound to a problem: use the "
+                           "problem's own copy of it (problem.conditions[name])")
+    return binding
+
 
 
 def _largest_data_value(dtype: str) -> float:

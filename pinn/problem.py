@@ -141,6 +141,7 @@ class Problem:
         self._dry_run()
 
     def _bind(self, name: str, condition: Condition) -> Condition:
+        """``condition`` bound to this problem: a new value, the user's object left as it was."""
         if not isinstance(condition, Condition):
             raise ValueError(f"condition {name!r} must be a pinn condition (Dirichlet, Neumann, Robin, Periodic, "
                              f"Initial, Data), got {type(condition).__name__}")
@@ -163,13 +164,11 @@ class Problem:
                              "(space * pinn.TimeInterval(t0, t1))")
         try:
             if isinstance(condition, Data):
-                condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
-                               derived=tuple(self.derived), dtype=self.training.dtype)
-            else:
-                condition.bind(self.inputs, self.outputs, self.domain)
+                return condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
+                                      derived=tuple(self.derived), dtype=self.training.dtype)
+            return condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:
             raise ValueError(f"condition {name!r}: {err}") from None
-        return condition
 
     def _check_tolerance(self) -> dict[str, float]:
         if self.tolerance is None:
