@@ -31,7 +31,9 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
 
 
 def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
-    """A copy of ``problem`` with the overrides applied (values as text or already typed)."""
+    """A copy of ``problem`` with the overrides applied (values as text or already typed), made by
+    :meth:`Problem.with_settings`: the declaration is not checked again, only what the changed
+    settings reach (a new dtype repeats the dry run)."""
     changes: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     for key, text in overrides.items():
         section, name = _resolve_key(problem, key)
@@ -44,7 +46,7 @@ def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
                 replaced[section] = dataclasses.replace(getattr(problem, section), **values)
             except ValueError as err:
                 raise ValueError(f"--set {section}: {err}") from None
-    return dataclasses.replace(problem, **replaced) if replaced else problem
+    return problem.with_settings(**replaced) if replaced else problem
 
 
 def _resolve_key(problem: Problem, key: str) -> tuple[str, str]:

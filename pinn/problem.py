@@ -1,11 +1,21 @@
 """A PDE problem: fields, domain, residuals, conditions, reference, tolerance and training defaults.
 
-A :class:`Problem` checks itself when built: names, the domain, every condition, and a dry run of
-every residual and condition on a few points, so a mistake is reported at once and by name. What a
-run builds from it (the model, the batches of points) is made by :mod:`pinn.pde.build`.
+A :class:`Problem` is a declaration: it checks itself once, when built (names, the domain, every
+condition, and a dry run of every residual and condition on a few points), so a mistake is reported
+at once and by name. What a run builds from it (the model, the batches of points) is made by
+:mod:`pinn.pde.build`; nothing changes a problem once built.
+
+Checks and settings. Of the training settings (``net``, ``sampling``, ``training``), the checks read
+two, and only through their arguments: ``training.dtype`` (the dry run computes in it and every
+residual must return it; observed values must be small enough to square in it) and
+``training.seed`` (synthetic observations follow it). :meth:`Problem.with_settings` changes the
+settings without checking the declaration again: a new dtype binds the data conditions again and
+repeats the dry run, a new seed binds the data conditions again, and any other change is only
+type-checked. A check that comes to read another setting must be added there too.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -87,14 +97,30 @@ class Problem:
     known: Mapping[str, Callable[..., Tensor]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._reporting(self._check_and_normalise)
+
+    def with_settings(self, *, net: Net | None = None, sampling: Sampling | None = None,
+                      training: Training | None = None) -> Problem:
+        """This problem with the settings given (the others kept), checked again only where they reach
+        the checks (the module docstring says which). ``dataclasses.replace`` checks the whole
+        declaration again, as a change to it needs. Raises ProblemError as construction does."""
+        changed = copy.copy(self)  # the declaration and its bound conditions, shared: neither ever changes
+        for name, value in (("net", net), ("sampling", sampling), ("training", training)):
+            if value is not None:
+                object.__setattr__(changed, name, value)
+        changed._reporting(lambda: changed._check_settings(self.training))
+        return changed
+
+    # ------------------------------------------------------------------ checks
+    def _reporting(self, check: Callable[[], None]) -> None:
+        """Run ``check``, its ValueError or TypeError reported as a ProblemError naming this problem."""
         try:
-            self._check_and_normalise()
+            check()
         except ProblemError:
             raise
         except (ValueError, TypeError) as err:
             raise ProblemError(f"problem {self.name!r}: {err}") from None
 
-    # ------------------------------------------------------------------ checks
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 
@@ -117,10 +143,7 @@ class Problem:
             raise ValueError(f"the domain has {self.domain.dim} dimension(s) but there are {len(inputs)} inputs "
                              f"({', '.join(inputs)})")
         _check_time_last(inputs, self.domain)
-        for label, spec, kind in (("net", self.net, Net), ("sampling", self.sampling, Sampling),
-                                  ("training", self.training, Training)):
-            if not isinstance(spec, kind):
-                raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
+        self._check_setting_types()
         if not isinstance(self.residuals, Mapping) or not self.residuals:
             raise ValueError("residuals must be a non-empty dict of name -> function(f)")
         for name, fn in self.residuals.items():
@@ -132,16 +155,35 @@ class Problem:
         if not isinstance(self.plots, (list, tuple)) or not all(callable(plot) for plot in self.plots):
             raise ValueError("plots must be a list of functions plot(solution, reference, folder)")
         self._set("plots", tuple(self.plots))
-        self._set("conditions", {name: self._bind(name, c) for name, c in dict(self.conditions).items()})
+        dtype, seed = self.training.dtype, self.training.seed
+        self._set("conditions", {name: self._bind(name, c, dtype, seed) for name, c in dict(self.conditions).items()})
         self._set("tolerance", self._check_tolerance())
         if self.reference is not None and not hasattr(self.reference, "build"):
             raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
         self._set("known", _check_known(self.known, outputs))
         self._set("_exact", exact_rules(self.conditions, self.domain, self.known))
-        self._dry_run()
+        self._dry_run(dtype)
 
-    def _bind(self, name: str, condition: Condition) -> Condition:
-        """``condition`` bound to this problem: a new value, the user's object left as it was."""
+    def _check_setting_types(self) -> None:
+        for label, spec, kind in (("net", self.net, Net), ("sampling", self.sampling, Sampling),
+                                  ("training", self.training, Training)):
+            if not isinstance(spec, kind):
+                raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
+
+    def _check_settings(self, before: Training) -> None:
+        """The checks that read the settings, after they changed from ``before`` (the module docstring)."""
+        self._check_setting_types()
+        dtype, seed = self.training.dtype, self.training.seed
+        if (dtype, seed) != (before.dtype, before.seed):
+            self._set("conditions", {name: self._bind(name, c, dtype, seed) if isinstance(c, Data) else c
+                                     for name, c in self.conditions.items()})
+        if dtype != before.dtype:
+            self._dry_run(dtype)
+
+    def _bind(self, name: str, condition: Condition, dtype: str, seed: int) -> Condition:
+        """``condition`` bound to this problem (a new value; the user's object is left as it was), for
+        a run in ``dtype`` (data must be small enough to square in it) seeded with ``seed`` (synthetic
+        observations follow it)."""
         if not isinstance(condition, Condition):
             raise ValueError(f"condition {name!r} must be a pinn condition (Dirichlet, Neumann, Robin, Periodic, "
                              f"Initial, Data), got {type(condition).__name__}")
@@ -164,8 +206,8 @@ class Problem:
                              "(space * pinn.TimeInterval(t0, t1))")
         try:
             if isinstance(condition, Data):
-                return condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.seed,
-                                      derived=tuple(self.derived), dtype=self.training.dtype)
+                return condition.bind(self.inputs, self.outputs, self.domain, seed=seed, derived=tuple(self.derived),
+                                      dtype=dtype)
             return condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:
             raise ValueError(f"condition {name!r}: {err}") from None
@@ -186,12 +228,13 @@ class Problem:
                 raise ValueError(f"tolerance for {name!r} must be a positive number, got {value!r}")
         return {k: float(v) for k, v in tolerance.items()}
 
-    def _dry_run(self) -> None:
+    def _dry_run(self, dtype_name: str) -> None:
         """Evaluate every condition's values, then every residual and condition, once on a few points
-        with a small network in the run's dtype. The values come first: an exact condition's or a
-        known part's are evaluated inside the network's output too, where a mistake would not name them."""
+        with a small network in the run's dtype (``dtype_name``). The values come first: an exact
+        condition's or a known part's are evaluated inside the network's output too, where a mistake
+        would not name them."""
         rng = np.random.default_rng(0)
-        dtype, cpu = getattr(torch, self.training.dtype), torch.device("cpu")
+        dtype, cpu = getattr(torch, dtype_name), torch.device("cpu")
         model = build_model(self, dtype, cpu, seed=0, net=MLP(width=8, depth=1))
         try:
             points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng), dtype=dtype)
