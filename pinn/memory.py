@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from pinn.conditions import Data, Initial, Periodic
+from pinn.conditions import Initial, Periodic
 from pinn.nets import MLP, ModifiedMLP, Net
+from pinn.observations import Data
 from pinn.pde.build import loss_conditions, points_for
 from pinn.sampling import Sampling
 

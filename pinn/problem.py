@@ -27,12 +27,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Batch, Condition, Data, Dirichlet, Initial, Neumann, Robin, evaluate
+from pinn.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
 from pinn.constraints import exact_rules
 from pinn.derived import check_derived
 from pinn.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
 from pinn.nets import MLP, Net
+from pinn.observations import Data
 from pinn.pde.build import build_model, condition_batch, condition_target
 from pinn.references import Reference
 from pinn.sampling import Sampling
