@@ -299,9 +299,9 @@ class Problem:
         return self.inputs[-1] if isinstance(self.domain, SpaceTime) else None
 
     @property
-    def exact(self) -> Mapping[str, Any]:
-        """Output name -> its exact Dirichlet and initial conditions, or its known part, as the
-        model's output imposes them (:mod:`pinn.constraints`); empty when there are none."""
+    def exact_outputs(self) -> Mapping[str, Any]:
+        """Output name -> what the model's output imposes on it exactly: its exact Dirichlet and
+        initial conditions, or its known part (:mod:`pinn.constraints`); empty when there are none."""
         return self._exact
 
 

@@ -44,8 +44,8 @@ def build_model(problem: Problem, dtype: torch.dtype, device: torch.device, seed
     lower, upper = (torch.tensor(np.asarray(b, dtype=np.float64), dtype=dtype) for b in problem.domain.bbox)
     generator = torch.Generator().manual_seed(seed)
     module = (net or problem.net).build(len(problem.inputs), len(problem.outputs), lower, upper, generator)
-    transform = (OutputTransform(problem.domain, problem.inputs, problem.outputs, problem.time, problem.exact)
-                 if problem.exact else None)
+    transform = (OutputTransform(problem.domain, problem.inputs, problem.outputs, problem.time, problem.exact_outputs)
+                 if problem.exact_outputs else None)
     model = (functools.partial(DerivedModel, derived=problem.derived) if problem.derived else Model)(
         module, transform, problem.inputs, problem.outputs, problem.time, tuple(problem.unknowns))
     return model.to(device=device, dtype=dtype)
