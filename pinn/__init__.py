@@ -11,7 +11,7 @@ except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
 from pinn import references
-from pinn.conditions import Data, Dirichlet, Initial, Neumann, Periodic, Robin
+from pinn.conditions import Dirichlet, Initial, Neumann, Periodic, Robin
 from pinn.physics.elasticity import LinearElastic, Traction, UnknownElastic
 from pinn.physics.elasticity_plots import elasticity_plots
 from pinn.physics.flow import navier_stokes
@@ -19,7 +19,7 @@ from pinn.physics.flow_plots import flow_plots
 from pinn.fields import Fields
 from pinn.geometry import Box, Disk, Interval, Polygon, Rectangle, TimeInterval
 from pinn.nets import MLP, ModifiedMLP
-from pinn.observations import observe
+from pinn.observations import Data, observe
 from pinn.operators import div, grad, laplacian, normal_derivative
 from pinn.problem import Problem, ProblemError
 from pinn.sampling import Sampling

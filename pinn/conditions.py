@@ -1,4 +1,4 @@
-"""Boundary, initial and data conditions.
+"""Boundary, initial and periodic conditions (observed data, :class:`pinn.Data`, is in :mod:`pinn.observations`).
 
 Every condition has a ``weight`` (its loss is multiplied by it) and an optional ``points`` (how many
 collocation points it gets; default from the problem's :class:`~pinn.sampling.Sampling`). A
@@ -7,23 +7,28 @@ the spatial coordinates only (``lambda x, y: ...``) or every input (``lambda x, 
 ``field`` names the output the condition constrains; it may be left out when there is only one.
 Conditions of particular physics build on these: :class:`pinn.Traction` (2-D elasticity, in
 :mod:`pinn.physics.elasticity`) is an :class:`OnBoundary` condition on two or three outputs at once.
+
+A condition as the user writes it knows nothing of the problem it is used in. A
+:class:`pinn.Problem` *binds* each of its conditions (:meth:`Condition.bind`): it checks the
+condition against its inputs, outputs, domain and run settings and keeps the bound copy that
+returns, a new value holding what the binding found (the axis of a periodic condition, the points
+and values of observed data). The user's object is never changed, so one condition may serve in
+several problems.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field as dataclass_field
-from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.data_files import read_csv_columns, read_hdf5_columns
 from pinn.fields import Fields
 from pinn.geometry import Boundary, Geometry, SpaceTime
 from pinn.operators import normal_derivative
@@ -69,11 +74,15 @@ class Condition(ABC):
     def fields_used(self) -> tuple[str, ...]:
         return () if self.field is None else (self.field,)
 
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
-        """Check the condition against the problem it belongs to (called by the problem)."""
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> Condition:
+        """This condition bound to a problem with these inputs, outputs and domain (called by the
+        problem, which keeps what this returns): checked against them, and holding what it needs of
+        them. ``self`` is never changed; a condition that needs nothing of the problem returns itself."""
+        return self
 
 
-def _check_weight(condition: Condition) -> None:
+def check_weight(condition: Condition) -> None:
+    """The weight, point count and value every condition takes, checked (a ValueError naming the fault)."""
     if not (isinstance(condition.weight, (int, float)) and np.isfinite(condition.weight) and condition.weight >= 0):
         raise ValueError(f"{type(condition).__name__} weight must be a finite number >= 0, got {condition.weight!r}")
     if condition.points is not None and (not isinstance(condition.points, int) or condition.points < 1):
@@ -125,7 +134,7 @@ class OnBoundary(Condition):
     boundary: Boundary
 
     def __post_init__(self) -> None:
-        _check_weight(self)
+        check_weight(self)
 
     def sample(self, domain, n, method, rng):
         if isinstance(domain, SpaceTime):
@@ -215,7 +224,7 @@ class Initial(Condition):
     exact: bool = False
 
     def __post_init__(self) -> None:
-        _check_weight(self)
+        check_weight(self)
 
     def sample(self, domain, n, method, rng):
         if not isinstance(domain, SpaceTime):
@@ -236,20 +245,20 @@ class Periodic(Condition):
     derivatives: int = 1
     weight: float = 1.0
     points: int | None = None
-    _bound: dict[str, Any] = dataclass_field(default_factory=dict, repr=False, compare=False)
+    _index: int | None = dataclass_field(default=None, repr=False, compare=False)  # of ``axis``, set by bind
 
     def __post_init__(self) -> None:
-        _check_weight(self)
+        check_weight(self)
         if self.derivatives not in (0, 1, 2):
             raise ValueError(f"Periodic derivatives must be 0, 1 or 2, got {self.derivatives}")
 
-    def bind(self, inputs, outputs, domain) -> None:
+    def bind(self, inputs, outputs, domain) -> Periodic:
         if self.axis not in inputs:
             raise ValueError(f"Periodic axis {self.axis!r} is not an input ({', '.join(inputs)})")
-        self._bound["axis"] = inputs.index(self.axis)
+        return dataclasses.replace(self, _index=inputs.index(self.axis))
 
     def sample(self, domain, n, method, rng):
-        index = self._bound["axis"]
+        index = require_bound(self, self._index)
         lower, upper = domain.bbox
         pts = domain.sample_interior(n, method, rng)
         low, high = pts.copy(), pts.copy()
@@ -264,176 +273,10 @@ class Periodic(Condition):
         return torch.cat([t[:half] - t[half:] for t in terms])
 
 
-@dataclass(frozen=True)
-class Data(Condition):
-    """Observed values of one or more fields at fixed points.
-
-    Build it from arrays, ``Data(points, {"u": values})`` with points of shape (N, number of
-    inputs), or from a file whose columns are named by the inputs and the observed outputs:
-    :meth:`from_csv` (a header row of names) or :meth:`from_hdf5` (one 1-D dataset per name); or
-    make seeded, noisy synthetic observations of a reference with :func:`pinn.observe`.
-
-    ``noise`` is the standard deviation of each observation: one number, or one per point (an
-    array of N, or a column named ``noise`` in the file). Points are weighted by 1/noise relative
-    to each other (normalised so that the mean square weight is 1: ``weight`` still sets the
-    condition's overall scale), so precise observations count more than noisy ones.
-    """
-
-    points_array: np.ndarray | None = None
-    values: dict[str, np.ndarray] | None = None
-    columns: dict[str, np.ndarray] | None = None
-    source: str = "arrays"
-    weight: float = 1.0
-    field: str | None = None
-    points: int | None = None
-    noise: float | np.ndarray | None = None
-    synthetic: Any = None  # a pinn.observations.Observations: values made from a reference when a run needs them
-    _bound: dict[str, Any] = dataclass_field(default_factory=dict, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        _check_weight(self)
-        if self.synthetic is None and self.columns is None and (self.points_array is None or not self.values):
-            raise ValueError("Data needs points and values (Data(points, {'u': values})), a file (Data.from_csv) "
-                             "or a reference to observe (pinn.observe)")
-        if self.noise is not None and not isinstance(self.noise, np.ndarray):
-            if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float, list, tuple)):
-                raise ValueError(f"Data noise must be a number > 0 or one per point, got {self.noise!r}")
-
-    @classmethod
-    def from_csv(cls, path: str | Path, weight: float = 1.0) -> "Data":
-        """Observations from a CSV file: a header row naming the columns (inputs, observed outputs,
-        optionally ``noise``), then one row of numbers per point; UTF-8, with or without a byte-order mark."""
-        path = Path(path)
-        return cls(columns=read_csv_columns(path), source=str(path), weight=weight)
-
-    @classmethod
-    def from_hdf5(cls, path: str | Path, weight: float = 1.0) -> "Data":
-        """Observations from an HDF5 file: one 1-D dataset of real numbers per column, named like a CSV header."""
-        path = Path(path)
-        return cls(columns=read_hdf5_columns(path), source=str(path), weight=weight)
-
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry, seed: int = 0,
-             derived: tuple[str, ...] = (), dtype: str = "float64") -> None:
-        """Split the columns into points, observed fields and noise; check them against the problem
-        (``seed``: the run's, for synthetic observations that follow it; ``derived``: the names of the
-        problem's derived quantities, which a reference built for it may hold too; ``dtype``: the
-        run's, which must hold the values and their squares)."""
-        self._bound.clear()
-        self._bound["dtype"] = dtype
-        if self.synthetic is not None:
-            self._bound["fields"] = self.synthetic.check(inputs, outputs, domain)
-            self._bound["problem"] = (inputs, outputs, domain, seed, derived)
-            return
-        noise = self.noise
-        if self.columns is not None:
-            missing = [n for n in inputs if n not in self.columns]
-            if missing:
-                raise ValueError(f"data from {self.source} has no column for input(s) {', '.join(missing)} "
-                                 f"(columns: {', '.join(self.columns)})")
-            points = np.stack([self.columns[n] for n in inputs], axis=1)
-            values = {n: self.columns[n] for n in outputs if n in self.columns}
-            if "noise" in self.columns and "noise" not in outputs and "noise" not in inputs:
-                noise = self.columns["noise"]
-            unknown = [n for n in self.columns if n not in inputs and n not in outputs and n != "noise"]
-            if unknown:
-                raise ValueError(f"data from {self.source} has column(s) {', '.join(unknown)} that are neither inputs "
-                                 f"({', '.join(inputs)}), outputs ({', '.join(outputs)}) nor noise")
-        else:
-            points = np.asarray(self.points_array, dtype=np.float64)
-            values = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in self.values.items()}
-            unknown = [k for k in values if k not in outputs]
-            if unknown:
-                raise ValueError(f"data values for {', '.join(unknown)}: not outputs of the problem ({', '.join(outputs)})")
-        self._store(points, values, noise, inputs, outputs, domain)
-
-    def _store(self, points: np.ndarray, values: dict[str, np.ndarray], noise: Any, inputs: tuple[str, ...],
-               outputs: tuple[str, ...], domain: Geometry) -> None:
-        if points.ndim != 2 or points.shape[1] != len(inputs):
-            raise ValueError(f"data points from {self.source} must have shape (N, {len(inputs)}) for inputs "
-                             f"{', '.join(inputs)}, got {points.shape}")
-        if points.shape[0] == 0:
-            raise ValueError(f"data from {self.source} has no data points; give at least one observation")
-        if not values:
-            raise ValueError(f"data from {self.source} observes no output field ({', '.join(outputs)})")
-        dtype = self._bound.get("dtype", "float64")
-        for name, column in values.items():
-            if column.shape != (points.shape[0],):
-                raise ValueError(f"data for {name} from {self.source} has {column.shape[0]} values for {points.shape[0]} points")
-            if not np.all(np.isfinite(column)):
-                bad = int((~np.isfinite(column)).sum())
-                raise ValueError(f"data for {name} from {self.source} contains NaN or infinite values ({bad} of "
-                                 f"{column.shape[0]}); remove those observations")
-            largest = float(np.abs(column).max())
-            if largest > _largest_data_value(dtype):
-                raise ValueError(f"data for {name} from {self.source} has values as large as {largest:.3g} in "
-                                 f"magnitude, beyond what a {dtype} run can square and sum "
-                                 f"({_largest_data_value(dtype):.1e}); rescale the data (and the problem: "
-                                 "nondimensionalise it) so that values are of moderate size")
-        if not np.all(np.isfinite(points)):
-            raise ValueError(f"data points from {self.source} contain NaN or infinite values")
-        outside = ~domain.inside(points)
-        if outside.any():
-            raise ValueError(f"{int(outside.sum())} data point(s) from {self.source} lie outside the domain, "
-                             f"e.g. {points[outside][0].tolist()}; observations must be inside the domain")
-        self._bound.update(points=points, values=values, fields=tuple(values),
-                           scale=_noise_weights(noise, points.shape[0], self.source))
-
-    @property
-    def deferred(self) -> bool:
-        """Whether the observations are still to be made (synthetic ones, when a run first needs them)."""
-        return "values" not in self._bound and self.synthetic is not None
-
-    def _observed(self) -> dict[str, Any]:
-        if self.deferred:
-            inputs, outputs, domain, seed, derived = self._bound["problem"]
-            points, values = self.synthetic.generate(inputs, outputs, domain, seed, derived)
-            self._store(points, values, None, inputs, outputs, domain)
-        return self._bound
-
-    @property
-    def resampled(self) -> bool:
-        return False
-
-    def fields_used(self) -> tuple[str, ...]:
-        return tuple(self._bound.get("fields", ()))
-
-    def sample(self, domain, n, method, rng):
-        return self._observed()["points"], None
-
-    def target(self, points: Tensor, inputs, time) -> Tensor:
-        """The observed values, one column per field, then each point's weight (from its noise)."""
-        bound = self._observed()
-        columns = [*bound["values"].values(), bound["scale"]]
-        return torch.stack([torch.as_tensor(v, dtype=points.dtype, device=points.device) for v in columns], 1)
-
-    def stand_in(self, points: Tensor) -> Batch:
-        """A batch of zeros at ``points``, to dry-run the residual before the observations are made."""
-        columns = len(self._bound["fields"]) + 1
-        return Batch(points, None, torch.cat([points.new_zeros(points.shape[0], columns - 1),
-                                              points.new_ones(points.shape[0], 1)], dim=1))
-
-    def residual(self, f: Fields, batch: Batch) -> Tensor:
-        predicted = torch.stack([f.field(name) for name in self._bound["fields"]], dim=1)
-        return ((predicted - batch.target[:, :-1]) * batch.target[:, -1:]).ravel()
-
-
-def _largest_data_value(dtype: str) -> float:
-    """The largest magnitude of an observed value a run in ``dtype`` accepts: the data loss sums the
-    squares of the errors over the points, which must stay finite for up to a million points."""
-    return math.sqrt(float(torch.finfo(getattr(torch, dtype)).max)) * 1e-3
-
-
-def _noise_weights(noise: Any, n: int, source: str) -> np.ndarray:
-    """Per-point weights proportional to 1/noise, with a mean square of 1 (all ones without noise)."""
-    if noise is None:
-        return np.ones(n)
-    sigma = np.broadcast_to(np.asarray(noise, dtype=np.float64).ravel(), (n,)) if np.ndim(noise) == 0 else \
-        np.asarray(noise, dtype=np.float64).ravel()
-    if sigma.shape != (n,):
-        raise ValueError(f"data noise from {source} has {sigma.shape[0]} values for {n} points; give one number "
-                         "or one per point")
-    if not np.all(np.isfinite(sigma) & (sigma > 0)):
-        raise ValueError(f"data noise from {source} must be finite and > 0 at every point "
-                         f"({int((~(np.isfinite(sigma) & (sigma > 0))).sum())} are not)")
-    inverse = 1 / sigma
-    return inverse / np.sqrt(np.mean(inverse**2))
+def require_bound(condition: Condition, binding: Any) -> Any:
+    """What ``condition``'s binding made; a RuntimeError for a condition used unbound (the object a
+    user passed in, rather than the problem's copy of it)."""
+    if binding is None:
+        raise RuntimeError(f"this {type(condition).__name__} condition is not bound to a problem: use the "
+                           "problem's own copy of it (problem.conditions[name])")
+    return binding

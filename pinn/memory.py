@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from pinn.conditions import Data, Initial, Periodic
+from pinn.conditions import Initial, Periodic
 from pinn.nets import MLP, ModifiedMLP, Net
+from pinn.observations import Data
+from pinn.pde.build import loss_conditions, points_for
 from pinn.sampling import Sampling
 from pinn.train.phases import LBFGS, LevenbergMarquardt
 
@@ -61,8 +63,8 @@ def estimate_memory(problem: Problem) -> MemoryEstimate:
     dtype_bytes = torch.finfo(getattr(torch, problem.training.numerics.dtype)).bits // 8
     lbfgs = [p for p in problem.training.schedule if isinstance(p, LBFGS) and p.steps]
     point_count = problem.sampling.interior + sum(
-        problem.points_for(condition) * (2 if isinstance(condition, Periodic) else 1)
-        for condition in problem.loss_conditions.values() if not isinstance(condition, Data))
+        points_for(problem, condition) * (2 if isinstance(condition, Periodic) else 1)
+        for condition in loss_conditions(problem).values() if not isinstance(condition, Data))
     n_inputs = len(problem.inputs)
     weight_count = count_weights(problem.net, n_inputs, len(problem.outputs))
     neurons = sum(problem.net.layer_widths)
@@ -162,7 +164,7 @@ def _largest_point_setting(problem: Problem) -> tuple[str, str]:
     """The setting that asks for the most points, and the remedy."""
     sampling = problem.sampling
     candidates = [(sampling.interior, "sampling.interior=", "lower sampling.interior")]
-    for name, condition in problem.loss_conditions.items():
+    for name, condition in loss_conditions(problem).items():
         if isinstance(condition, Data):
             continue
         if condition.points is not None:
@@ -170,7 +172,7 @@ def _largest_point_setting(problem: Problem) -> tuple[str, str]:
                                f"lower the points of condition {name!r}"))
         else:
             setting = "sampling.initial" if isinstance(condition, Initial) else "sampling.boundary"
-            candidates.append((problem.points_for(condition), f"{setting}=", f"lower {setting}"))
+            candidates.append((points_for(problem, condition), f"{setting}=", f"lower {setting}"))
     count, setting, remedy = max(candidates, key=lambda candidate: candidate[0])
     return f"{setting}{count}", remedy
 

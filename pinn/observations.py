@@ -1,4 +1,5 @@
-"""Synthetic observations: seeded, noisy values of a reference solution, for reproducible inverse problems.
+"""Observed data: the :class:`Data` condition (observations from arrays or a file), and synthetic
+observations, seeded, noisy values of a reference solution for reproducible inverse problems.
 
 ``pinn.observe(reference, points=200, fields="u", noise=0.01)`` is a :class:`pinn.Data` condition
 whose values are the reference's plus Gaussian noise of standard deviation ``noise`` times the
@@ -12,12 +13,225 @@ number of inputs), where the reference is interpolated (cubic on its grid).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field as dataclass_field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from torch import Tensor
 
-from pinn.conditions import Data
+from pinn.conditions import Batch, Condition, check_weight, require_bound
+from pinn.data_files import read_csv_columns, read_hdf5_columns
+from pinn.fields import Fields
+from pinn.geometry import Geometry
+
+
+@dataclass(frozen=True)
+class Data(Condition):
+    """Observed values of one or more fields at fixed points.
+
+    Build it from arrays, ``Data(points, {"u": values})`` with points of shape (N, number of
+    inputs), or from a file whose columns are named by the inputs and the observed outputs:
+    :meth:`from_csv` (a header row of names) or :meth:`from_hdf5` (one 1-D dataset per name); or
+    make seeded, noisy synthetic observations of a reference with :func:`pinn.observe`.
+
+    ``noise`` is the standard deviation of each observation: one number, or one per point (an
+    array of N, or a column named ``noise`` in the file). Points are weighted by 1/noise relative
+    to each other (normalised so that the mean square weight is 1: ``weight`` still sets the
+    condition's overall scale), so precise observations count more than noisy ones.
+    """
+
+    points_array: np.ndarray | None = None
+    values: dict[str, np.ndarray] | None = None
+    columns: dict[str, np.ndarray] | None = None
+    source: str = "arrays"
+    weight: float = 1.0
+    field: str | None = None
+    points: int | None = None
+    noise: float | np.ndarray | None = None
+    synthetic: Observations | None = None  # values made from a reference when a run needs them (observe)
+    _binding: _DataBinding | None = dataclass_field(default=None, repr=False, compare=False)  # set by bind
+
+    def __post_init__(self) -> None:
+        check_weight(self)
+        if self.synthetic is None and self.columns is None and (self.points_array is None or not self.values):
+            raise ValueError("Data needs points and values (Data(points, {'u': values})), a file (Data.from_csv) "
+                             "or a reference to observe (pinn.observe)")
+        if self.noise is not None and not isinstance(self.noise, np.ndarray):
+            if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float, list, tuple)):
+                raise ValueError(f"Data noise must be a number > 0 or one per point, got {self.noise!r}")
+
+    @classmethod
+    def from_csv(cls, path: str | Path, weight: float = 1.0) -> "Data":
+        """Observations from a CSV file: a header row naming the columns (inputs, observed outputs,
+        optionally ``noise``), then one row of numbers per point; UTF-8, with or without a byte-order mark."""
+        path = Path(path)
+        return cls(columns=read_csv_columns(path), source=str(path), weight=weight)
+
+    @classmethod
+    def from_hdf5(cls, path: str | Path, weight: float = 1.0) -> "Data":
+        """Observations from an HDF5 file: one 1-D dataset of real numbers per column, named like a CSV header."""
+        path = Path(path)
+        return cls(columns=read_hdf5_columns(path), source=str(path), weight=weight)
+
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry, seed: int = 0,
+             derived: tuple[str, ...] = (), dtype: str = "float64") -> Data:
+        """A copy holding the observations split into points, observed fields and noise, checked
+        against the problem (``seed``: the run's, for synthetic observations that follow it;
+        ``derived``: the names of the problem's derived quantities, which a reference built for it
+        may hold too; ``dtype``: the run's, which must hold the values and their squares).
+        Synthetic observations are checked as far as they can be without their reference, and made
+        when first needed (:attr:`deferred` until then)."""
+        if self.synthetic is not None:
+            fields = self.synthetic.check(inputs, outputs, domain)
+
+            def make() -> _Observed:
+                points, values = self.synthetic.generate(inputs, outputs, domain, seed, derived)
+                return self._observed(points, values, None, inputs, outputs, domain, dtype)
+
+            return dataclasses.replace(self, _binding=_DataBinding(fields, make=make))
+        noise = self.noise
+        if self.columns is not None:
+            missing = [n for n in inputs if n not in self.columns]
+            if missing:
+                raise ValueError(f"data from {self.source} has no column for input(s) {', '.join(missing)} "
+                                 f"(columns: {', '.join(self.columns)})")
+            points = np.stack([self.columns[n] for n in inputs], axis=1)
+            values = {n: self.columns[n] for n in outputs if n in self.columns}
+            if "noise" in self.columns and "noise" not in outputs and "noise" not in inputs:
+                noise = self.columns["noise"]
+            unknown = [n for n in self.columns if n not in inputs and n not in outputs and n != "noise"]
+            if unknown:
+                raise ValueError(f"data from {self.source} has column(s) {', '.join(unknown)} that are neither inputs "
+                                 f"({', '.join(inputs)}), outputs ({', '.join(outputs)}) nor noise")
+        else:
+            points = np.asarray(self.points_array, dtype=np.float64)
+            values = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in self.values.items()}
+            unknown = [k for k in values if k not in outputs]
+            if unknown:
+                raise ValueError(f"data values for {', '.join(unknown)}: not outputs of the problem ({', '.join(outputs)})")
+        observed = self._observed(points, values, noise, inputs, outputs, domain, dtype)
+        return dataclasses.replace(self, _binding=_DataBinding(tuple(values), observed=observed))
+
+    def _observed(self, points: np.ndarray, values: dict[str, np.ndarray], noise: Any, inputs: tuple[str, ...],
+                  outputs: tuple[str, ...], domain: Geometry, dtype: str) -> _Observed:
+        """The observations, checked: their shapes, finite values small enough for ``dtype``, inside the domain."""
+        if points.ndim != 2 or points.shape[1] != len(inputs):
+            raise ValueError(f"data points from {self.source} must have shape (N, {len(inputs)}) for inputs "
+                             f"{', '.join(inputs)}, got {points.shape}")
+        if points.shape[0] == 0:
+            raise ValueError(f"data from {self.source} has no data points; give at least one observation")
+        if not values:
+            raise ValueError(f"data from {self.source} observes no output field ({', '.join(outputs)})")
+        for name, column in values.items():
+            if column.shape != (points.shape[0],):
+                raise ValueError(f"data for {name} from {self.source} has {column.shape[0]} values for {points.shape[0]} points")
+            if not np.all(np.isfinite(column)):
+                bad = int((~np.isfinite(column)).sum())
+                raise ValueError(f"data for {name} from {self.source} contains NaN or infinite values ({bad} of "
+                                 f"{column.shape[0]}); remove those observations")
+            largest = float(np.abs(column).max())
+            if largest > _largest_data_value(dtype):
+                raise ValueError(f"data for {name} from {self.source} has values as large as {largest:.3g} in "
+                                 f"magnitude, beyond what a {dtype} run can square and sum "
+                                 f"({_largest_data_value(dtype):.1e}); rescale the data (and the problem: "
+                                 "nondimensionalise it) so that values are of moderate size")
+        if not np.all(np.isfinite(points)):
+            raise ValueError(f"data points from {self.source} contain NaN or infinite values")
+        outside = ~domain.inside(points)
+        if outside.any():
+            raise ValueError(f"{int(outside.sum())} data point(s) from {self.source} lie outside the domain, "
+                             f"e.g. {points[outside][0].tolist()}; observations must be inside the domain")
+        return _Observed(points, values, _noise_weights(noise, points.shape[0], self.source))
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the observations are still to be made (synthetic ones, when a run first needs them)."""
+        return require_bound(self, self._binding).deferred
+
+    @property
+    def resampled(self) -> bool:
+        return False
+
+    def fields_used(self) -> tuple[str, ...]:
+        return () if self._binding is None else self._binding.fields
+
+    def sample(self, domain, n, method, rng):
+        return require_bound(self, self._binding).observed().points, None
+
+    def target(self, points: Tensor, inputs, time) -> Tensor:
+        """The observed values, one column per field, then each point's weight (from its noise)."""
+        observed = require_bound(self, self._binding).observed()
+        columns = [*observed.values.values(), observed.scale]
+        return torch.stack([torch.as_tensor(v, dtype=points.dtype, device=points.device) for v in columns], 1)
+
+    def stand_in(self, points: Tensor) -> Batch:
+        """A batch of zeros at ``points``, to dry-run the residual before the observations are made."""
+        columns = len(require_bound(self, self._binding).fields) + 1
+        return Batch(points, None, torch.cat([points.new_zeros(points.shape[0], columns - 1),
+                                              points.new_ones(points.shape[0], 1)], dim=1))
+
+    def residual(self, f: Fields, batch: Batch) -> Tensor:
+        predicted = torch.stack([f.field(name) for name in require_bound(self, self._binding).fields], dim=1)
+        return ((predicted - batch.target[:, :-1]) * batch.target[:, -1:]).ravel()
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """A Data condition's observations as bound to a problem: points (N, number of inputs), the
+    observed values by field, and each point's weight (from its noise)."""
+
+    points: np.ndarray
+    values: dict[str, np.ndarray]
+    scale: np.ndarray
+
+
+class _DataBinding:
+    """What binding a Data condition to a problem made: the observed fields, and the observations,
+    checked at once (arrays, a file) or made from ``make`` when first asked for (synthetic ones: their
+    reference is built only when a run needs it), then kept. It belongs to the bound copy of the
+    condition, which belongs to one problem: the user's condition never holds one."""
+
+    def __init__(self, fields: tuple[str, ...], observed: _Observed | None = None,
+                 make: Callable[[], _Observed] | None = None) -> None:
+        self.fields = fields
+        self._observed = observed
+        self._make = make
+
+    @property
+    def deferred(self) -> bool:
+        return self._observed is None
+
+    def observed(self) -> _Observed:
+        if self._observed is None:
+            self._observed = self._make()
+        return self._observed
+
+
+def _largest_data_value(dtype: str) -> float:
+    """The largest magnitude of an observed value a run in ``dtype`` accepts: the data loss sums the
+    squares of the errors over the points, which must stay finite for up to a million points."""
+    return math.sqrt(float(torch.finfo(getattr(torch, dtype)).max)) * 1e-3
+
+
+def _noise_weights(noise: Any, n: int, source: str) -> np.ndarray:
+    """Per-point weights proportional to 1/noise, with a mean square of 1 (all ones without noise)."""
+    if noise is None:
+        return np.ones(n)
+    sigma = np.broadcast_to(np.asarray(noise, dtype=np.float64).ravel(), (n,)) if np.ndim(noise) == 0 else \
+        np.asarray(noise, dtype=np.float64).ravel()
+    if sigma.shape != (n,):
+        raise ValueError(f"data noise from {source} has {sigma.shape[0]} values for {n} points; give one number "
+                         "or one per point")
+    if not np.all(np.isfinite(sigma) & (sigma > 0)):
+        raise ValueError(f"data noise from {source} must be finite and > 0 at every point "
+                         f"({int((~(np.isfinite(sigma) & (sigma > 0))).sum())} are not)")
+    inverse = 1 / sigma
+    return inverse / np.sqrt(np.mean(inverse**2))
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,9 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
 
 
 def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
-    """A copy of ``problem`` with the overrides applied (values as text or already typed)."""
+    """A copy of ``problem`` with the overrides applied (values as text or already typed), made by
+    :meth:`Problem.with_settings`: the declaration is not checked again, only what the changed
+    settings reach (a new dtype repeats the dry run)."""
     sections = _sections(problem)
     changes: dict[str, dict[str, Any]] = {}
     for key, text in overrides.items():
@@ -90,7 +92,7 @@ def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
     except ValueError as err:
         raise ValueError(f"--set: {err}") from None
     own = {s: replaced[s] for s in PROBLEM_SECTIONS if s in replaced}
-    return dataclasses.replace(problem, training=training, **own)
+    return problem.with_settings(training=training, **own)
 
 
 def _resolve_key(problem: Problem, key: str) -> tuple[str, str]:

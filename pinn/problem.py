@@ -1,12 +1,22 @@
 """A PDE problem: fields, domain, residuals, conditions, reference, tolerance and training defaults.
 
-A :class:`Problem` checks itself when built: names, the domain, every condition, and a dry run of
-every residual and condition on a few points, so a mistake is reported at once and by name.
+A :class:`Problem` is a declaration: it checks itself once, when built (names, the domain, every
+condition, and a dry run of every residual and condition on a few points), so a mistake is reported
+at once and by name. What a run builds from it (the model, the batches of points) is made by
+:mod:`pinn.pde.build`; nothing changes a problem once built.
+
+Checks and settings. Of the training settings (``net``, ``sampling``, ``training``), the checks read
+two, and only through their arguments: ``training.numerics.dtype`` (the dry run computes in it and every
+residual must return it; observed values must be small enough to square in it) and
+``training.numerics.seed`` (synthetic observations follow it). :meth:`Problem.with_settings` changes the
+settings without checking the declaration again: a new dtype binds the data conditions again and
+repeats the dry run, a new seed binds the data conditions again, and any other change is only
+type-checked. A check that comes to read another setting must be added there too.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
-import functools
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,13 +27,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Batch, Condition, Data, Dirichlet, Initial, Neumann, Robin, evaluate
-from pinn.constraints import OutputTransform, exact_rules
-from pinn.derived import DerivedModel, check_derived
+from pinn.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
+from pinn.constraints import exact_rules
+from pinn.derived import check_derived
 from pinn.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
-from pinn.model import Model
 from pinn.nets import MLP, Net
+from pinn.observations import Data
+from pinn.pde.build import build_model, condition_batch, condition_target
 from pinn.references import Reference
 from pinn.sampling import Sampling
 from pinn.train.settings import Training
@@ -87,14 +98,30 @@ class Problem:
     known: Mapping[str, Callable[..., Tensor]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._reporting(self._check_and_normalise)
+
+    def with_settings(self, *, net: Net | None = None, sampling: Sampling | None = None,
+                      training: Training | None = None) -> Problem:
+        """This problem with the settings given (the others kept), checked again only where they reach
+        the checks (the module docstring says which). ``dataclasses.replace`` checks the whole
+        declaration again, as a change to it needs. Raises ProblemError as construction does."""
+        changed = copy.copy(self)  # the declaration and its bound conditions, shared: neither ever changes
+        for name, value in (("net", net), ("sampling", sampling), ("training", training)):
+            if value is not None:
+                object.__setattr__(changed, name, value)
+        changed._reporting(lambda: changed._check_settings(self.training))
+        return changed
+
+    # ------------------------------------------------------------------ checks
+    def _reporting(self, check: Callable[[], None]) -> None:
+        """Run ``check``, its ValueError or TypeError reported as a ProblemError naming this problem."""
         try:
-            self._check_and_normalise()
+            check()
         except ProblemError:
             raise
         except (ValueError, TypeError) as err:
             raise ProblemError(f"problem {self.name!r}: {err}") from None
 
-    # ------------------------------------------------------------------ checks
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 
@@ -117,10 +144,7 @@ class Problem:
             raise ValueError(f"the domain has {self.domain.dim} dimension(s) but there are {len(inputs)} inputs "
                              f"({', '.join(inputs)})")
         _check_time_last(inputs, self.domain)
-        for label, spec, kind in (("net", self.net, Net), ("sampling", self.sampling, Sampling),
-                                  ("training", self.training, Training)):
-            if not isinstance(spec, kind):
-                raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
+        self._check_setting_types()
         if not isinstance(self.residuals, Mapping) or not self.residuals:
             raise ValueError("residuals must be a non-empty dict of name -> function(f)")
         for name, fn in self.residuals.items():
@@ -132,15 +156,35 @@ class Problem:
         if not isinstance(self.plots, (list, tuple)) or not all(callable(plot) for plot in self.plots):
             raise ValueError("plots must be a list of functions plot(solution, reference, folder)")
         self._set("plots", tuple(self.plots))
-        self._set("conditions", {name: self._bind(name, c) for name, c in dict(self.conditions).items()})
+        dtype, seed = self.training.numerics.dtype, self.training.numerics.seed
+        self._set("conditions", {name: self._bind(name, c, dtype, seed) for name, c in dict(self.conditions).items()})
         self._set("tolerance", self._check_tolerance())
         if self.reference is not None and not hasattr(self.reference, "build"):
             raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
         self._set("known", _check_known(self.known, outputs))
         self._set("_exact", exact_rules(self.conditions, self.domain, self.known))
-        self._dry_run()
+        self._dry_run(dtype)
 
-    def _bind(self, name: str, condition: Condition) -> Condition:
+    def _check_setting_types(self) -> None:
+        for label, spec, kind in (("net", self.net, Net), ("sampling", self.sampling, Sampling),
+                                  ("training", self.training, Training)):
+            if not isinstance(spec, kind):
+                raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
+
+    def _check_settings(self, before: Training) -> None:
+        """The checks that read the settings, after they changed from ``before`` (the module docstring)."""
+        self._check_setting_types()
+        dtype, seed = self.training.numerics.dtype, self.training.numerics.seed
+        if (dtype, seed) != (before.numerics.dtype, before.numerics.seed):
+            self._set("conditions", {name: self._bind(name, c, dtype, seed) if isinstance(c, Data) else c
+                                     for name, c in self.conditions.items()})
+        if dtype != before.numerics.dtype:
+            self._dry_run(dtype)
+
+    def _bind(self, name: str, condition: Condition, dtype: str, seed: int) -> Condition:
+        """``condition`` bound to this problem (a new value; the user's object is left as it was), for
+        a run in ``dtype`` (data must be small enough to square in it) seeded with ``seed`` (synthetic
+        observations follow it)."""
         if not isinstance(condition, Condition):
             raise ValueError(f"condition {name!r} must be a pinn condition (Dirichlet, Neumann, Robin, Periodic, "
                              f"Initial, Data), got {type(condition).__name__}")
@@ -163,13 +207,11 @@ class Problem:
                              "(space * pinn.TimeInterval(t0, t1))")
         try:
             if isinstance(condition, Data):
-                condition.bind(self.inputs, self.outputs, self.domain, seed=self.training.numerics.seed,
-                               derived=tuple(self.derived), dtype=self.training.numerics.dtype)
-            else:
-                condition.bind(self.inputs, self.outputs, self.domain)
+                return condition.bind(self.inputs, self.outputs, self.domain, seed=seed, derived=tuple(self.derived),
+                                      dtype=dtype)
+            return condition.bind(self.inputs, self.outputs, self.domain)
         except ValueError as err:
             raise ValueError(f"condition {name!r}: {err}") from None
-        return condition
 
     def _check_tolerance(self) -> dict[str, float]:
         if self.tolerance is None:
@@ -187,13 +229,14 @@ class Problem:
                 raise ValueError(f"tolerance for {name!r} must be a positive number, got {value!r}")
         return {k: float(v) for k, v in tolerance.items()}
 
-    def _dry_run(self) -> None:
+    def _dry_run(self, dtype_name: str) -> None:
         """Evaluate every condition's values, then every residual and condition, once on a few points
-        with a small network in the run's dtype. The values come first: an exact condition's or a
-        known part's are evaluated inside the network's output too, where a mistake would not name them."""
+        with a small network in the run's dtype (``dtype_name``). The values come first: an exact
+        condition's or a known part's are evaluated inside the network's output too, where a mistake
+        would not name them."""
         rng = np.random.default_rng(0)
-        dtype, cpu = getattr(torch, self.training.numerics.dtype), torch.device("cpu")
-        model = self.build_model(dtype, cpu, seed=0, net=MLP(width=8, depth=1))
+        dtype, cpu = getattr(torch, dtype_name), torch.device("cpu")
+        model = build_model(self, dtype, cpu, seed=0, net=MLP(width=8, depth=1))
         try:
             points = torch.as_tensor(self.domain.sample_interior(8, "uniform", rng), dtype=dtype)
         except RuntimeError:  # rejection sampling found (almost) nothing inside
@@ -223,7 +266,7 @@ class Problem:
             if isinstance(condition, Data) and condition.deferred:  # its reference is built when a run needs it
                 batch = condition.stand_in(points)
             else:
-                batch = self.condition_batch(condition, 8, "uniform", rng, points.dtype, points.device)
+                batch = condition_batch(self, condition, 8, "uniform", rng, points.dtype, points.device)
         except (ValueError, TypeError, FieldNameError) as err:
             raise ValueError(f"condition {name!r}: {err}") from None
         except SystemExit as err:
@@ -242,49 +285,24 @@ class Problem:
                 continue
             boundary_points, _ = self.domain.space.sample_boundary(64, "uniform", rng)
             at_start = torch.as_tensor(np.concatenate([boundary_points, np.full((64, 1), self.domain.time.t0)], axis=1))
-            wall = self.condition_target(rule.dirichlet, at_start)
-            initial = self.condition_target(rule.initial, at_start)
+            wall = condition_target(self, rule.dirichlet, at_start)
+            initial = condition_target(self, rule.initial, at_start)
             gap = float((wall - initial).abs().max())
             if gap > 1e-8 * (1 + float(initial.abs().max())):
                 raise ValueError(f"field {field_name!r}: the exact initial value differs from the exact boundary "
                                  f"value on the boundary at t0 (by up to {gap:.3g}); make them agree")
 
-    # -------------------------------------------------------------- building
+    # ----------------------------------------------------------- what it declares
     @property
     def time(self) -> str | None:
         """The name of the time input, or None for a steady problem."""
         return self.inputs[-1] if isinstance(self.domain, SpaceTime) else None
 
     @property
-    def loss_conditions(self) -> dict[str, Condition]:
-        """The conditions imposed through the loss (every one not imposed exactly)."""
-        return {name: c for name, c in self.conditions.items() if not c.exact}
-
-    def build_model(self, dtype: torch.dtype, device: torch.device, seed: int, net: Net | None = None) -> Model:
-        """A freshly initialised model for this problem (deterministic given ``seed``)."""
-        lower, upper = (torch.tensor(np.asarray(b, dtype=np.float64), dtype=dtype) for b in self.domain.bbox)
-        generator = torch.Generator().manual_seed(seed)
-        module = (net or self.net).build(len(self.inputs), len(self.outputs), lower, upper, generator)
-        transform = (OutputTransform(self.domain, self.inputs, self.outputs, self.time, self._exact)
-                     if self._exact else None)
-        model = (functools.partial(DerivedModel, derived=self.derived) if self.derived else Model)(
-            module, transform, self.inputs, self.outputs, self.time, tuple(self.unknowns))
-        return model.to(device=device, dtype=dtype)
-
-    def condition_target(self, condition: Condition, points: Tensor) -> Tensor | None:
-        return condition.target(points, self.inputs, self.time)
-
-    def points_for(self, condition: Condition) -> int:
-        if condition.points is not None:
-            return condition.points
-        return self.sampling.initial if isinstance(condition, Initial) else self.sampling.boundary
-
-    def condition_batch(self, condition: Condition, n: int, method: str, rng: np.random.Generator,
-                        dtype: torch.dtype, device: torch.device) -> Batch:
-        points, normals = condition.sample(self.domain, n, method, rng)
-        points_t = torch.as_tensor(points, dtype=dtype, device=device)
-        normals_t = None if normals is None else torch.as_tensor(normals, dtype=dtype, device=device)
-        return Batch(points_t, normals_t, self.condition_target(condition, points_t))
+    def exact_outputs(self) -> Mapping[str, Any]:
+        """Output name -> what the model's output imposes on it exactly: its exact Dirichlet and
+        initial conditions, or its known part (:mod:`pinn.constraints`); empty when there are none."""
+        return self._exact
 
 
 def _names(value: str | Sequence[str], label: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from pinn.model import Model
 from pinn.overrides import apply_overrides
 from pinn.output.folder import same_run
 from pinn.output.summary import summary as _summary
+from pinn.pde.build import build_model
 from pinn.recorded import CodeOnlyModel, GraphModel, TrustRequiredError, load_weights, model_from_data
 
 __all__ = ["Solution", "TrustRequiredError", "load"]
@@ -125,7 +126,8 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
     if not trust:
         return Solution(model_from_data(folder, config, state), _metrics(folder), config, folder)
     problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
-    model = problem.build_model(getattr(torch, problem.training.numerics.dtype), torch.device("cpu"), problem.training.numerics.seed)
+    numerics = problem.training.numerics
+    model = build_model(problem, getattr(torch, numerics.dtype), torch.device("cpu"), numerics.seed)
     model = load_weights(model, state, folder / "checkpoint.pt",
                          f"{folder / 'problem.py'} with the settings of config.json")
     return Solution(model, _metrics(folder), config, folder)

@@ -159,16 +159,17 @@ class PinnSteps:
     def __init__(self, case: str, peer: PeerSteps, engine: str) -> None:
         import pinn
         from pinn.conditions import Batch
+        from pinn.pde.build import build_model, loss_conditions
         from pinn.pde.losses import LossFunction, Points
         from pinn.train.phases.adam import adam
 
         problem = CASES[case][1](pinn, CASES[case][2])
-        self.model = problem.build_model(torch.float32, DEVICE, seed=0)
+        self.model = build_model(problem, torch.float32, DEVICE, seed=0)
         as_tensor = (lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=DEVICE))
         interior = as_tensor(peer.data.train_x_all)
         bounds = np.cumsum([0] + list(peer.data.num_bcs))
         batches = {}
-        for (name, condition), start, end in zip(problem.loss_conditions.items(), bounds[:-1], bounds[1:]):
+        for (name, condition), start, end in zip(loss_conditions(problem).items(), bounds[:-1], bounds[1:]):
             points = as_tensor(peer.data.train_x_bc[start:end])
             batches[name] = Batch(points, None, condition.target(points, problem.inputs, problem.time))
         self.points = Points(interior, batches)

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 import pinn
+from pinn.pde.build import build_model
 from pinn.pde.losses import LossFunction, Points
 from pinn.train.phases.adam import adam
 
@@ -81,7 +82,7 @@ class Case:
         self.problem = problem_for(residual, width, depth)
         self.device = torch.device(device)
         self.dtype = getattr(torch, dtype)
-        self.model = self.problem.build_model(self.dtype, self.device, seed=0)
+        self.model = build_model(self.problem, self.dtype, self.device, seed=0)
         rng = np.random.default_rng(0)
         points = self.problem.domain.sample_interior(n, "uniform", rng)
         self.points = Points(torch.as_tensor(points, dtype=self.dtype, device=self.device), {})

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import pinn
+from pinn.pde.build import build_model, condition_batch, loss_conditions
 from pinn.problem import ProblemError
 from pinn.pde.losses import LossFunction, draw_points
 
@@ -25,7 +26,7 @@ class ExactNet(torch.nn.Module):
 
 
 def with_network(problem, fn):
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed=0)
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=0)
     model.net = ExactNet(fn)
     return model
 
@@ -80,8 +81,8 @@ def test_exact_dirichlet_and_initial_hold_to_round_off():
         conditions={"ends": pinn.Dirichlet(space.boundary, lambda x, t: 3 * t, exact=True),
                     "initial": pinn.Initial(lambda x: torch.zeros_like(x), exact=True)},
     )
-    assert problem.loss_conditions == {}
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed=3)
+    assert loss_conditions(problem) == {}
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=3)
     rng = np.random.default_rng(0)
     walls, _ = domain.sample_lateral(space.boundary, 50, "uniform", rng)
     start = domain.sample_initial(50, "uniform", rng)
@@ -206,7 +207,7 @@ def test_data_in_a_float32_run_must_leave_room_to_square_it():
 ])
 def test_condition_values_of_one_column_or_one_number_are_accepted(value):
     problem = steady({"left": pinn.Dirichlet(SPACE.side(0, "lower"), value)})
-    batch = problem.condition_batch(problem.conditions["left"], 5, "uniform", np.random.default_rng(0),
+    batch = condition_batch(problem, problem.conditions["left"], 5, "uniform", np.random.default_rng(0),
                                     torch.float64, torch.device("cpu"))
     assert batch.target.shape == (5,)
 

@@ -12,6 +12,7 @@ import torch
 import pinn
 from pinn.fields import Fields
 from pinn.loading import load_problem
+from pinn.pde.build import build_model, condition_batch, loss_conditions
 from pinn.problem import ProblemError
 
 from conftest import ROOT, run_cli
@@ -116,7 +117,7 @@ def test_the_exact_solution_satisfies_the_problem(path):
         truth = exact(*interior.unbind(1))[name]
         assert float((derived(f).detach() - truth).abs().max()) < 1e-11 * scale, name
     for name, condition in problem.conditions.items():
-        batch = problem.condition_batch(condition, 50, "uniform", rng, torch.float64, torch.device("cpu"))
+        batch = condition_batch(problem, condition, 50, "uniform", rng, torch.float64, torch.device("cpu"))
         fc = fields_of(lambda x, y: {k: exact(x, y)[k] for k in outputs}, batch.points, batch.normals)
         assert float(condition.residual(fc, batch).detach().abs().max()) < 1e-11 * scale, name
 
@@ -215,8 +216,8 @@ def test_exact_dirichlet_with_a_distance_holds_on_its_part_only():
         "held": pinn.Dirichlet(SQUARE.side(0, "lower"), lambda x, y: 0.1 * y, field="ux", exact=True,
                                distance=lambda x, y: x),
         "pulled": pinn.Traction(SQUARE.side(0, "upper"), (1.0, None), material=MATERIAL)})
-    assert "held" not in problem.loss_conditions
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed=3)
+    assert "held" not in loss_conditions(problem)
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=3)
     y = torch.linspace(0, 1, 11, dtype=torch.float64)
     left = model.predict(torch.stack([0 * y, y], 1))
     np.testing.assert_allclose(left["ux"], 0.1 * y.numpy(), atol=1e-15)
@@ -247,7 +248,7 @@ def test_distance_needs_exact_and_part_needs_distance():
 
 def test_derived_quantities_are_predicted_and_checked():
     problem = small_problem(derived=MATERIAL.stress_fields(), tolerance={"ux": 1.0, "sxx": 0.5})
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed=0)
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=0)
     points = np.random.default_rng(0).random((10, 2))
     predicted = model.predict(points)
     assert set(predicted) == {"ux", "uy", "sxx", "syy", "sxy"}
@@ -352,7 +353,7 @@ def test_elasticity_plots_without_a_reference(tmp_path):
     from pinn.solution import Solution
 
     problem = small_problem(derived=MATERIAL.stress_fields())
-    solution = Solution(problem.build_model(torch.float64, torch.device("cpu"), seed=0), None, {})
+    solution = Solution(build_model(problem, torch.float64, torch.device("cpu"), seed=0), None, {})
     written = pinn.elasticity_plots(MATERIAL, domain=SQUARE, resolution=21)(solution, None, tmp_path)
     assert {p.name for p in written} == {"deformed.png", "stresses.png", "errors.png"}
     assert all(p.stat().st_size > 0 for p in written)

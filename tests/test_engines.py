@@ -10,6 +10,7 @@ import pinn
 from pinn.derivatives.engine import Engine
 from pinn.derivatives.jet import Directions, Jet
 from pinn.loading import load_problem
+from pinn.pde.build import build_model
 from pinn.pde.losses import LossFunction, draw_points
 from tests.conftest import ROOT
 
@@ -17,7 +18,7 @@ SQUARE = pinn.Rectangle((0.0, 0.0), (1.0, 1.0))
 
 
 def losses_and_gradient(problem, engine, seed=0, compile="off", net_override=None):
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed)
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed)
     if net_override is not None:
         model.net = net_override
     points = draw_points(problem, np.random.default_rng(seed), torch.float64, torch.device("cpu"))
@@ -306,10 +307,10 @@ def test_compiled_gradient_takes_term_weights_without_recompiling_and_accumulate
     weights (gradient balancing) are an input of that graph, not constants in it."""
     problem = load_problem(ROOT / "problems" / "heat1d.py")
     points = draw_points(problem, np.random.default_rng(0), torch.float64, torch.device("cpu"))
-    compiled = LossFunction(problem, problem.build_model(torch.float64, torch.device("cpu"), 0), "taylor", "on")
+    compiled = LossFunction(problem, build_model(problem, torch.float64, torch.device("cpu"), 0), "taylor", "on")
     compiled.backward(points)
     assert compiled.compile_status["scope"] == "whole loss", compiled.compile_status
-    reference = LossFunction(problem, problem.build_model(torch.float64, torch.device("cpu"), 0), "autograd")
+    reference = LossFunction(problem, build_model(problem, torch.float64, torch.device("cpu"), 0), "autograd")
     names = list(reference(points))
     for weights in ({names[0]: 3.0, names[-1]: 0.25}, {names[0]: 0.5}):
         for loss in (compiled, reference):
@@ -334,7 +335,7 @@ def test_every_loss_function_compiles_its_own_code():
     with torch._dynamo.config.patch(recompile_limit=1, fail_on_recompile_limit_hit=True):
         for width in (6, 7):
             problem = steady_problem({"r": lambda f: f.u_xx + f.u_y}, outputs="u", net=pinn.MLP(width=width, depth=1))
-            model = problem.build_model(torch.float32, torch.device("cpu"), 0)
+            model = build_model(problem, torch.float32, torch.device("cpu"), 0)
             points = draw_points(problem, np.random.default_rng(0), torch.float32, torch.device("cpu"))
             loss = LossFunction(problem, model, "taylor", "on")
             loss.backward(points)

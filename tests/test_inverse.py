@@ -11,6 +11,7 @@ import torch
 import pinn
 from pinn.output.files import load_checkpoint, read_history
 from pinn.loading import load_problem
+from pinn.pde.build import build_model, condition_batch
 from pinn.problem import ProblemError
 from pinn.solve import main
 from pinn.pde.objective import pinn_trainer
@@ -156,7 +157,8 @@ def test_per_point_noise_weights_precise_observations_more(tmp_path):
     np.savetxt(csv_path, np.column_stack([points, values, noise]), delimiter=",", header="x,t,u,noise", comments="")
     for data in (pinn.Data(points, {"u": values}, noise=noise), pinn.Data.from_csv(csv_path)):
         problem = inverse_problem(observations=data)
-        batch = problem.condition_batch(data, 3, "uniform", None, torch.float64, torch.device("cpu"))
+        batch = condition_batch(problem, problem.conditions["observed"], 3, "uniform", None, torch.float64,
+                                torch.device("cpu"))
         weights = batch.target[:, -1].numpy()
         assert np.allclose(weights / weights[0], [1, 0.5, 0.25]) and np.mean(weights**2) == pytest.approx(1)
 
@@ -174,7 +176,7 @@ def test_the_unknown_gets_a_gradient_through_the_residual_with_every_engine():
     problem = inverse_problem()
     gradients = []
     for engine, compile in (("autograd", "off"), ("taylor", "off"), ("taylor", "on")):
-        model = problem.build_model(torch.float64, torch.device("cpu"), 0)
+        model = build_model(problem, torch.float64, torch.device("cpu"), 0)
         points = draw_points(problem, np.random.default_rng(0), torch.float64, torch.device("cpu"))
         loss = LossFunction(problem, model, engine, compile)
         loss.backward(points)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import pinn
+from pinn.pde.build import build_model
 from pinn.problem import ProblemError
 from pinn.references._cavity_corner import corner_flow
 from tests.test_conditions import ExactNet
@@ -25,7 +26,7 @@ def problem_with(known, outputs="u", residuals=None, conditions=None):
 
 def test_output_is_the_known_part_plus_the_network_and_residuals_see_both():
     problem = problem_with({"u": bump})
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed=0)
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=0)
     model.net = ExactNet(lambda x, y: (x * y)[:, None])
     points = torch.rand(20, 2, dtype=torch.float64)
     x, y = points.unbind(1)

@@ -4,6 +4,8 @@ import json
 import pytest
 import torch
 
+from pinn.pde.build import build_model
+
 from conftest import ROOT, run_cli
 
 # Short versions (a few hundred steps; the cavity on a coarse reference grid). Each bound sits a
@@ -88,14 +90,14 @@ def test_periodic_embedding_is_exactly_periodic_and_taylor_mode_agrees(net):
     problem = dataclasses.replace(problem, net=spec, sampling=pinn.Sampling(interior=64, boundary=16))
     loss = assert_engines_agree(problem)  # losses and parameter gradients: Taylor mode = autograd
     assert loss.engine.plans["residuals"] is not None  # Taylor mode really ran
-    model = problem.build_model(torch.float64, torch.device("cpu"), 0)
+    model = build_model(problem, torch.float64, torch.device("cpu"), 0)
     points = torch.rand(32, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2 * pi
     points[:, 0] = 0.0
     shifted = points.clone()
     shifted[:, 0] = 2 * pi  # x = 2 pi against x = 0
     assert torch.allclose(model(points), model(shifted), rtol=0, atol=1e-12)
-    plain = dataclasses.replace(problem, net=getattr(pinn, net)(width=8, depth=2)).build_model(
-        torch.float64, torch.device("cpu"), 0)
+    plain = build_model(dataclasses.replace(problem, net=getattr(pinn, net)(width=8, depth=2)),
+                        torch.float64, torch.device("cpu"), 0)
     assert not torch.allclose(plain(points), plain(shifted), atol=1e-6)
     with pytest.raises(ValueError, match="periodic must list distinct input positions"):
         pinn.MLP(periodic=(0, 0))
@@ -111,7 +113,7 @@ def test_cavity_imposes_the_classic_lid_exactly_with_its_corner_flow():
     from pinn.loading import load_problem
 
     problem = load_problem(ROOT / "problems" / "cavity.py")
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed=1)
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=1)
     s = np.linspace(0.0, 1.0, 201)[1:-1]
     lid = np.stack([s, np.ones_like(s)], axis=1)
     walls = np.concatenate([np.stack([np.zeros_like(s), s], 1), np.stack([np.ones_like(s), s], 1),

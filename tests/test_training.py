@@ -10,6 +10,7 @@ from pinn.loading import load_problem
 from pinn.nets import MLP
 from pinn.overrides import apply_overrides
 import pinn
+from pinn.pde.build import build_model
 from pinn.train.settings import Training
 from pinn.train.trainer import Monitor
 from pinn.validation import worst
@@ -90,7 +91,7 @@ def test_float32_runs_and_reports_its_dtype(tiny):
 
 def test_mlp_layer_widths_and_set_parsing(tiny):
     problem = apply_overrides(tiny, {"net.hidden": "12,6"})
-    model = problem.build_model(torch.float64, torch.device("cpu"), seed=0)
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=0)
     shapes = [tuple(p.shape) for name, p in model.named_parameters() if name.endswith("weight")]
     assert shapes == [(12, 2), (6, 12), (1, 6)]
     with pytest.raises(ValueError, match="hidden must list"):
@@ -99,15 +100,15 @@ def test_mlp_layer_widths_and_set_parsing(tiny):
 
 def test_fourier_features_and_input_normalisation_change_the_network(tiny):
     points = torch.rand(16, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    plain = tiny.build_model(torch.float64, torch.device("cpu"), seed=0)
+    plain = build_model(tiny, torch.float64, torch.device("cpu"), seed=0)
     fourier = apply_overrides(tiny, {"net.fourier_features": 6, "net.fourier_scale": 2.0})
-    model = fourier.build_model(torch.float64, torch.device("cpu"), seed=0)
+    model = build_model(fourier, torch.float64, torch.device("cpu"), seed=0)
     assert model.net.embedding.frequencies.shape == (2, 6)
     assert model.net.layers[0].in_features == 12  # sin and cos of 6 frequencies
     assert not torch.allclose(model(points), plain(points))
     # the embedding is fixed (a buffer), not trained
     assert "net.embedding.frequencies" not in dict(model.named_parameters())
-    raw = apply_overrides(tiny, {"net.normalize_inputs": "false"}).build_model(torch.float64, torch.device("cpu"), 0)
+    raw = build_model(apply_overrides(tiny, {"net.normalize_inputs": "false"}), torch.float64, torch.device("cpu"), 0)
     assert torch.equal(raw.net.embedding.half_width, torch.ones(2, dtype=torch.float64))
     assert not torch.allclose(raw(points), plain(points))
 

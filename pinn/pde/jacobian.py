@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from pinn.derivatives.engine import Site, assemble
 from pinn.derivatives.jet import Jet
 from pinn.derivatives.known import KnownFields
+from pinn.pde.build import loss_conditions
 from pinn.pde.losses import RESIDUALS, LossFunction, Points, trainable_weights
 
 ROWS_PER_PASS = 256  # reverse-mode rows per batched backward pass
@@ -46,10 +47,10 @@ class ResidualJacobian:
     def __call__(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
         """The scaled residual vector r (``r @ r`` is the weighted loss) and ``J = dr/dtheta``."""
         engine, problem = self.loss.engine, self.loss.problem
-        if RESIDUALS not in engine.plans or any(name not in engine.plans for name in problem.loss_conditions):
+        if RESIDUALS not in engine.plans or any(name not in engine.plans for name in loss_conditions(problem)):
             self.loss(points)  # plans every site
         parts = [self._interior(points, weights)]
-        for name, condition in problem.loss_conditions.items():
+        for name, condition in loss_conditions(problem).items():
             batch = points.conditions[name]
 
             def at_condition(f, condition=condition, batch=batch):

@@ -18,6 +18,7 @@ from pinn.conditions import Batch
 from pinn.derivatives.engine import CompileMismatch, Engine, Site, compile_function
 from pinn.fields import Fields
 from pinn.model import Model
+from pinn.pde.build import condition_batch, loss_conditions, points_for
 from pinn.train.weighting import weighted_total
 
 
@@ -48,12 +49,12 @@ def draw_points(problem: Problem, rng: np.random.Generator, dtype: torch.dtype, 
     interior = torch.as_tensor(problem.domain.sample_interior(problem.sampling.interior, method, rng),
                                dtype=dtype, device=device)
     batches = {}
-    for name, condition in problem.loss_conditions.items():
+    for name, condition in loss_conditions(problem).items():
         if previous is not None and not condition.resampled:
             batches[name] = previous.conditions[name]
         else:
-            batches[name] = problem.condition_batch(condition, problem.points_for(condition), method, rng,
-                                                    dtype, device)
+            batches[name] = condition_batch(problem, condition, points_for(problem, condition), method, rng,
+                                            dtype, device)
     return Points(interior, batches)
 
 
@@ -128,7 +129,7 @@ class LossFunction:
             return {name: residual(f).reshape(-1) for name, residual in residuals.items()}
 
         sites = [Site(RESIDUALS, points.interior, None, interior, transforms.get(RESIDUALS))]
-        for name, condition in self.problem.loss_conditions.items():
+        for name, condition in loss_conditions(self.problem).items():
             batch = points.conditions[name]
 
             def at_condition(f: Fields, condition=condition, batch=batch) -> Tensor:
@@ -138,7 +139,7 @@ class LossFunction:
         fields = self.engine.fields(sites)
         terms = {name: r.square().mean() for name, r in interior(fields[RESIDUALS]).items()}
         for site in sites[1:]:
-            weight = self.problem.loss_conditions[site.name].weight
+            weight = self.problem.conditions[site.name].weight
             terms[site.name] = weight * site.evaluate(fields[site.name]).square().mean()
         return terms
 
@@ -173,7 +174,7 @@ class LossFunction:
     def _weight_tensor(self, weights: Mapping[str, float]) -> Tensor:
         """The terms' weights in the terms' order, as a tensor (the same one while they are unchanged):
         an input of the compiled graph, not a constant in it, so new weights do not recompile it."""
-        names = [*self.problem.residuals, *self.problem.loss_conditions]
+        names = [*self.problem.residuals, *loss_conditions(self.problem)]
         values = tuple(float(weights.get(name, 1.0)) for name in names)
         if self._weights is None or self._weights[0] != values:
             p = next(self.model.parameters())

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from pinn.pde.build import build_model
 from pinn.pde.jacobian import ResidualJacobian
 from pinn.references.grid import GridReference
 from pinn.train.objective import Objective
@@ -43,7 +44,7 @@ class PinnObjective(Objective):
         self.dtype = getattr(torch, numerics.dtype)
         self.device = device
         self.rng = np.random.default_rng(numerics.seed)
-        self.model = self.module = problem.build_model(self.dtype, device, numerics.seed)
+        self.model = self.module = build_model(problem, self.dtype, device, numerics.seed)
         self.points = draw_points(problem, self.rng, self.dtype, device)
         self.loss = LossFunction(problem, self.model, numerics.derivatives, numerics.compile, expected_calls)
         self.jacobian = ResidualJacobian(self.loss)

@@ -268,7 +268,7 @@ class Traction(OnBoundary):
     def fields_used(self) -> tuple[str, ...]:
         return _names(self.stress if self.stress is not None else self.displacement)
 
-    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> None:
+    def bind(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Geometry) -> Traction:
         space = domain.space if isinstance(domain, SpaceTime) else domain
         if self.boundary.geometry is not space:
             raise ValueError(f"the traction is on the boundary of {self.boundary.geometry!r}, which is not this "
@@ -278,6 +278,7 @@ class Traction(OnBoundary):
         missing = [n for n in self.fields_used() if n not in outputs]
         if missing:
             raise ValueError(f"the traction reads {', '.join(missing)}, which are not outputs ({', '.join(outputs)})")
+        return self
 
     def target(self, points: Tensor, inputs: tuple[str, ...], time: str | None) -> Tensor:
         return torch.stack([evaluate(v, points, inputs, time) for v in self.value if v is not None], dim=1)
