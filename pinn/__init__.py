@@ -11,22 +11,22 @@ except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
 from pinn import references
-from pinn.conditions import Dirichlet, Initial, Neumann, Periodic, Robin
+from pinn.pde.conditions import Dirichlet, Initial, Neumann, Periodic, Robin
 from pinn.physics.elasticity import LinearElastic, Traction, UnknownElastic
 from pinn.physics.elasticity_plots import elasticity_plots
 from pinn.physics.flow import navier_stokes
 from pinn.physics.flow_plots import flow_plots
-from pinn.fields import Fields
+from pinn.derivatives.fields import Fields
 from pinn.geometry import Box, Disk, Interval, Polygon, Rectangle, TimeInterval
 from pinn.nets import MLP, ModifiedMLP
-from pinn.observations import Data, observe
-from pinn.operators import div, grad, laplacian, normal_derivative
-from pinn.problem import Problem, ProblemError
-from pinn.sampling import Sampling
+from pinn.pde.observations import Data, observe
+from pinn.derivatives.operators import div, grad, laplacian, normal_derivative
+from pinn.pde.problem import Problem, ProblemError
+from pinn.pde.collocation import Sampling
 from pinn.solution import Solution, TrustRequiredError, load
 from pinn.train.phases import LBFGS, Adam, LevenbergMarquardt, Stall
 from pinn.train.settings import Balance, Checks, Guard, Numerics, Training
-from pinn.unknowns import Unknown
+from pinn.pde.unknowns import Unknown
 from pinn.api import fit
 from pinn.faults import Interrupted, RunFault
 from pinn.loading import UserError

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pinn.faults import Interrupted, culprit, fault, solve_command, user_frame
 from pinn.loading import ProblemSource, UserError, load_problem_source
-from pinn.memory import check_memory
+from pinn.pde.memory import check_memory
 from pinn.output import figures
 from pinn.output.config import run_config
 from pinn.output.files import atomic_write, write_json, write_solution
@@ -35,7 +35,7 @@ from pinn.output.resume import (check_same_problem, checkpoint, resume_trainer, 
 from pinn.output.signals import StopOnSignal
 from pinn.output.summary import summary
 from pinn.overrides import apply_overrides, step_overrides
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 from pinn.recorded import record_model
 from pinn.references.build import build_reference
 from pinn.references.grid import GridReference

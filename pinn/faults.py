@@ -13,7 +13,7 @@ from pinn.output.files import WriteError, atomic_write
 from pinn.loading import describe_exit
 
 if TYPE_CHECKING:
-    from pinn.problem import Problem
+    from pinn.pde.problem import Problem
     from pinn.output.folder import RunFolder
 
 

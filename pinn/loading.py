@@ -13,7 +13,7 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 
 
 class UserError(Exception):

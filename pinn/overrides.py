@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 from pinn.train.phases import Phase, Stall
 
 PROBLEM_SECTIONS = ("net", "sampling")

@@ -7,7 +7,7 @@ import numpy as np
 
 from pinn.output.files import CorruptFileError, load_checkpoint, read_json, read_solution
 from pinn.loading import load_problem
-from pinn.model import Model
+from pinn.pde.model import Model
 from pinn.overrides import apply_overrides
 from pinn.output.folder import same_run
 from pinn.output.summary import summary as _summary
@@ -20,7 +20,7 @@ __all__ = ["Solution", "TrustRequiredError", "load"]
 class Solution:
     """A trained model with its problem; :meth:`predict` evaluates it anywhere.
 
-    ``model`` is the problem's :class:`pinn.model.Model` when loaded with ``trust=True`` (or a plain
+    ``model`` is the problem's :class:`pinn.pde.model.Model` when loaded with ``trust=True`` (or a plain
     network with ``trust=False``), else a :class:`pinn.recorded.GraphModel` (the recorded graph) or a
     :class:`pinn.recorded.CodeOnlyModel` (a model that needs ``trust=True`` to predict).
     """

@@ -158,7 +158,7 @@ class PinnSteps:
 
     def __init__(self, case: str, peer: PeerSteps, engine: str) -> None:
         import pinn
-        from pinn.conditions import Batch
+        from pinn.pde.conditions import Batch
         from pinn.pde.build import build_model, loss_conditions
         from pinn.pde.losses import LossFunction, Points
         from pinn.train.phases.adam import adam

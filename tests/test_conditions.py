@@ -9,7 +9,7 @@ import torch
 
 import pinn
 from pinn.pde.build import build_model, condition_batch, loss_conditions
-from pinn.problem import ProblemError
+from pinn.pde.problem import ProblemError
 from pinn.pde.losses import LossFunction, draw_points
 
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 import pinn
-import pinn.problem
+import pinn.pde.problem
 from pinn.nets import MLP
 from pinn.overrides import apply_overrides
 from pinn.pde.build import condition_batch, condition_target
-from pinn.problem import ProblemError
+from pinn.pde.problem import ProblemError
 from pinn.solve import main
 
 from conftest import TINY_PROBLEM
@@ -118,7 +118,7 @@ def test_a_new_dtype_is_checked_as_building_the_problem_in_it_would_be():
 def builds(monkeypatch):
     """Counts of network builds: ``dry runs`` (a problem's checks) and ``all`` (any network)."""
     counts = {"dry runs": 0, "all": 0}
-    build_model, build = pinn.problem.build_model, MLP.build
+    build_model, build = pinn.pde.problem.build_model, MLP.build
 
     def counted_build_model(*args, **kwargs):
         counts["dry runs"] += 1
@@ -128,7 +128,7 @@ def builds(monkeypatch):
         counts["all"] += 1
         return build(self, *args, **kwargs)
 
-    monkeypatch.setattr(pinn.problem, "build_model", counted_build_model)
+    monkeypatch.setattr(pinn.pde.problem, "build_model", counted_build_model)
     monkeypatch.setattr(MLP, "build", counted_build)
     return counts
 

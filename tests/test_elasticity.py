@@ -10,10 +10,10 @@ import pytest
 import torch
 
 import pinn
-from pinn.fields import Fields
+from pinn.derivatives.fields import Fields
 from pinn.loading import load_problem
 from pinn.pde.build import build_model, condition_batch, loss_conditions
-from pinn.problem import ProblemError
+from pinn.pde.problem import ProblemError
 
 from conftest import ROOT, run_cli
 
@@ -174,11 +174,11 @@ def test_traction_in_displacement_and_mixed_form():
     for condition in (displacement, mixed):
         target = condition.target(points, ("x", "y"), None)
         assert target.shape == (2, 2)
-        residual = condition.residual(f, pinn.conditions.Batch(points, normals, target))
+        residual = condition.residual(f, pinn.pde.conditions.Batch(points, normals, target))
         assert float(residual.detach().abs().max()) < 1e-14
     half = pinn.Traction(side, (None, 0.5), material=MATERIAL)  # only t_y, which is 0 here: residual -0.5
     target = half.target(points, ("x", "y"), None)
-    torch.testing.assert_close(half.residual(f, pinn.conditions.Batch(points, normals, target)),
+    torch.testing.assert_close(half.residual(f, pinn.pde.conditions.Batch(points, normals, target)),
                                torch.full((2,), -0.5, dtype=torch.float64))
     assert displacement.fields_used() == ("ux", "uy") and mixed.fields_used() == ("sxx", "syy", "sxy")
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import pinn
-from pinn.fields import FieldNameError, Fields, parse_derivative
+from pinn.derivatives.fields import FieldNameError, Fields, parse_derivative
 
 
 def fields_of(fn, n=50, inputs=("x", "y", "t"), outputs=("u", "v"), seed=0):

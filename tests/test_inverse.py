@@ -12,7 +12,7 @@ import pinn
 from pinn.output.files import load_checkpoint, read_history
 from pinn.loading import load_problem
 from pinn.pde.build import build_model, condition_batch
-from pinn.problem import ProblemError
+from pinn.pde.problem import ProblemError
 from pinn.solve import main
 from pinn.pde.objective import pinn_trainer
 from pinn.train.trainer import Monitor

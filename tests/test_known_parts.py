@@ -6,7 +6,7 @@ import torch
 
 import pinn
 from pinn.pde.build import build_model
-from pinn.problem import ProblemError
+from pinn.pde.problem import ProblemError
 from pinn.references._cavity_corner import corner_flow
 from tests.test_conditions import ExactNet
 from tests.test_engines import assert_engines_agree, navier_stokes

@@ -9,7 +9,7 @@ import torch
 
 import pinn
 from pinn.loading import load_problem
-from pinn.memory import available_memory, check_memory, count_weights, estimate_memory
+from pinn.pde.memory import available_memory, check_memory, count_weights, estimate_memory
 
 from conftest import ROOT, TINY_PROBLEM
 
@@ -38,7 +38,7 @@ def test_no_built_in_problem_needs_a_gibibyte(path: Path):
 
 
 def test_settings_that_cannot_fit_are_refused_naming_the_setting(tiny, monkeypatch):
-    monkeypatch.setattr("pinn.memory.available_memory", lambda device: GIB)
+    monkeypatch.setattr("pinn.pde.memory.available_memory", lambda device: GIB)
     check_memory(tiny)
     for changes, setting in [({"sampling": pinn.Sampling(interior=10**9)}, "sampling.interior=1000000000"),
                              ({"net": pinn.MLP(width=30_000)}, "net.width=30000"),
@@ -50,7 +50,7 @@ def test_settings_that_cannot_fit_are_refused_naming_the_setting(tiny, monkeypat
 
 
 def test_gauss_newton_s_jacobian_is_counted(tiny, monkeypatch):
-    monkeypatch.setattr("pinn.memory.available_memory", lambda device: GIB)
+    monkeypatch.setattr("pinn.pde.memory.available_memory", lambda device: GIB)
     wide = dataclasses.replace(tiny, net=pinn.MLP(width=1000, depth=2), sampling=pinn.Sampling(interior=5000))
     check_memory(wide)  # a million weights: Adam and L-BFGS fit
     schedule = (*wide.training.schedule, pinn.LevenbergMarquardt(5))
@@ -60,7 +60,7 @@ def test_gauss_newton_s_jacobian_is_counted(tiny, monkeypatch):
 
 
 def test_nothing_is_refused_where_the_free_memory_is_unknown(tiny, monkeypatch):
-    monkeypatch.setattr("pinn.memory.available_memory", lambda device: None)
+    monkeypatch.setattr("pinn.pde.memory.available_memory", lambda device: None)
     check_memory(dataclasses.replace(tiny, sampling=pinn.Sampling(interior=10**12)))
 
 
@@ -70,7 +70,7 @@ def test_the_free_memory_of_this_machine_is_read():
 
 
 def test_the_points_of_one_condition_are_named(tiny, monkeypatch):
-    monkeypatch.setattr("pinn.memory.available_memory", lambda device: GIB)
+    monkeypatch.setattr("pinn.pde.memory.available_memory", lambda device: GIB)
     conditions = {**tiny.conditions, "ends": pinn.Dirichlet(tiny.domain.space.boundary, 0.0, points=10**9)}
     with pytest.raises(ValueError, match=r"^condition 'ends' with points=1000000000 needs at least .* lower the "
                                          r"points of condition 'ends'$"):

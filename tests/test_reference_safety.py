@@ -7,7 +7,7 @@ import pytest
 
 import pinn
 from pinn.geometry import Disk, Interval, Rectangle, TimeInterval
-from pinn.problem import ProblemError
+from pinn.pde.problem import ProblemError
 from pinn.references import GridReference, analytic, cavity_fd
 from pinn.validation import field_errors
 

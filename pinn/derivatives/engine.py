@@ -1,6 +1,6 @@
 """The derivative engine: how the fields a residual reads are computed, chosen per evaluation site.
 
-- ``autograd``: nested reverse-mode autograd with caching (:class:`pinn.fields.Fields`). Always
+- ``autograd``: nested reverse-mode autograd with caching (:class:`pinn.derivatives.fields.Fields`). Always
   available; the reference every other engine is tested against.
 - ``taylor``: values, first and second derivatives propagated forward through the network's layers
   (:mod:`pinn.derivatives.jet`), carrying only the directions the residual asks for, found once by a
@@ -23,7 +23,7 @@ from torch import Tensor
 
 from pinn.derivatives.jet import Directions, Jet, directions_for
 from pinn.derivatives.known import KnownFields, RecordingFields
-from pinn.fields import LAPLACIAN, Fields, Key
+from pinn.derivatives.fields import LAPLACIAN, Fields, Key
 
 ENGINES = ("auto", "autograd", "taylor")
 MAX_TAYLOR_ORDER = 2

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
-from pinn.fields import LAPLACIAN, Fields, Key
+from pinn.derivatives.fields import LAPLACIAN, Fields, Key
 
 
 class PlanMissing(RuntimeError):

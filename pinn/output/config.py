@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pinn.loading import ProblemSource
 from pinn.output.metrics import versions
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 from pinn.recorded import model_description
 
 

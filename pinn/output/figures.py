@@ -8,7 +8,7 @@ import logging
 import numpy as np
 
 from pinn.output.folder import RunFolder
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 from pinn.references.grid import GridReference
 
 logger = logging.getLogger(__name__)

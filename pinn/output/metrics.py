@@ -7,7 +7,7 @@ import platform
 import numpy as np
 import torch
 
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 from pinn.references.grid import GridReference
 from pinn.train.settings import Training
 from pinn.train.trainer import Trainer

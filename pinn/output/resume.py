@@ -17,7 +17,7 @@ from pinn.loading import ProblemSource, UserError
 from pinn.output.files import CorruptFileError, load_checkpoint, read_history
 from pinn.output.folder import RunFolder, same_run
 from pinn.overrides import apply_overrides
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 
 
 def check_same_problem(saved: dict, problem: Problem, source: ProblemSource | None, out: Path, force: bool) -> None:

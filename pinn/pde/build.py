@@ -22,14 +22,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Batch, Condition, Initial
-from pinn.constraints import OutputTransform
-from pinn.derived import DerivedModel
-from pinn.model import Model
+from pinn.pde.conditions import Batch, Condition, Initial
+from pinn.pde.exact import OutputTransform
+from pinn.pde.derived_quantities import DerivedModel
+from pinn.pde.model import Model
 from pinn.nets import Net
 
 if TYPE_CHECKING:
-    from pinn.problem import Problem
+    from pinn.pde.problem import Problem
 
 
 def build_model(problem: Problem, dtype: torch.dtype, device: torch.device, seed: int,

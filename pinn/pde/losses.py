@@ -12,12 +12,12 @@ import torch
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
-    from pinn.problem import Problem
+    from pinn.pde.problem import Problem
 
-from pinn.conditions import Batch
+from pinn.pde.conditions import Batch
 from pinn.derivatives.engine import CompileMismatch, Engine, Site, compile_function
-from pinn.fields import Fields
-from pinn.model import Model
+from pinn.derivatives.fields import Fields
+from pinn.pde.model import Model
 from pinn.pde.build import condition_batch, loss_conditions, points_for
 from pinn.train.weighting import weighted_total
 

@@ -26,7 +26,7 @@ from pinn.pde.losses import LossFunction, Points, draw_points
 from pinn.validation import GridCheck
 
 if TYPE_CHECKING:
-    from pinn.problem import Problem
+    from pinn.pde.problem import Problem
 
 
 class PinnObjective(Objective):

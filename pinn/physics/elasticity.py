@@ -49,8 +49,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Batch, OnBoundary, Value, evaluate
-from pinn.fields import Fields
+from pinn.pde.conditions import Batch, OnBoundary, Value, evaluate
+from pinn.derivatives.fields import Fields
 from pinn.geometry import Boundary, Geometry, SpaceTime
 
 PLANES = ("stress", "strain")

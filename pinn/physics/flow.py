@@ -29,7 +29,7 @@ from typing import Any
 
 from torch import Tensor
 
-from pinn.fields import FieldNameError, Fields
+from pinn.derivatives.fields import FieldNameError, Fields
 
 __all__ = ["navier_stokes"]
 

@@ -10,7 +10,7 @@ import torch
 from pinn.nets import MLP, ModifiedMLP, Net
 
 if TYPE_CHECKING:
-    from pinn.problem import Problem
+    from pinn.pde.problem import Problem
 
 GRAPH_FILE = "model_graph.pt"
 FORMAT = "pinn model graph"

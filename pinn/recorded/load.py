@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinn.io import CorruptFileError
-from pinn.model import Model
+from pinn.output.files import CorruptFileError
+from pinn.pde.model import Model
 from pinn.recorded.format import GRAPH_FILE, NETS, OUTPUT_CODE, describe_code, first_line
 from pinn.recorded.read import RecordedGraph
-from pinn.unknowns import Unknown, UnknownValues
+from pinn.pde.unknowns import Unknown, UnknownValues
 
 log = logging.getLogger(__name__)
 

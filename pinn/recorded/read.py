@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.io import CorruptFileError
+from pinn.output.files import CorruptFileError
 from pinn.recorded.format import FORMAT, VERSION, refusal
 
 _DTYPES = {str(d).removeprefix("torch."): d for d in (

@@ -12,15 +12,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinn.io import atomic_write
-from pinn.model import Model
+from pinn.output.files import atomic_write
+from pinn.pde.model import Model
 from pinn.pde.build import build_model
 from pinn.recorded.format import (CHUNK, FORMAT, GRAPH_FILE, OUTPUT_CODE, VERSION, NotRecordable, changes_in_place,
                                   describe_code, first_line, model_description, refusal)
 from pinn.recorded.read import RecordedGraph
 
 if TYPE_CHECKING:
-    from pinn.problem import Problem
+    from pinn.pde.problem import Problem
 
 log = logging.getLogger(__name__)
 

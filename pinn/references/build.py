@@ -6,7 +6,7 @@ import time
 
 from pinn.faults import culprit, reference_name
 from pinn.loading import UserError
-from pinn.problem import Problem
+from pinn.pde.problem import Problem
 from pinn.references.grid import GridReference
 from pinn.validation import usable_reference
 

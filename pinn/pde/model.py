@@ -5,14 +5,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from pinn.constraints import OutputTransform
-from pinn.fields import Fields
-from pinn.unknowns import Unknown, UnknownValues
+from pinn.pde.exact import OutputTransform
+from pinn.derivatives.fields import Fields
+from pinn.pde.unknowns import Unknown, UnknownValues
 
 
 class Model(nn.Module):
     """Maps points (N, number of inputs) to outputs (N, number of outputs); holds the problem's
-    unknown parameters too (:mod:`pinn.unknowns`), so that optimisers and checkpoints see them."""
+    unknown parameters too (:mod:`pinn.pde.unknowns`), so that optimisers and checkpoints see them."""
 
     def __init__(self, net: nn.Module, transform: OutputTransform | None,
                  inputs: tuple[str, ...], outputs: tuple[str, ...], time: str | None,

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Batch, Condition, check_weight, require_bound
+from pinn.pde.conditions import Batch, Condition, check_weight, require_bound
 from pinn.data_files import read_csv_columns, read_hdf5_columns
-from pinn.fields import Fields
+from pinn.derivatives.fields import Fields
 from pinn.geometry import Geometry
 
 

@@ -27,18 +27,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
-from pinn.constraints import exact_rules
-from pinn.derived import check_derived
-from pinn.fields import FieldNameError, Fields, describe
+from pinn.pde.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
+from pinn.pde.exact import exact_rules
+from pinn.pde.derived_quantities import check_derived
+from pinn.derivatives.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
 from pinn.nets import MLP, Net
-from pinn.observations import Data
+from pinn.pde.observations import Data
 from pinn.pde.build import build_model, condition_batch, condition_target
 from pinn.references import Reference
-from pinn.sampling import Sampling
+from pinn.pde.collocation import Sampling
 from pinn.train.settings import Training
-from pinn.unknowns import Unknown
+from pinn.pde.unknowns import Unknown
 
 Residual = Callable[[Fields], Tensor]
 
@@ -66,7 +66,7 @@ class Problem:
         description: one line for reports.
         derived: name -> function of the fields (like a residual) for quantities computed from the
             outputs, such as stresses or vorticity: predicted, validated against the reference
-            (with a tolerance, if given) and written like outputs (see :mod:`pinn.derived`).
+            (with a tolerance, if given) and written like outputs (see :mod:`pinn.pde.derived_quantities`).
         plots: problem-specific figures, each a function ``plot(solution, reference, folder)``
             called at the end of a run with the trained :class:`pinn.Solution`, the reference
             grid (or None) and the run's ``plots/`` folder (e.g. :func:`pinn.elasticity_plots`).
@@ -301,7 +301,7 @@ class Problem:
     @property
     def exact_outputs(self) -> Mapping[str, Any]:
         """Output name -> what the model's output imposes on it exactly: its exact Dirichlet and
-        initial conditions, or its known part (:mod:`pinn.constraints`); empty when there are none."""
+        initial conditions, or its known part (:mod:`pinn.pde.exact`); empty when there are none."""
         return self._exact
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.conditions import Dirichlet, Initial, evaluate
+from pinn.pde.conditions import Dirichlet, Initial, evaluate
 from pinn.geometry import Geometry, SpaceTime
 
 

@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from pinn.conditions import Initial, Periodic
+from pinn.pde.conditions import Initial, Periodic
 from pinn.nets import MLP, ModifiedMLP, Net
-from pinn.observations import Data
+from pinn.pde.observations import Data
 from pinn.pde.build import loss_conditions, points_for
-from pinn.sampling import Sampling
+from pinn.pde.collocation import Sampling
 from pinn.train.phases import LBFGS, LevenbergMarquardt
 
 if TYPE_CHECKING:
-    from pinn.problem import Problem
+    from pinn.pde.problem import Problem
 
 FLOAT64_BYTES = 8  # geometry samplers draw points as float64 whatever the run's dtype
 

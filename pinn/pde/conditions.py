@@ -1,7 +1,7 @@
-"""Boundary, initial and periodic conditions (observed data, :class:`pinn.Data`, is in :mod:`pinn.observations`).
+"""Boundary, initial and periodic conditions (observed data, :class:`pinn.Data`, is in :mod:`pinn.pde.observations`).
 
 Every condition has a ``weight`` (its loss is multiplied by it) and an optional ``points`` (how many
-collocation points it gets; default from the problem's :class:`~pinn.sampling.Sampling`). A
+collocation points it gets; default from the problem's :class:`~pinn.pde.collocation.Sampling`). A
 ``value`` is a number or a function of the coordinates written with torch operations: it may take
 the spatial coordinates only (``lambda x, y: ...``) or every input (``lambda x, y, t: ...``).
 ``field`` names the output the condition constrains; it may be left out when there is only one.
@@ -29,9 +29,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.fields import Fields
+from pinn.derivatives.fields import Fields
 from pinn.geometry import Boundary, Geometry, SpaceTime
-from pinn.operators import normal_derivative
+from pinn.derivatives.operators import normal_derivative
 
 Value = Union[float, Callable[..., Tensor]]
 

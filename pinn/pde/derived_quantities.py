@@ -1,7 +1,7 @@
 """Derived quantities: functions of the fields (stresses, vorticity, ...) validated like outputs.
 
 A problem lists them by name, ``Problem(derived={"sxx": lambda f: ..., "w": lambda f: f.v_x - f.u_y})``;
-each receives the same :class:`~pinn.fields.Fields` a residual does and returns one value per point.
+each receives the same :class:`~pinn.derivatives.fields.Fields` a residual does and returns one value per point.
 They are not network outputs: the model computes them from its outputs (and their derivatives)
 whenever it predicts, so a run checks them against the reference with their own tolerance, writes
 them to ``solution.h5`` and plots them, and ``pinn.load(...).predict(points)`` returns them too.
@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.fields import Fields
-from pinn.model import Model
+from pinn.derivatives.fields import Fields
+from pinn.pde.model import Model
 
 Derived = Callable[[Fields], Tensor]
 CHUNK = 4096  # points per autograd pass when predicting derived quantities
@@ -41,7 +41,7 @@ def check_derived(derived: Mapping[str, Derived] | None, inputs: tuple[str, ...]
 
 
 class DerivedModel(Model):
-    """A :class:`~pinn.model.Model` whose :meth:`predict` also returns the derived quantities."""
+    """A :class:`~pinn.pde.model.Model` whose :meth:`predict` also returns the derived quantities."""
 
     def __init__(self, *args: Any, derived: Mapping[str, Derived], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

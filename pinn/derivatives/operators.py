@@ -1,6 +1,6 @@
 """Vector-calculus operators over the spatial inputs, for residuals that read better with them.
 
-Each takes the :class:`~pinn.fields.Fields` object first. A quantity is an output name (its cached
+Each takes the :class:`~pinn.derivatives.fields.Fields` object first. A quantity is an output name (its cached
 derivatives are reused) or any tensor computed from the fields (differentiated by autograd)::
 
     def heat(f):
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from pinn.fields import Fields
+from pinn.derivatives.fields import Fields
 
 
 def grad(f: Fields, quantity: str | Tensor) -> Tensor:
