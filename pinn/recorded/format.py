@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from pinn.nets import MLP, ModifiedMLP, Net
+from pinn.nets import NETS
 
 if TYPE_CHECKING:
     from pinn.pde.problem import Problem
@@ -17,9 +17,6 @@ FORMAT = "pinn model graph"
 VERSION = 1
 CHUNK = 1024
 """Points per run of the graph: traced for this many, so the last chunk of a prediction is padded."""
-
-NETS: dict[str, type[Net]] = {"MLP": MLP, "ModifiedMLP": ModifiedMLP}
-"""The network classes rebuilt from config.json alone (a problem's own class is code)."""
 
 OUTPUT_CODE = ("exact conditions", "known parts", "network")
 """The kinds of user code that the outputs themselves depend on (derived quantities come after)."""

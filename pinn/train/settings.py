@@ -20,29 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pinn.train.phases import LBFGS, Adam, Phase
+from pinn.train.validate import one_of, whole
 
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
 DERIVATIVES = ("auto", "autograd", "taylor")
 COMPILE = ("auto", "on", "off")
 LARGEST_SEED = 2**63 - 1  # the largest signed 64-bit integer, which torch, numpy and int64 file fields all hold
-
-
-def whole(owner: str, name: str, value: object, least: int = 0) -> None:
-    """A ValueError unless ``value`` is a whole number >= ``least`` (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{owner} {name} must be a whole number >= {least}, got {value!r}")
-
-
-def positive(owner: str, name: str, value: object) -> None:
-    """A ValueError unless ``value`` is a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise ValueError(f"{owner} {name} must be a positive number, got {value!r}")
-
-
-def one_of(owner: str, name: str, value: object, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{owner} {name} {value!r} is not one of {', '.join(allowed)}")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import Tensor
 
-from pinn.train.phases.base import Phase, PhaseRun
+from pinn.train.phases.base import OptimizerRun, Phase
+from pinn.train.validate import positive, whole
 
 if TYPE_CHECKING:
     from pinn.train.trainer import Trainer
@@ -37,12 +38,9 @@ class Adam(Phase):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("learning_rate", "learning_rate_final"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise ValueError(f"Adam {name} must be a positive number, got {value!r}")
-        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
-            raise ValueError(f"Adam warmup_steps must be a whole number >= 0, got {self.warmup_steps!r}")
+        positive("Adam", "learning_rate", self.learning_rate)
+        positive("Adam", "learning_rate_final", self.learning_rate_final)
+        whole("Adam", "warmup_steps", self.warmup_steps)
 
     def start(self, parameters: list[Tensor]) -> "AdamRun":
         return AdamRun(self, parameters)
@@ -59,7 +57,7 @@ def adam(parameters, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(parameters, lr=lr)
 
 
-class AdamRun(PhaseRun):
+class AdamRun(OptimizerRun):
     def __init__(self, phase: Adam, parameters: list[Tensor]) -> None:
         self.parameters = parameters
         decay = (phase.learning_rate_final / phase.learning_rate) ** (1 / max(phase.steps, 1))
@@ -83,14 +81,6 @@ class AdamRun(PhaseRun):
         self.optimizer.step()
         self.scheduler.step()
         return terms, lr, 1
-
-    def rate(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
-
-    def soften(self, old: float, factor: float) -> float:
-        for group in self.optimizer.param_groups:
-            group["lr"] = old * factor
-        return self.rate()
 
     def restore(self, snapshot: Any) -> None:
         from pinn.train.guard import clone

@@ -19,7 +19,10 @@ import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import torch
 from torch import Tensor
+
+from pinn.train.validate import whole
 
 if TYPE_CHECKING:
     from pinn.train.trainer import Trainer
@@ -39,8 +42,7 @@ class Stall:
     min_decrease: float = 1e-3
 
     def __post_init__(self) -> None:
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
-            raise ValueError(f"Stall patience must be a whole number >= 1, got {self.patience!r}")
+        whole("Stall", "patience", self.patience, 1)
         value = self.min_decrease
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise ValueError(f"Stall min_decrease must be a number in [0, 1), got {value!r}")
@@ -67,8 +69,7 @@ class Phase(abc.ABC):
 
     def __post_init__(self) -> None:
         label = type(self).__name__
-        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 0:
-            raise ValueError(f"{label} steps must be a whole number >= 0, got {self.steps!r}")
+        whole(label, "steps", self.steps)
         if self.stall is not None and not isinstance(self.stall, Stall):
             raise ValueError(f"{label} stall must be a pinn.Stall or None, got {type(self.stall).__name__}")
         if self.name is not None and (not isinstance(self.name, str) or not self.name.isidentifier()):
@@ -109,3 +110,17 @@ class PhaseRun(abc.ABC):
 
     @abc.abstractmethod
     def load_state_dict(self, state: dict) -> None: ...
+
+
+class OptimizerRun(PhaseRun):
+    """A phase run by a ``torch.optim`` optimiser (``self.optimizer``) whose rate is its learning rate."""
+
+    optimizer: "torch.optim.Optimizer"
+
+    def rate(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def soften(self, old: float, factor: float) -> float:
+        for group in self.optimizer.param_groups:
+            group["lr"] = old * factor
+        return self.rate()

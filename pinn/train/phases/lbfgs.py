@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import Tensor
 
-from pinn.train.phases.base import Phase, PhaseRun
+from pinn.train.phases.base import OptimizerRun, Phase
+from pinn.train.validate import whole
 
 if TYPE_CHECKING:
     from pinn.train.trainer import Trainer
@@ -33,14 +34,13 @@ class LBFGS(Phase):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if isinstance(self.history, bool) or not isinstance(self.history, int) or self.history < 1:
-            raise ValueError(f"LBFGS history must be a whole number >= 1, got {self.history!r}")
+        whole("LBFGS", "history", self.history, 1)
 
     def start(self, parameters: list[Tensor]) -> "LBFGSRun":
         return LBFGSRun(self, parameters)
 
 
-class LBFGSRun(PhaseRun):
+class LBFGSRun(OptimizerRun):
     def __init__(self, phase: LBFGS, parameters: list[Tensor]) -> None:
         self.parameters = parameters
         self.optimizer = torch.optim.LBFGS(
@@ -67,14 +67,6 @@ class LBFGSRun(PhaseRun):
         if done == 0:
             self.converged = True  # not even one iteration: no descent direction left
         return last, self.rate(), max(done, 1)  # count a step even if none was taken, so the loop always ends
-
-    def rate(self) -> float:
-        return self.optimizer.param_groups[0]["lr"]
-
-    def soften(self, old: float, factor: float) -> float:
-        for group in self.optimizer.param_groups:
-            group["lr"] = old * factor
-        return self.rate()
 
     def restore(self, snapshot: Any) -> None:
         self.optimizer.state.clear()  # its history led here; start afresh from the good point

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from pinn.train.guard import StepDiverged
 from pinn.train.phases.base import Phase, PhaseRun
+from pinn.train.validate import positive
 
 if TYPE_CHECKING:
     from pinn.train.objective import Objective
@@ -61,9 +62,7 @@ class LevenbergMarquardt(Phase):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        value = self.damping
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-            raise ValueError(f"LevenbergMarquardt damping must be a positive number, got {value!r}")
+        positive("LevenbergMarquardt", "damping", self.damping)
 
     def start(self, parameters: list[Tensor]) -> "LevenbergMarquardtRun":
         return LevenbergMarquardtRun(self, parameters)
