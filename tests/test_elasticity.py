@@ -118,7 +118,7 @@ def test_the_exact_solution_satisfies_the_problem(path):
         assert float((derived(f).detach() - truth).abs().max()) < 1e-11 * scale, name
     for name, condition in problem.conditions.items():
         batch = condition_batch(problem, condition, 50, "uniform", rng, torch.float64, torch.device("cpu"))
-        fc = fields_of(lambda x, y: {k: exact(x, y)[k] for k in outputs}, batch.points, batch.normals)
+        fc = fields_of(lambda x, y: {k: exact(x, y)[k] for k in outputs}, batch.coordinates, batch.normals)
         assert float(condition.residual(fc, batch).detach().abs().max()) < 1e-11 * scale, name
 
 

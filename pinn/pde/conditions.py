@@ -38,9 +38,10 @@ Value = Union[float, Callable[..., Tensor]]
 
 @dataclass(frozen=True)
 class Batch:
-    """The points of one condition and what it needs there."""
+    """One condition's points (``coordinates``, a tensor; ``Condition.points`` is how many to draw),
+    their outward normals where the condition needs them, and its target values there."""
 
-    points: Tensor
+    coordinates: Tensor
     normals: Tensor | None = None
     target: Tensor | None = None
 
@@ -266,7 +267,7 @@ class Periodic(Condition):
         return np.concatenate([low, high]), None
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
-        half = batch.points.shape[0] // 2
+        half = batch.coordinates.shape[0] // 2
         terms = [f.field(self.field)]
         for order in range(1, self.derivatives + 1):
             terms.append(f.derivative(self.field, (self.axis,) * order))

@@ -56,7 +56,7 @@ class ResidualJacobian:
             def at_condition(f, condition=condition, batch=batch):
                 return condition.residual(f, batch)
 
-            f = engine.fields([Site(name, batch.points, batch.normals, at_condition)], eager=True)[name]
+            f = engine.fields([Site(name, batch.coordinates, batch.normals, at_condition)], eager=True)[name]
             rows = at_condition(f).reshape(-1)
             rows = rows * math.sqrt(weights.get(name, 1.0) * condition.weight / rows.numel())
             parts.append(self._by_reverse_mode(rows))

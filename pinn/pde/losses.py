@@ -31,14 +31,14 @@ class Points:
 
     def state_dict(self) -> dict:
         return {"interior": self.interior,
-                "conditions": {k: {"points": b.points, "normals": b.normals, "target": b.target}
+                "conditions": {k: {"coordinates": b.coordinates, "normals": b.normals, "target": b.target}
                                for k, b in self.conditions.items()}}
 
     @classmethod
     def from_state_dict(cls, state: dict, device: torch.device) -> "Points":
         move = (lambda t: None if t is None else t.to(device))
         return cls(move(state["interior"]),
-                   {k: Batch(move(b["points"]), move(b["normals"]), move(b["target"]))
+                   {k: Batch(move(b["coordinates"]), move(b["normals"]), move(b["target"]))
                     for k, b in state["conditions"].items()})
 
 
@@ -135,7 +135,7 @@ class LossFunction:
             def at_condition(f: Fields, condition=condition, batch=batch) -> Tensor:
                 return condition.residual(f, batch)
 
-            sites.append(Site(name, batch.points, batch.normals, at_condition, transforms.get(name)))
+            sites.append(Site(name, batch.coordinates, batch.normals, at_condition, transforms.get(name)))
         fields = self.engine.fields(sites)
         terms = {name: r.square().mean() for name, r in interior(fields[RESIDUALS]).items()}
         for site in sites[1:]:
@@ -144,7 +144,7 @@ class LossFunction:
         return terms
 
     def _transforms(self, points: Points) -> dict[str, Any]:
-        sites = {RESIDUALS: points.interior, **{n: b.points for n, b in points.conditions.items()}}
+        sites = {RESIDUALS: points.interior, **{n: b.coordinates for n, b in points.conditions.items()}}
         return {site: self.engine.transform_jet(site, p) for site, p in sites.items()}
 
     # ----------------------------------------------------------- compiling
@@ -163,7 +163,7 @@ class LossFunction:
         self.compile_status = status
 
     def _work(self, points: Points) -> float:
-        n_points = points.interior.shape[0] + sum(b.points.shape[0] for b in points.conditions.values())
+        n_points = points.interior.shape[0] + sum(b.coordinates.shape[0] for b in points.conditions.values())
         return float(self.expected_calls) * n_points * sum(p.numel() for p in self.model.parameters())
 
     def _gradient(self, terms: dict[str, Tensor]) -> Tensor:

@@ -256,7 +256,7 @@ class Problem:
             _check_output(f"derived quantity {name!r}", lambda fn=fn: fn(f), points.shape[0], dtype)
         for name, condition in self.conditions.items():
             batch = batches[name]
-            fc = model.fields(batch.points, batch.normals)
+            fc = model.fields(batch.coordinates, batch.normals)
             _check_output(f"condition {name!r}", lambda c=condition: c.residual(fc, batch), None, dtype)
         self._check_compatibility(rng)
 
@@ -272,8 +272,8 @@ class Problem:
         except SystemExit as err:
             raise ValueError(f"condition {name!r}: {_ended(err)}") from None
         if batch.target is not None and not torch.isfinite(batch.target).all():
-            finite = torch.isfinite(batch.target).reshape(batch.points.shape[0], -1).all(dim=1)
-            where = ", ".join(f"{n}={float(v):.3g}" for n, v in zip(self.inputs, batch.points[~finite][0]))
+            finite = torch.isfinite(batch.target).reshape(batch.coordinates.shape[0], -1).all(dim=1)
+            where = ", ".join(f"{n}={float(v):.3g}" for n, v in zip(self.inputs, batch.coordinates[~finite][0]))
             raise ValueError(f"condition {name!r}: its value is NaN or infinite at some points (e.g. at {where}); "
                              "make it finite wherever the condition applies")
         return batch
