@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                         choices=["heat", "navier_stokes", "navier_stokes_terms"],
                         help="navier_stokes_terms: the NS residual with u_xx + u_yy spelled out (two rows, not one)")
     parser.add_argument("--widths", nargs="+", type=int, default=[64, 128])
-    parser.add_argument("--depth", type=int, default=4, help="hidden layers (DESIGN.md §3 uses 4)")
+    parser.add_argument("--depth", type=int, default=4, help="hidden layers (the README's speed tables use 4)")
     parser.add_argument("--points", nargs="+", type=int, default=[2048, 8192, 32768])
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
