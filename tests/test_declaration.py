@@ -52,11 +52,11 @@ def test_one_condition_object_serves_two_problems_with_other_inputs_and_outputs(
     assert data._binding is None and periodic._index is None
     assert xy.conditions["wall"].field == "u" and yx.conditions["wall"].field == "w" and wall.field is None
     # Periodic pairs the two faces of the x axis: the domain's first in one problem, its second in the other.
-    assert set(batch(xy, "periodic").points[:, 0].tolist()) == {0.0, 1.0}
-    assert set(batch(yx, "periodic").points[:, 1].tolist()) == {0.0, 2.0}
+    assert set(batch(xy, "periodic").coordinates[:, 0].tolist()) == {0.0, 1.0}
+    assert set(batch(yx, "periodic").coordinates[:, 1].tolist()) == {0.0, 2.0}
     # The same file, its columns in each problem's input order.
-    assert batch(xy, "data").points.tolist() == [[0.25, 0.75], [0.75, 0.5]]
-    assert batch(yx_data, "data").points.tolist() == [[0.75, 0.25], [0.5, 0.75]]
+    assert batch(xy, "data").coordinates.tolist() == [[0.25, 0.75], [0.75, 0.5]]
+    assert batch(yx_data, "data").coordinates.tolist() == [[0.75, 0.25], [0.5, 0.75]]
     assert xy.conditions["data"].fields_used() == ("u",) and data.fields_used() == ()
     with pytest.raises(RuntimeError, match="not bound to a problem: use the problem's own copy"):
         condition_batch(xy, data, 6, "uniform", None, torch.float64, torch.device("cpu"))
