@@ -9,6 +9,7 @@ against its reference), which only reports: nothing it measures reaches the trai
 """
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -108,7 +109,7 @@ class Trainer:
 
     def check_gradients(self) -> None:
         """Raise :class:`StepDiverged` if a gradient is NaN or infinite, naming the term at fault."""
-        self.guard.check_gradients(self.parameters, self._gradient_culprit)
+        self.guard.check_gradients(self.parameters, self.gradient_culprit)
 
     def remember(self, optimizer_state: Any, terms: dict[str, float] | None = None) -> None:
         """Keep the current parameters (and the phase's optimiser state) as the last good state; its loss
@@ -122,13 +123,22 @@ class Trainer:
         self.guard.check_loss(values, jump=self.phase.guards_jumps)
         return values
 
-    def _gradient_culprit(self) -> str:
-        # Only after a failure: one more evaluation, differentiated term by term.
-        for name, term in self.objective.terms().items():
-            grads = torch.autograd.grad(term, self.parameters, retain_graph=True, allow_unused=True)
+    def gradient_culprit(self, otherwise: str = "the gradient became NaN or infinite") -> str:
+        """Only after a failure, one more evaluation, differentiated term by term: the loss term that is
+        NaN or infinite, else the one whose gradient is; ``otherwise`` when neither shows it."""
+        terms = self.objective.terms()
+        for name, term in terms.items():
+            value = float(term.detach())
+            if not math.isfinite(value):
+                return f"loss term {name!r} became {value}"
+        trainable = self.objective.trainable()
+        for name, term in terms.items():
+            if not term.requires_grad:
+                continue
+            grads = torch.autograd.grad(term, trainable, retain_graph=True, allow_unused=True)
             if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
                 return f"the gradient of loss term {name!r} became NaN or infinite"
-        return "the gradient became NaN or infinite"
+        return otherwise
 
     # ------------------------------------------------------------------ loop
     def request_stop(self) -> None:

@@ -18,9 +18,7 @@ phase has converged and ends.
 """
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -32,7 +30,6 @@ from pinn.train.phases.base import Phase, PhaseRun
 from pinn.train.validate import positive
 
 if TYPE_CHECKING:
-    from pinn.train.objective import Objective
     from pinn.train.trainer import Trainer
 
 GROW, SHRINK = 4.0, 3.0  # the damping's factors after a rejected and an accepted step
@@ -70,23 +67,22 @@ class LevenbergMarquardt(Phase):
 
 class LevenbergMarquardtRun(PhaseRun):
     def __init__(self, phase: LevenbergMarquardt, parameters: list[Tensor]) -> None:
-        self.all_parameters = parameters
         self.damping = float(phase.damping)
         self._warned = False
 
     def step(self, trainer: "Trainer", remaining: int) -> tuple[dict[str, float], float, int]:
         trainer.remember(None)
         damping = self.damping
-        terms = self.solve(trainer.objective, trainer.balance.weights, trainer.evaluate)
+        terms = self.solve(trainer)
         return terms, damping, 1
 
-    def solve(self, objective: "Objective", weights: dict[str, float],
-              evaluate: Callable[[], tuple[Tensor, dict[str, float]]]) -> dict[str, float]:
-        """One Jacobian and as many damped solves as it takes to lower the loss (``evaluate()`` gives the
-        trainer's total loss and its terms at the current weights). Returns the terms where it ends;
+    def solve(self, trainer: "Trainer") -> dict[str, float]:
+        """One Jacobian of the objective's residuals (weighted by the trainer's loss weights) and as many
+        damped solves as it takes to lower the trainer's total loss. Returns the terms where it ends;
         sets :attr:`converged` when no damping lowers the loss."""
+        objective, evaluate = trainer.objective, trainer.evaluate
         try:
-            residuals, jacobian = objective.residuals_and_jacobian(weights)
+            residuals, jacobian = objective.residuals_and_jacobian(trainer.balance.weights)
         except NotImplementedError:
             raise TypeError(f"{type(objective).__name__} gives no residual vector: the Levenberg-Marquardt phase "
                             "cannot train it; remove that phase from the schedule") from None
@@ -97,7 +93,7 @@ class LevenbergMarquardtRun(PhaseRun):
                 "exactly while the error between the points grows; sample more points than the network has weights "
                 "(sampling.interior)", UnderdeterminedWarning, stacklevel=2)
         if not (bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())):
-            raise StepDiverged(_culprit(objective))
+            raise StepDiverged(trainer.gradient_culprit("the residuals or their Jacobian became NaN or infinite"))
         start = float(residuals @ residuals)
         normal = jacobian.T @ jacobian
         gradient = jacobian.T @ residuals
@@ -138,24 +134,6 @@ class LevenbergMarquardtRun(PhaseRun):
     def load_state_dict(self, state: dict) -> None:
         self.damping = float(state["damping"])
         self.converged = bool(state["converged"])
-
-
-def _culprit(objective: "Objective") -> str:
-    """Only after a failure, as the guard says it for Adam and L-BFGS: the loss term that became NaN or
-    infinite, else the one whose gradient did (one more evaluation, differentiated term by term)."""
-    terms = objective.terms()
-    for name, term in terms.items():
-        value = float(term.detach())
-        if not math.isfinite(value):
-            return f"loss term {name!r} became {value}"
-    parameters = objective.trainable()
-    for name, term in terms.items():
-        if not term.requires_grad:
-            continue
-        grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
-        if any(g is not None and not bool(torch.isfinite(g).all()) for g in grads):
-            return f"the gradient of loss term {name!r} became NaN or infinite"
-    return "the residuals or their Jacobian became NaN or infinite"
 
 
 def _assign(parameters: list[Tensor], flat: Tensor) -> None:
