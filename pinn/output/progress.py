@@ -29,6 +29,9 @@ class Callbacks:
     stop_when: Callable[[dict], object] | None = None
 
 
+_RATE_LABELS = {"learning rate": "lr"}  # how the bar names a phase's rate (Phase.rate_name)
+
+
 class RunMonitor(Monitor):
     """Progress bar, history.csv and checkpoints; the caller's callbacks."""
 
@@ -54,7 +57,7 @@ class RunMonitor(Monitor):
         self.bar.set_postfix_str(
             f"{row['optimizer']} loss {row['loss_total']:.2e} ("
             + ", ".join(f"{k} {v:.1e}" for k, v in losses.items())
-            + (f") lr {row['lr']:.1e}" if row["optimizer"] == "adam" else ")")
+            + f") {_RATE_LABELS.get(trainer.phase.rate_name, trainer.phase.rate_name)} {row['lr']:.1e}"
             + ("" if math.isnan(self.latest_error) else f" rel_l2 {self.latest_error:.2e}")  # none measured yet
             + "".join(f" {k[6:]} {v:.4g}" for k, v in row.items() if k.startswith("param_")), refresh=False)
         self.bar.update(row["step"] - self.bar.n)
