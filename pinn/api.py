@@ -58,6 +58,7 @@ class Options:
     overwrite: bool = False
     force_resume: bool = False
     steps: int | None = None
+    time_budget: str | float | None = None
     seed: int | None = None
     device: str | None = None
     dtype: str | None = None
@@ -67,7 +68,8 @@ class Options:
 
 
 def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = None, *, resume: bool = False,
-        overwrite: bool = False, force_resume: bool = False, steps: int | None = None, seed: int | None = None,
+        overwrite: bool = False, force_resume: bool = False, steps: int | None = None,
+        time_budget: str | float | None = None, seed: int | None = None,
         device: str | None = None, dtype: str | None = None, settings: dict | None = None, progress: bool = True,
         on_step: Callable[[dict], object] | None = None,
         on_check: Callable[[dict[str, FieldError]], object] | None = None,
@@ -86,7 +88,9 @@ def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = No
             outputs, whose functions cannot be checked (that they are the same is yours to ensure).
         overwrite: replace the run in ``out`` (only a run folder; the old run is kept until the new one
             has a checkpoint).
-        steps: total optimisation steps (Adam keeps its share of the schedule), as ``--steps``.
+        steps: total optimisation steps (each phase keeps its share of the schedule), as ``--steps``.
+        time_budget: seconds, or a duration such as ``"10m"``: training ends once it has run this long,
+            as ``--time-budget`` (the automatic schedule's default is 10 minutes).
         seed, device, dtype: as ``--seed``, ``--device`` (auto, cpu, cuda), ``--dtype`` (float32, float64).
         settings: ``--set`` overrides by key, e.g. ``{"adam.steps": 500, "net.width": 32}``.
         progress: draw the progress bar (on stderr).
@@ -114,7 +118,8 @@ def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = No
                             f"{type(problem).__name__}")
         problem, source = load_problem_source(problem)
     callbacks = Callbacks(on_step=on_step, on_check=on_check, stop_when=stop_when)
-    options = Options(resume=resume, overwrite=overwrite, force_resume=force_resume, steps=steps, seed=seed,
+    options = Options(resume=resume, overwrite=overwrite, force_resume=force_resume, steps=steps,
+                      time_budget=time_budget, seed=seed,
                       device=device, dtype=dtype, settings=dict(settings or {}), progress=progress,
                       callbacks=callbacks)
     return fit_problem(problem, source, out, options)
@@ -128,7 +133,7 @@ def fit_problem(problem: Problem, source: ProblemSource | None, out: str | os.Pa
     folder = RunFolder(out)
     overrides = {key: _as_recorded(value) for key, value in options.settings.items()}
     for key, value in (("numerics.device", options.device), ("numerics.dtype", options.dtype),
-                       ("numerics.seed", options.seed)):
+                       ("numerics.seed", options.seed), ("time_budget", options.time_budget)):
         if value is not None:
             overrides[key] = value
     if options.force_resume and not options.resume:
@@ -222,7 +227,8 @@ def _execute(problem: Problem, source: ProblemSource | None, folder: RunFolder, 
                    reference.description)
     problem_file = None if source is None else source.path
     folder.prepare(resume=options.resume, overwrite=options.overwrite, problem_file=problem_file)
-    monitor = RunMonitor(folder, rows, problem.training.steps, options.progress, identity, options.callbacks)
+    monitor = RunMonitor(folder, rows, problem.training.steps, options.progress, identity, options.callbacks,
+                         problem.training.time_budget)
     if options.resume:
         monitor.saved_step = trainer.step
     try:

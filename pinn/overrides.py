@@ -5,7 +5,7 @@ training concerns ``numerics``, ``checks``, ``guard`` and ``balance``, and every
 schedule under its name (``adam``, ``lbfgs``, ``levenberg_marquardt``, ``adam_2`` ...): for example
 ``adam.steps=500``, ``adam.learning_rate=3e-3``, ``numerics.dtype=float32``, ``net.width=64``,
 ``sampling.method=lhs``, ``lbfgs.stall=100,1e-4`` (a :class:`pinn.Stall`'s patience and
-min_decrease; ``none`` removes it). A setting's name alone is accepted when only one section has it
+min_decrease; ``none`` removes it), and ``time_budget=10m`` (``--time-budget``). A setting's name alone is accepted when only one section has it
 (``seed``, ``width``).
 """
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 
 from pinn.pde.problem import Problem
 from pinn.train.phases import Phase, Stall
+from pinn.train.settings import parse_duration
 
+TIME_BUDGET = "time_budget"  # the training's time budget (``--time-budget``), a duration such as 10m
 PROBLEM_SECTIONS = ("net", "sampling")
 TRAINING_SECTIONS = ("numerics", "checks", "guard", "balance")
 _PHASE_FIXED = ("name",)  # a phase's name is how it is reached, not a setting
@@ -72,6 +74,14 @@ def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
     settings reach (a new dtype repeats the dry run)."""
     sections = _sections(problem)
     changes: dict[str, dict[str, Any]] = {}
+    overrides = dict(overrides)
+    budget = overrides.pop(TIME_BUDGET, None)
+    if budget is not None:
+        try:
+            seconds = parse_duration(budget)
+        except ValueError as err:
+            raise ValueError(f"--time-budget: {err}") from None
+        problem = problem.with_settings(training=problem.training.replace(time_budget=seconds))
     for key, text in overrides.items():
         section, name = _resolve_key(problem, key)
         kind = next(f.type for f in dataclasses.fields(sections[section]) if f.name == name)
@@ -88,7 +98,7 @@ def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
     schedule = tuple(replaced.get(phase.name, phase) for phase in training.schedule)
     concerns = {s: replaced[s] for s in TRAINING_SECTIONS if s in replaced}
     try:
-        training = dataclasses.replace(training, schedule=schedule, **concerns)
+        training = training.replace(schedule=schedule, **concerns)
     except ValueError as err:
         raise ValueError(f"--set: {err}") from None
     own = {s: replaced[s] for s in PROBLEM_SECTIONS if s in replaced}
@@ -108,7 +118,7 @@ def _resolve_key(problem: Problem, key: str) -> tuple[str, str]:
     old = key.removeprefix("training.")
     if not matches and old in RENAMED:
         hint = f" (renamed: {RENAMED[old]}{'' if RENAMED[old] in keys else ', where the schedule has that phase'})"
-    raise ValueError(f"unknown --set key {key!r}{hint}; valid keys: {', '.join(keys)}")
+    raise ValueError(f"unknown --set key {key!r}{hint}; valid keys: {TIME_BUDGET}, {', '.join(keys)}")
 
 
 def _convert(key: str, value: Any, kind: Any) -> Any:

@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("problem", help="the problem file (e.g. problems/heat.py)")
     parser.add_argument("--out", type=Path, help="run folder (default runs/<problem name>)")
     parser.add_argument("--steps", type=int, help="total optimisation steps: each phase keeps its share of the schedule (L-BFGS takes the rest)")
+    parser.add_argument("--time-budget", metavar="DURATION",
+                        help="end training after this long (90s, 10m, 1h): the automatic schedule's is 10m")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: the problem's (auto)")
     parser.add_argument("--dtype", choices=["float32", "float64"], help="default: the problem's")
     parser.add_argument("--seed", type=_seed, help="fixes initialisation and sampling (0 to 2**63 - 1)")
@@ -86,7 +88,7 @@ def _main(argv: list[str] | None) -> int:
         raise UserError(str(err)) from None
     options = Options(resume=args.resume, overwrite=args.overwrite, force_resume=args.force_resume, steps=args.steps,
                       seed=args.seed, device=args.device, dtype=args.dtype, settings=settings,
-                      progress=not args.quiet)
+                      progress=not args.quiet, time_budget=args.time_budget)
     solution = fit_problem(problem, source, args.out, options)
     return EXIT_PASSED if solution.passed else EXIT_MISSED
 

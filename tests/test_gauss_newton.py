@@ -91,11 +91,16 @@ def test_gauss_newton_lowers_the_loss_far_below_lbfgs(tiny):
 
 def test_gauss_newton_follows_lbfgs_and_starts_when_it_converges(tiny):
     trainer = trainer_of(tiny, schedule=phases(tiny, adam=2, lbfgs=10, levenberg_marquardt=3))
-    names = [trainer.schedule[trainer._phase_index()].name for trainer.step in (0, 2, 12)]
-    assert names == ["adam", "lbfgs", "levenberg_marquardt"]
+    assert trainer.phase.name == "adam"
+    trainer.step = 2
+    trainer._end_phase(0)  # Adam took its 2 steps
+    assert trainer.phase.name == "lbfgs"
     trainer.step = 5
-    trainer._end_phase(1)  # L-BFGS converged at step 5
-    assert trainer.step == 12 and trainer._phase_index() == 2 and not trainer.finished
+    trainer._end_phase(1)  # L-BFGS converged at step 5: Levenberg-Marquardt starts there
+    assert trainer.step == 5 and trainer.phase.name == "levenberg_marquardt" and not trainer.finished
+    trainer.step = 8
+    trainer._end_phase(2)
+    assert trainer.finished
 
 
 def test_gauss_newton_resumes_exactly(tiny, tmp_path):

@@ -80,8 +80,9 @@ def test_a_stalled_phase_hands_over_to_the_next_at_once():
     adam = [row for row in rows if row["optimizer"] == "adam"]
     lbfgs = [row for row in rows if row["optimizer"] == "lbfgs"]
     assert 3 <= len(adam) < 20
-    assert adam[-1]["step"] == 500  # the stalled phase's steps are skipped, not taken
-    assert lbfgs and lbfgs[0]["step"] > 500 and float(trainer.objective.terms()["fit"].detach()) < 1e-12
+    assert adam[-1]["step"] == len(adam)  # steps count what was taken: the stalled phase's rest is not
+    assert "adam ended: the loss stalled" in adam[-1]["event"]
+    assert lbfgs and lbfgs[0]["step"] > len(adam) and float(trainer.objective.terms()["fit"].detach()) < 1e-12
 
 
 def test_a_stall_rule_resumes_exactly(tmp_path):

@@ -27,6 +27,7 @@ def run_config(problem: Problem, source: ProblemSource | None, overrides: dict, 
         "net": dataclasses.asdict(problem.net),
         "sampling": dataclasses.asdict(problem.sampling),
         "training": training,
+        "automatic": dict(getattr(problem, "automatic", {})),  # what the framework chose, and why
         "dtype": problem.training.numerics.dtype,  # where pinn.load reads it
         "device": device,
         "tolerance": problem.tolerance,

@@ -36,7 +36,7 @@ class RunMonitor(Monitor):
     """Progress bar, history.csv and checkpoints; the caller's callbacks."""
 
     def __init__(self, folder: RunFolder, rows: list[dict], total: int, progress: bool, identity: dict,
-                 callbacks: Callbacks = Callbacks()) -> None:
+                 callbacks: Callbacks = Callbacks(), time_budget: float | None = None) -> None:
         from tqdm import tqdm
 
         self.folder = folder
@@ -44,8 +44,15 @@ class RunMonitor(Monitor):
         self.rows = rows
         self.callbacks = callbacks
         interactive = sys.stderr.isatty()
-        self.bar = tqdm(total=total, initial=int(rows[-1]["step"]) if rows else 0, disable=not progress,
-                        unit="step", mininterval=0.5 if interactive else 10, dynamic_ncols=True, file=sys.stderr)
+        # Under a time budget the bar measures the budget spent (phases end when their loss stalls,
+        # so the step count is no measure of progress); otherwise the steps of the schedule.
+        self.by_time = time_budget is not None
+        total, initial, unit = ((round(time_budget), round(rows[-1]["wall_time_s"]) if rows else 0, "s")
+                                if self.by_time else (total, int(rows[-1]["step"]) if rows else 0, "step"))
+        self.bar = tqdm(total=total, initial=initial, disable=not progress, unit=unit,
+                        bar_format=("{l_bar}{bar}| {n_fmt}/{total_fmt} s of the time budget{postfix}"
+                                    if self.by_time else None),
+                        mininterval=0.5 if interactive else 10, dynamic_ncols=True, file=sys.stderr)
         self.latest_error = float("nan")
         self.saved_step: int | None = None  # the step of the checkpoint on disk
         self.stopped_at: int | None = None  # the step at which stop_when ended training
@@ -55,12 +62,13 @@ class RunMonitor(Monitor):
         self.latest_error = row.get("rel_l2", self.latest_error)
         losses = {k[5:]: v for k, v in row.items() if k.startswith("loss_") and k != "loss_total"}
         self.bar.set_postfix_str(
-            f"{row['optimizer']} loss {row['loss_total']:.2e} ("
+            (f"step {row['step']} " if self.by_time else "") + f"{row['optimizer']} loss {row['loss_total']:.2e} ("
             + ", ".join(f"{k} {v:.1e}" for k, v in losses.items())
             + f") {_RATE_LABELS.get(trainer.phase.rate_name, trainer.phase.rate_name)} {row['lr']:.1e}"
             + ("" if math.isnan(self.latest_error) else f" rel_l2 {self.latest_error:.2e}")  # none measured yet
             + "".join(f" {k[6:]} {v:.4g}" for k, v in row.items() if k.startswith("param_")), refresh=False)
-        self.bar.update(row["step"] - self.bar.n)
+        reached = min(round(row["wall_time_s"]), self.bar.total) if self.by_time else row["step"]
+        self.bar.update(reached - self.bar.n)
         if self.callbacks.on_step is not None:
             self.callbacks.on_step(dict(row))
         if self.callbacks.stop_when is not None and self.stopped_at is None and self.callbacks.stop_when(dict(row)):

@@ -6,30 +6,46 @@ from dataclasses import dataclass
 from pinn.geometry import SAMPLING_METHODS
 
 
+ADAPTIVE = ("off", "r3")
+
+
 @dataclass(frozen=True)
 class Sampling:
     """Collocation points.
 
     Args:
-        interior: points where the PDE residuals are evaluated.
-        boundary: points for each boundary condition (unless the condition sets ``points``).
-        initial: points for each initial condition (unless the condition sets ``points``).
+        interior: points where the PDE residuals are evaluated (None: chosen from the problem,
+            see :mod:`pinn.pde.automatic`).
+        boundary: points for each boundary condition (unless the condition sets ``points``; None: chosen).
+        initial: points for each initial condition (unless the condition sets ``points``; None: chosen).
         method: ``uniform``, ``lhs`` (Latin hypercube), ``sobol`` or ``halton``.
-        resample_every: draw fresh points every this many steps (0: keep the first draw).
+        resample_every: draw fresh points every this many steps (0: keep the first draw), in
+            phases that take small steps (Adam): L-BFGS and Levenberg-Marquardt keep their points,
+            as their curvature belongs to one loss.
+        adaptive: how the interior points are redrawn: ``off`` (all fresh), or ``r3``, the
+            retain-resample-release scheme of Daw et al. (ICML 2023): the points whose squared
+            residual exceeds the mean are kept and the rest are replaced by fresh ones, so that
+            points gather where the equations are not yet met (a front, a layer) without a
+            density estimate. Needs ``resample_every``; the points are part of the checkpoint.
     """
 
-    interior: int = 2000
-    boundary: int = 200
-    initial: int = 200
+    interior: int | None = None
+    boundary: int | None = None
+    initial: int | None = None
     method: str = "sobol"
     resample_every: int = 0
+    adaptive: str = "off"
 
     def __post_init__(self) -> None:
         for name in ("interior", "boundary", "initial"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"Sampling {name} must be a whole number >= 1, got {value!r}")
         if self.method not in SAMPLING_METHODS:
             raise ValueError(f"Sampling method {self.method!r} is not one of {', '.join(SAMPLING_METHODS)}")
         if not isinstance(self.resample_every, int) or self.resample_every < 0:
             raise ValueError(f"Sampling resample_every must be a whole number >= 0, got {self.resample_every!r}")
+        if self.adaptive not in ADAPTIVE:
+            raise ValueError(f"Sampling adaptive {self.adaptive!r} is not one of {', '.join(ADAPTIVE)}")
+        if self.adaptive != "off" and not self.resample_every:
+            raise ValueError(f"Sampling adaptive={self.adaptive!r} redraws points: it needs resample_every >= 1")

@@ -43,11 +43,14 @@ class Points:
 
 
 def draw_points(problem: Problem, rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
-                previous: Points | None = None) -> Points:
-    """Fresh collocation points; conditions on fixed points (data) keep their previous batch."""
+                previous: Points | None = None, kept: Tensor | None = None) -> Points:
+    """Fresh collocation points; conditions on fixed points (data) keep their previous batch, and the
+    interior points ``kept`` stay, fresh ones filling the count."""
     method = problem.sampling.method
-    interior = torch.as_tensor(problem.domain.sample_interior(problem.sampling.interior, method, rng),
-                               dtype=dtype, device=device)
+    fresh = problem.sampling.interior - (0 if kept is None else kept.shape[0])
+    interior = torch.as_tensor(problem.domain.sample_interior(fresh, method, rng), dtype=dtype, device=device)
+    if kept is not None:
+        interior = torch.cat([kept, interior])
     batches = {}
     for name, condition in loss_conditions(problem).items():
         if previous is not None and not condition.resampled:
@@ -120,6 +123,16 @@ class LossFunction:
                 g = gradient[f"model.{name}"]
                 p.grad = g if p.grad is None else p.grad + g
         return terms
+
+    def pointwise(self, interior: Tensor) -> Tensor:
+        """The sum of the squared PDE residuals at each of the ``interior`` points, detached (N,)."""
+        residuals = self.problem.residuals
+
+        def squares(f: Fields) -> Tensor:
+            return sum(residual(f).reshape(-1).square() for residual in residuals.values())
+
+        fields = self.engine.fields([Site(RESIDUALS, interior, None, squares, None)], eager=True)
+        return squares(fields[RESIDUALS]).detach()
 
     def _terms(self, points: Points, transforms: dict[str, Any] | None = None) -> dict[str, Tensor]:
         transforms = transforms or {}

@@ -60,8 +60,13 @@ class PinnObjective(Objective):
         return self.jacobian(self.points, weights)
 
     def resample(self) -> None:
-        """Fresh collocation points; conditions on fixed points (data) keep theirs."""
-        self.points = draw_points(self.problem, self.rng, self.dtype, self.device, self.points)
+        """Fresh collocation points; conditions on fixed points (data) keep theirs. With
+        ``sampling.adaptive="r3"``, the interior points whose squared residual exceeds the mean stay."""
+        kept = None
+        if self.problem.sampling.adaptive == "r3":
+            squares = self.loss.pointwise(self.points.interior)
+            kept = self.points.interior[squares > squares.mean()].detach()
+        self.points = draw_points(self.problem, self.rng, self.dtype, self.device, self.points, kept)
 
     def reported(self) -> dict[str, float]:
         return self.model.unknowns.as_floats()
@@ -74,6 +79,7 @@ class PinnObjective(Objective):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = _rng_restore(state["rng"])
+        _restore_spawned(self.rng, state["rng"].get("spawned"))
         self.points = Points.from_state_dict(state["points"], self.device)
         self.loss.load_state_dict(state["loss"])
 
@@ -92,7 +98,20 @@ def _rng_state(rng: np.random.Generator) -> dict:
     state = rng.bit_generator.state
     return {"bit_generator": state["bit_generator"], "state": str(state["state"]["state"]),
             "inc": str(state["state"]["inc"]), "has_uint32": int(state["has_uint32"]),
-            "uinteger": int(state["uinteger"])}
+            "uinteger": int(state["uinteger"]), "spawned": int(rng.bit_generator.seed_seq.n_children_spawned)}
+
+
+def _restore_spawned(rng: np.random.Generator, spawned: int | None) -> None:
+    """Bring the count of generators spawned from ``rng``'s seed sequence to ``spawned``. Scipy's
+    Sobol, Halton and Latin-hypercube samplers draw from a generator spawned from it, which the bit
+    generator's ``state`` does not capture: without this, a resumed run's next draw of points would
+    differ from the uninterrupted run's."""
+    if spawned is None:  # a checkpoint from before the count was kept
+        return
+    missing = int(spawned) - rng.bit_generator.seed_seq.n_children_spawned
+    if missing < 0:
+        raise ValueError(f"its sampler spawned {spawned} generators, fewer than a fresh run already has")
+    rng.bit_generator.seed_seq.spawn(missing)
 
 
 def _rng_restore(saved: dict) -> dict:

@@ -36,6 +36,7 @@ from pinn.nets import MLP, Net
 from pinn.pde.observations import Data
 from pinn.pde.build import build_model, condition_batch, condition_target
 from pinn.references import Reference
+from pinn.pde.automatic import automatic_net, automatic_sampling
 from pinn.pde.collocation import Sampling
 from pinn.train.settings import Training
 from pinn.pde.unknowns import Unknown
@@ -62,7 +63,11 @@ class Problem:
         conditions: name -> boundary, initial or data condition.
         reference: what the solution is validated against (analytic or finite-difference).
         tolerance: relative L2 error each field must reach against the reference (a number applies to all).
-        net, sampling, training: the defaults that reach the tolerance.
+        net, sampling, training: how to solve it; leave them out (or a point count of ``sampling``
+            unset) and the framework chooses from the problem (:mod:`pinn.pde.automatic`): an MLP
+            of 4 x 32, points by dimension and network size, and the automatic schedule (Adam, then
+            L-BFGS, then Levenberg-Marquardt, each until its loss stalls) under a 10-minute budget.
+            ``problem.automatic`` says what was chosen and why.
         description: one line for reports.
         derived: name -> function of the fields (like a residual) for quantities computed from the
             outputs, such as stresses or vorticity: predicted, validated against the reference
@@ -88,9 +93,9 @@ class Problem:
     conditions: Mapping[str, Condition] = field(default_factory=dict)
     reference: Reference | None = None
     tolerance: float | Mapping[str, float] | None = None
-    net: Net = field(default_factory=MLP)
-    sampling: Sampling = field(default_factory=Sampling)
-    training: Training = field(default_factory=Training)
+    net: Net | None = None
+    sampling: Sampling | None = None
+    training: Training | None = None
     description: str = ""
     derived: Mapping[str, Callable[[Fields], Tensor]] = field(default_factory=dict)
     plots: Sequence[Callable[..., Any]] = ()
@@ -144,6 +149,10 @@ class Problem:
             raise ValueError(f"the domain has {self.domain.dim} dimension(s) but there are {len(inputs)} inputs "
                              f"({', '.join(inputs)})")
         _check_time_last(inputs, self.domain)
+        if self.training is None:
+            self._set("training", Training())
+        if self.sampling is None:
+            self._set("sampling", Sampling())
         self._check_setting_types()
         if not isinstance(self.residuals, Mapping) or not self.residuals:
             raise ValueError("residuals must be a non-empty dict of name -> function(f)")
@@ -158,6 +167,7 @@ class Problem:
         self._set("plots", tuple(self.plots))
         dtype, seed = self.training.numerics.dtype, self.training.numerics.seed
         self._set("conditions", {name: self._bind(name, c, dtype, seed) for name, c in dict(self.conditions).items()})
+        self._choose_automatic()
         self._set("tolerance", self._check_tolerance())
         if self.reference is not None and not hasattr(self.reference, "build"):
             raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
@@ -168,12 +178,28 @@ class Problem:
     def _check_setting_types(self) -> None:
         for label, spec, kind in (("net", self.net, Net), ("sampling", self.sampling, Sampling),
                                   ("training", self.training, Training)):
-            if not isinstance(spec, kind):
+            if not isinstance(spec, kind) and not (label == "net" and spec is None):
                 raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
+
+    def _choose_automatic(self) -> None:
+        """Fill in the settings the problem leaves unset (:mod:`pinn.pde.automatic`), noting each choice
+        and its reason in ``self.automatic``."""
+        chosen = dict(getattr(self, "automatic", {}))
+        if self.net is None:
+            net, chosen["net"] = automatic_net(self)
+            self._set("net", net)
+        if None in (self.sampling.interior, self.sampling.boundary, self.sampling.initial):
+            sampling, chosen["sampling"] = automatic_sampling(self, self.sampling, self.net)
+            self._set("sampling", sampling)
+        if self.training.automatic:
+            chosen["training"] = (f"automatic schedule ({', '.join(p.name for p in self.training.schedule)}, each "
+                                  f"until its loss stalls), time budget {self.training.time_budget:g} s")
+        self._set("automatic", chosen)
 
     def _check_settings(self, before: Training) -> None:
         """The checks that read the settings, after they changed from ``before`` (the module docstring)."""
         self._check_setting_types()
+        self._choose_automatic()
         dtype, seed = self.training.numerics.dtype, self.training.numerics.seed
         if (dtype, seed) != (before.numerics.dtype, before.numerics.seed):
             self._set("conditions", {name: self._bind(name, c, dtype, seed) if isinstance(c, Data) else c

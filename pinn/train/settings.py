@@ -16,11 +16,12 @@ Every setting can be changed from the command line without editing the file:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pinn.train.phases import LBFGS, Adam, Phase
-from pinn.train.validate import one_of, whole
+from pinn.train.phases import LBFGS, Adam, LevenbergMarquardt, Phase, Stall
+from pinn.train.validate import one_of, positive, whole
 
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
@@ -123,8 +124,28 @@ class Balance:
             raise ValueError(f"Balance momentum must be a number in [0, 1), got {momentum!r}")
 
 
-def _default_schedule() -> tuple[Phase, ...]:
-    return (Adam(2000), LBFGS(1000))
+DEFAULT_TIME_BUDGET = 600.0  # seconds: the automatic schedule's budget unless one is given
+
+
+def automatic_schedule() -> tuple[Phase, ...]:
+    """The schedule a problem gets when it sets none: each phase ends when its loss stalls (or
+    converges, or its share of the time budget is spent), and the next begins.
+
+    * Adam at learning rate 3e-3 (decaying to 3e-4 over its step cap) finds the basin: every
+      shipped problem was tuned to 3e-3, and 1e-3 left Burgers and Helmholtz short;
+    * L-BFGS refines while it makes progress;
+    * Levenberg-Marquardt finishes where the network is small enough for its ``P x P`` solves
+      (up to 6000 weights) and the points outnumber the weights 1.5 to 1; it decided the accuracy
+      of the wave and Allen-Cahn problems (L-BFGS stalls around a loss of 1e-7 there).
+
+    Only the losses steer it, never the reference. The run stops when the last phase ends or the
+    time budget (:data:`DEFAULT_TIME_BUDGET`, or ``Training(time_budget=...)``, ``--time-budget``)
+    is spent. Time shares: Adam at most a quarter of the budget, L-BFGS up to 60 % in all, the rest
+    to Levenberg-Marquardt; a skipped phase leaves its time to the one before it.
+    """
+    return (Adam(20000, learning_rate=3e-3, learning_rate_final=3e-4, stall=Stall(500, 2e-2), time_share=0.25),
+            LBFGS(100000, stall=Stall(500, 1e-2), time_share=0.35),
+            LevenbergMarquardt(5000, stall=Stall(20, 1e-3), max_weights=6000, min_rows_per_weight=1.5))
 
 
 @dataclass(frozen=True)
@@ -132,20 +153,37 @@ class Training:
     """How a problem is trained: a schedule of optimiser phases and the settings of every concern.
 
     Args:
-        schedule: the phases, run in order (default: 2000 Adam steps, then 1000 L-BFGS steps).
-            Each has a name (its kind, numbered when a kind repeats: ``adam``, ``adam_2``) under
-            which ``--set`` reaches its settings and history.csv logs its steps.
+        schedule: the phases, run in order; None (the default) is :func:`automatic_schedule`, whose
+            phases switch when the loss stalls. Each phase has a name (its kind, numbered when a kind
+            repeats: ``adam``, ``adam_2``) under which ``--set`` reaches its settings and
+            history.csv logs its steps.
+        time_budget: seconds of training after which the run ends (resumes count the time already
+            spent), and which phases with a ``time_share`` divide; None: no limit, except with the
+            automatic schedule, which gets :data:`DEFAULT_TIME_BUDGET` (10 minutes). A run ended by
+            its budget depends on the machine's speed: its step counts per phase are in history.csv,
+            and setting them as the phases' steps (``--set adam.steps=...``) repeats it exactly.
         numerics: :class:`Numerics`. checks: :class:`Checks`. guard: :class:`Guard`.
         balance: :class:`Balance`.
     """
 
-    schedule: Sequence[Phase] = field(default_factory=_default_schedule)
+    schedule: Sequence[Phase] | None = None
     numerics: Numerics = field(default_factory=Numerics)
     checks: Checks = field(default_factory=Checks)
     guard: Guard = field(default_factory=Guard)
     balance: Balance = field(default_factory=Balance)
+    time_budget: float | None = None
+
+    automatic = False  # set when the schedule is automatic_schedule()
 
     def __post_init__(self) -> None:
+        if self.time_budget is not None:
+            positive("Training", "time_budget", self.time_budget)
+            object.__setattr__(self, "time_budget", float(self.time_budget))
+        if self.schedule is None:
+            object.__setattr__(self, "schedule", automatic_schedule())
+            object.__setattr__(self, "automatic", True)
+            if self.time_budget is None:
+                object.__setattr__(self, "time_budget", DEFAULT_TIME_BUDGET)
         schedule = self.schedule
         if isinstance(schedule, Phase):
             schedule = (schedule,)
@@ -185,12 +223,40 @@ class Training:
         if counts[elastic] < 0:  # the other phases' rounded shares already exceed it
             raise ValueError(f"--steps {steps} is too few for a schedule of {len(self.schedule)} phases")
         schedule = tuple(dataclasses.replace(p, steps=n) for p, n in zip(self.schedule, counts))
-        return dataclasses.replace(self, schedule=schedule)
+        return self.replace(schedule=schedule)
+
+    def replace(self, **changes) -> "Training":
+        """A copy with ``changes`` (as :func:`dataclasses.replace`), keeping whether the schedule is
+        the automatic one."""
+        changed = dataclasses.replace(self, **changes)
+        if "schedule" in changes and self.automatic:
+            object.__setattr__(changed, "automatic", True)
+        return changed
 
     def describe(self) -> dict:
         """The settings as plain data (config.json), each phase with its kind."""
         return {"schedule": [{"phase": type(p).__name__, **dataclasses.asdict(p)} for p in self.schedule],
+                "automatic_schedule": self.automatic, "time_budget": self.time_budget,
                 **{name: dataclasses.asdict(getattr(self, name)) for name in ("numerics", "checks", "guard", "balance")}}
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds from ``90``, ``90s``, ``10m``, ``1.5h`` or ``1h30m``; ValueError naming the text otherwise."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        value = str(text).strip().lower()
+        match = re.fullmatch(r"(?:(\d+(?:\.\d*)?)h)?(?:(\d+(?:\.\d*)?)m)?(?:(\d+(?:\.\d*)?)s?)?", value)
+        if not value or match is None or not any(match.groups()):
+            raise ValueError(f"time budget {text!r} is not a duration (e.g. 90s, 10m, 1.5h, 1h30m)")
+        hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+        seconds = 3600 * hours + 60 * minutes + secs
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"time budget {text!r} must be a positive duration")
+    return seconds
 
 
 def _named(schedule: tuple[Phase, ...]) -> tuple[Phase, ...]:

@@ -9,6 +9,7 @@ against its reference), which only reports: nothing it measures reaches the trai
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from pinn.train.phases import Phase, PhaseRun
 from pinn.train.settings import Training
 from pinn.train.weighting import GradientBalance
 from pinn.validation import FieldError, worst
+
+logger = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 2  # 2: phases as objects (issue 14); 1 was the fixed Adam, L-BFGS, Gauss-Newton order
 
@@ -65,17 +68,25 @@ class Trainer:
         self.parameters = objective.parameters()
         self.schedule: tuple[Phase, ...] = tuple(training.schedule)
         self.runs: list[PhaseRun] = [phase.start(self.parameters) for phase in self.schedule]
-        self.ends = [sum(p.steps for p in self.schedule[:i + 1]) for i in range(len(self.schedule))]
+        weights = sum(p.numel() for p in objective.trainable())
+        self.skipped = {phase.name: reason for phase in self.schedule
+                        if (reason := phase.skip_reason(weights)) is not None}
+        self.counts = [0 if phase.name in self.skipped else phase.steps for phase in self.schedule]
+        self.deadlines = _deadlines(self.schedule, self.counts, training.time_budget)
+        self._events: list[str] = []  # phase ends and the like, for the next history row
         self.balance = GradientBalance(training.balance.every, training.balance.momentum)
         self.guard = DivergenceGuard(training.guard)
-        self.step = 0
+        self.step = 0  # steps taken in all phases
         self._previous_step = 0  # the step before the last phase step
-        self.ended = False  # the last phase ended before its step count (converged or stalled)
+        self.ended = False  # the last phase has ended: the run is done
+        self._phase_start = 0  # the step at which the phase under way began
         self.elapsed = 0.0  # training wall time, carried over a resume
         self.best: dict[str, float] | None = None  # the lowest worst-field error seen at a check, and its step
         self.stalls: dict[str, dict[str, float]] = {}  # per phase with a stall rule: its best loss and step
         self._stop_requested = False
-        self._index = self._phase_index()
+        self._index = self._next_running(0)
+        if self._index is None:
+            self._index, self.ended = len(self.schedule) - 1, True
 
     @property
     def device(self) -> torch.device:
@@ -152,7 +163,7 @@ class Trainer:
 
     @property
     def finished(self) -> bool:
-        return self.step >= self.training.steps or self.ended
+        return self.ended
 
     def run(self, monitor: Monitor | None = None) -> None:
         """Train until the schedule ends (or a :meth:`request_stop`), reporting to ``monitor``.
@@ -163,31 +174,40 @@ class Trainer:
         """
         monitor = monitor or Monitor()
         started = time.perf_counter() - self.elapsed
-        if self.step == 0 and self.check is not None:
-            self._check(monitor)
+        if self.step == 0:
+            for name, reason in self.skipped.items():
+                logger.info("phase %s is skipped: %s", name, reason)
+            if self.check is not None:
+                self._check(monitor)
         while not self.finished and not self._stop_requested:
-            self._index = index = self._phase_index()
+            index = self._index
             phase, run = self.schedule[index], self.runs[index]
             self._previous_step = self.step
             try:
-                terms, rate, taken = run.step(self, self.ends[index] - self.step)
+                terms, rate, taken = run.step(self, self.counts[index] - (self.step - self._phase_start))
             except StepDiverged as failure:
                 self._recover(failure, run)
                 continue
             self.step += taken
-            if run.converged or self._stalled(phase, terms):
+            self.elapsed = time.perf_counter() - started
+            reason = self._ending(index, run, terms)
+            if reason is not None:
+                self._events.append(f"{phase.name} ended: {reason}")
+                logger.info("phase %s ended at step %d: %s", phase.name, self.step, reason)
+            if reason is not None or self.step - self._phase_start >= self.counts[index]:
                 self._end_phase(index)
             self.guard.accepted(terms)
-            self.elapsed = time.perf_counter() - started
             row = {"step": self.step, "wall_time_s": self.elapsed, "optimizer": phase.name, "lr": rate,
                    "loss_total": sum(terms.values())}
             row.update({f"loss_{k}": v for k, v in terms.items()})
             row.update({f"param_{k}": v for k, v in self.objective.reported().items()})
             event = self.guard.take_event()
-            if event is not None:
-                row["event"] = event
+            events = ([event] if event is not None else []) + self._events
+            self._events = []
+            if events:
+                row["event"] = "; ".join(events)
             every = self.objective.resample_every
-            if every and self._due(every) and self.step < self.training.steps:
+            if every and self._due(every) and not self.finished and phase.redraws_points:
                 self.objective.resample()
                 for each in self.runs:
                     each.forget()
@@ -198,15 +218,30 @@ class Trainer:
             if self._due(self.training.checks.checkpoint_every) or self.finished:
                 monitor.on_checkpoint(self)
 
-    def _phase_index(self) -> int:
-        """The phase the current step belongs to (the last one once the schedule is done)."""
-        return next((i for i, end in enumerate(self.ends) if self.step < end), len(self.ends) - 1)
+    def _next_running(self, start: int) -> int | None:
+        """The first phase from ``start`` on that has steps to take (None: none has)."""
+        return next((i for i in range(start, len(self.schedule)) if self.counts[i]), None)
+
+    def _ending(self, index: int, run: PhaseRun, terms: dict[str, float]) -> str | None:
+        """Why the phase under way ends after this step, if it does (other than its step count)."""
+        budget = self.training.time_budget
+        if budget is not None and self.elapsed >= budget:
+            return f"the time budget ({budget:g} s) is spent"
+        if run.converged:
+            return "converged"
+        if self._stalled(self.schedule[index], terms):
+            return "the loss stalled"
+        if self.deadlines[index] is not None and self.elapsed >= self.deadlines[index]:
+            return "its share of the time budget is spent"
+        return None
 
     def _end_phase(self, index: int) -> None:
-        """The phase converged or stalled: the next one starts now; after the last, the run is done."""
-        later = [i for i in range(index + 1, len(self.schedule)) if self.schedule[i].steps]
-        if later:
-            self.step = max(self.step, self.ends[later[0] - 1])
+        """The phase took its steps, converged, stalled or ran out of time: the next one starts now;
+        after the last (or once the whole time budget is spent), the run is done."""
+        budget = self.training.time_budget
+        following = self._next_running(index + 1)
+        if following is not None and not (budget is not None and self.elapsed >= budget):
+            self._index, self._phase_start = following, self.step
         else:
             self.ended = True
 
@@ -234,6 +269,7 @@ class Trainer:
         if stop is not None:
             if good is not None:  # end in the last good state, as a consistent checkpoint
                 self.step = self._previous_step = good["step"]
+                self._phase_start = min(self._phase_start, self.step)
             raise TrainingDiverged(stop)
         new = run.soften(old, self.guard.lr_factor)
         self.guard.recovered(failure, self.step, old, new, self.phase.rate_name)
@@ -261,6 +297,8 @@ class Trainer:
             "step": self.step,
             "elapsed": self.elapsed,
             "ended": self.ended,
+            "phase_index": self._index,
+            "phase_start": self._phase_start,
             "best": self.best,
             "stalls": self.stalls,
             "guard": self.guard.state_dict(),
@@ -295,4 +333,26 @@ class Trainer:
         for phase, run in zip(self.schedule, self.runs):
             run.load_state_dict(state["phases"][phase.name])
         self.balance.load_state_dict(state["balance"])
-        self._index = self._phase_index()
+        if "phase_index" in state:
+            self._index, self._phase_start = int(state["phase_index"]), int(state["phase_start"])
+        else:  # written before phases were tracked by index: the step was the position in the schedule
+            ends = [sum(self.counts[:i + 1]) for i in range(len(self.counts))]
+            self._index = next((i for i, end in enumerate(ends) if self.step < end), len(ends) - 1)
+            self._phase_start = ends[self._index - 1] if self._index else 0
+
+
+def _deadlines(schedule: tuple[Phase, ...], counts: list[int], budget: float | None) -> list[float | None]:
+    """Each phase's end in elapsed seconds under ``budget``: the budget times the shares of the phases
+    up to it (a phase without a share: only the budget ends it). The last phase that runs has the
+    whole budget, so a skipped phase leaves its time to the one before it."""
+    if budget is None:
+        return [None] * len(schedule)
+    deadlines: list[float | None] = []
+    spent = 0.0
+    for phase in schedule:
+        spent += phase.time_share or 0.0
+        deadlines.append(None if phase.time_share is None else budget * min(spent, 1.0))
+    running = [i for i, n in enumerate(counts) if n]
+    if running:
+        deadlines[running[-1]] = None
+    return deadlines

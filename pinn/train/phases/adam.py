@@ -35,6 +35,7 @@ class Adam(Phase):
     kind: ClassVar[str] = "adam"
     guards_jumps: ClassVar[bool] = True
     balances: ClassVar[bool] = True
+    redraws_points: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         super().__post_init__()

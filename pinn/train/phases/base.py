@@ -56,15 +56,20 @@ class Phase(abc.ABC):
         steps: the most steps this phase takes.
         stall: an optional :class:`Stall` rule that ends the phase sooner.
         name: how history.csv and ``--set`` name it (default: its kind, numbered if it repeats).
+        time_share: under a time budget (``Training(time_budget=...)``), the fraction of it this
+            phase may use, on top of what the phases before it left unused: the phase ends once
+            the run has spent the shares of the phases up to it. None: only the budget itself ends it.
     """
 
     steps: int
     stall: Stall | None = None
     name: str | None = None
+    time_share: float | None = None
 
     kind: ClassVar[str] = "phase"
     guards_jumps: ClassVar[bool] = False  # the guard checks the loss for jumps (small steps expected)
     balances: ClassVar[bool] = False  # loss weights are updated during this phase
+    redraws_points: ClassVar[bool] = False  # the objective may redraw its batch (resample_every) in this phase
     rate_name: ClassVar[str] = "learning rate"  # what `PhaseRun.soften` makes gentler
 
     def __post_init__(self) -> None:
@@ -74,6 +79,13 @@ class Phase(abc.ABC):
             raise ValueError(f"{label} stall must be a pinn.Stall or None, got {type(self.stall).__name__}")
         if self.name is not None and (not isinstance(self.name, str) or not self.name.isidentifier()):
             raise ValueError(f"{label} name must be a simple identifier, got {self.name!r}")
+        share = self.time_share
+        if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1):
+            raise ValueError(f"{label} time_share must be a number in (0, 1] or None, got {share!r}")
+
+    def skip_reason(self, weights: int) -> str | None:
+        """Why this phase should not run for a model of ``weights`` trainable weights (None: it runs)."""
+        return None
 
     @abc.abstractmethod
     def start(self, parameters: list[Tensor]) -> "PhaseRun":

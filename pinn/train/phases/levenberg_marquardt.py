@@ -18,6 +18,7 @@ phase has converged and ends.
 """
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -27,7 +28,9 @@ from torch import Tensor
 
 from pinn.train.guard import StepDiverged
 from pinn.train.phases.base import Phase, PhaseRun
-from pinn.train.validate import positive
+from pinn.train.validate import positive, whole
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pinn.train.trainer import Trainer
@@ -48,11 +51,18 @@ class LevenbergMarquardt(Phase):
     Args:
         steps: Levenberg-Marquardt steps.
         damping: the initial damping ``mu``, relative to the diagonal of ``J^T J``.
-        stall, name: see :class:`~pinn.train.phases.base.Phase`.
+        max_weights: skip the phase (with a logged reason) when the model has more trainable
+            weights than this, as a step's cost grows with their cube; None: always run.
+        min_rows_per_weight: end the phase at its first step (logged) when the residual vector has
+            fewer values than this many per weight, where Gauss-Newton would fit the points rather than
+            the equations between them; 0: always step (warning below one per weight).
+        stall, name, time_share: see :class:`~pinn.train.phases.base.Phase`.
     """
 
     steps: int = 100
     damping: float = 1e-3
+    max_weights: int | None = None
+    min_rows_per_weight: float = 0.0
 
     kind: ClassVar[str] = "levenberg_marquardt"
     rate_name: ClassVar[str] = "damping"
@@ -60,6 +70,17 @@ class LevenbergMarquardt(Phase):
     def __post_init__(self) -> None:
         super().__post_init__()
         positive("LevenbergMarquardt", "damping", self.damping)
+        if self.max_weights is not None:
+            whole("LevenbergMarquardt", "max_weights", self.max_weights, 1)
+        rows = self.min_rows_per_weight
+        if isinstance(rows, bool) or not isinstance(rows, (int, float)) or not 0 <= rows < float("inf"):
+            raise ValueError(f"LevenbergMarquardt min_rows_per_weight must be a number >= 0, got {rows!r}")
+
+    def skip_reason(self, weights: int) -> str | None:
+        if self.max_weights is not None and weights > self.max_weights:
+            return (f"the model has {weights} weights, more than max_weights={self.max_weights} "
+                    "(a step's cost grows with their cube)")
+        return None
 
     def start(self, parameters: list[Tensor]) -> "LevenbergMarquardtRun":
         return LevenbergMarquardtRun(self, parameters)
@@ -68,6 +89,7 @@ class LevenbergMarquardt(Phase):
 class LevenbergMarquardtRun(PhaseRun):
     def __init__(self, phase: LevenbergMarquardt, parameters: list[Tensor]) -> None:
         self.damping = float(phase.damping)
+        self.min_rows_per_weight = float(phase.min_rows_per_weight)
         self._warned = False
 
     def step(self, trainer: "Trainer", remaining: int) -> tuple[dict[str, float], float, int]:
@@ -86,6 +108,13 @@ class LevenbergMarquardtRun(PhaseRun):
         except NotImplementedError:
             raise TypeError(f"{type(objective).__name__} gives no residual vector: the Levenberg-Marquardt phase "
                             "cannot train it; remove that phase from the schedule") from None
+        rows, weights = jacobian.shape
+        if rows < self.min_rows_per_weight * weights:
+            logger.info("levenberg_marquardt ends at once: %d residual values for %d weights, fewer than "
+                        "min_rows_per_weight=%g per weight (sample more points to use it)", rows, weights,
+                        self.min_rows_per_weight)
+            self.converged = True
+            return evaluate()[1]
         if jacobian.shape[0] < jacobian.shape[1] and not self._warned:
             self._warned = True
             warnings.warn(

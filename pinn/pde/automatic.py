@@ -1,0 +1,76 @@
+"""What the framework chooses for a problem that leaves its network or points unset.
+
+A problem file may declare only the mathematics: ``net``, ``sampling`` and ``training`` are then
+chosen here, from the problem itself, and recorded in ``config.json`` (``automatic``) with the
+reasons. The rules were set on the issue-15 benchmark suite (``benchmarks/``) and checked on
+problems written elsewhere; none reads the reference.
+
+* **Network**: an MLP of 4 hidden tanh layers of 32 (about 3,300 weights for two inputs), small
+  enough for Levenberg-Marquardt, which decides the last digits. An input along which a
+  :class:`~pinn.Periodic` condition asks for periodic derivatives gets an exactly periodic
+  embedding (``periodic=``), so the net is periodic by construction.
+* **Interior points**: 2000 per input, and at least 1.6 residual values per weight so that
+  Gauss-Newton stays overdetermined (the automatic schedule runs Levenberg-Marquardt only with
+  1.5 or more), at most 12,000.
+* **Points per boundary or initial condition**: 200 per dimension of the surface they lie on (at
+  least 200).
+* **Training**: :func:`pinn.train.settings.automatic_schedule` under a 10-minute budget.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING
+
+import torch
+
+from pinn.nets import MLP, Net
+from pinn.pde.collocation import Sampling
+from pinn.pde.conditions import Periodic
+
+if TYPE_CHECKING:
+    from pinn.pde.problem import Problem
+
+POINTS_PER_INPUT = 2000
+ROWS_PER_WEIGHT = 1.6
+MOST_INTERIOR = 12000
+SURFACE_POINTS = 200
+
+
+def automatic_net(problem: Problem) -> tuple[Net, str]:
+    """The network for ``problem``, and why."""
+    periodic = tuple(sorted({problem.inputs.index(c.axis) for c in problem.conditions.values()
+                             if isinstance(c, Periodic) and c.derivatives >= 1}))
+    net = MLP(width=32, depth=4, periodic=periodic)
+    reason = "MLP 4 x 32 tanh"
+    if periodic:
+        reason += f", periodic in {', '.join(problem.inputs[i] for i in periodic)} (its Periodic conditions)"
+    return net, reason
+
+
+def automatic_sampling(problem: Problem, given: Sampling, net: Net) -> tuple[Sampling, str]:
+    """``given`` with its unset point counts chosen for ``problem`` and ``net``, and why."""
+    dimension = len(problem.inputs)
+    weights = weight_count(net, dimension, len(problem.outputs))
+    interior = given.interior
+    reasons = []
+    if interior is None:
+        for_weights = math.ceil(ROWS_PER_WEIGHT * weights / len(problem.residuals))
+        interior = min(MOST_INTERIOR, max(POINTS_PER_INPUT * dimension, for_weights))
+        reasons.append(f"interior {interior} (max of {POINTS_PER_INPUT} per input and {ROWS_PER_WEIGHT} residual "
+                       f"values per weight of {weights}, at most {MOST_INTERIOR})")
+    surface = SURFACE_POINTS * max(1, dimension - 1)
+    counts = {"interior": interior}
+    for name in ("boundary", "initial"):
+        counts[name] = getattr(given, name)
+        if counts[name] is None:
+            counts[name] = surface
+            reasons.append(f"{name} {surface} per condition ({SURFACE_POINTS} per surface dimension)")
+    return dataclasses.replace(given, **counts), "; ".join(reasons)
+
+
+def weight_count(net: Net, inputs: int, outputs: int) -> int:
+    """How many weights ``net`` has for this many inputs and outputs (built once on the CPU)."""
+    bounds = torch.zeros(inputs, dtype=torch.float64), torch.ones(inputs, dtype=torch.float64)
+    module = net.build(inputs, outputs, *bounds, torch.Generator().manual_seed(0))
+    return sum(p.numel() for p in module.parameters())

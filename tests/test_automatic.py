@@ -1,0 +1,184 @@
+"""What a problem that sets no training options gets: the automatic network, points and schedule,
+the time budget, and adaptive (R3) resampling."""
+import math
+
+import pytest
+import torch
+
+import pinn
+from conftest import TINY_PROBLEM, run_until
+from pinn.loading import load_problem
+from pinn.output.files import load_checkpoint, save_checkpoint
+from pinn.overrides import apply_overrides
+from pinn.pde.automatic import MOST_INTERIOR, weight_count
+from pinn.pde.objective import pinn_trainer
+from pinn.train.settings import DEFAULT_TIME_BUDGET, Training, automatic_schedule, parse_duration
+from pinn.train.trainer import Monitor, Trainer
+from test_phases import LeastSquares, Rows, trained
+
+BARE = TINY_PROBLEM.split("    net=pinn.MLP")[0] + ")\n"  # the tiny problem without any training setting
+
+
+@pytest.fixture
+def bare(write_problem):
+    return load_problem(write_problem(BARE))
+
+
+def test_a_problem_without_settings_gets_the_automatic_ones(bare):
+    assert bare.net == pinn.MLP(width=32, depth=4)
+    weights = weight_count(bare.net, 2, 1)
+    assert bare.sampling.interior == min(MOST_INTERIOR, max(4000, math.ceil(1.6 * weights)))
+    assert bare.sampling.boundary == bare.sampling.initial == 200
+    assert bare.training.automatic and bare.training.time_budget == DEFAULT_TIME_BUDGET
+    assert [p.kind for p in bare.training.schedule] == ["adam", "lbfgs", "levenberg_marquardt"]
+    assert all(p.stall is not None for p in bare.training.schedule)  # phases switch when the loss stalls
+    assert set(bare.automatic) == {"net", "sampling", "training"}
+
+
+def test_settings_a_problem_gives_are_kept(write_problem):
+    problem = load_problem(write_problem())
+    assert problem.net == pinn.MLP(width=8, depth=2) and problem.sampling.interior == 64
+    assert not problem.training.automatic and problem.training.time_budget is None
+    assert problem.automatic == {}
+    partly = load_problem(write_problem(replace=("interior=64, boundary=16, initial=16", "boundary=16")))
+    assert partly.sampling.boundary == 16 and partly.sampling.interior >= 4000  # only the unset count is chosen
+
+
+def test_a_periodic_condition_makes_the_automatic_net_periodic(write_problem):
+    text = BARE.replace('"ends": pinn.Dirichlet(space.boundary, 0.0),', '"ends": pinn.Periodic("x"),')
+    assert load_problem(write_problem(text)).net.periodic == (0,)
+
+
+@pytest.mark.parametrize("text, seconds", [("90", 90.0), ("90s", 90.0), ("10m", 600.0), ("1.5h", 5400.0),
+                                           ("1h30m", 5400.0), (45, 45.0)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ten minutes", "10 min", "-5", "0", "m"])
+def test_a_budget_that_is_not_a_duration_is_refused(text):
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+
+
+def test_time_budget_is_set_from_the_command_line_keys(bare):
+    assert apply_overrides(bare, {"time_budget": "2m"}).training.time_budget == 120.0
+    with pytest.raises(ValueError, match="--time-budget: time budget 'soon' is not a duration"):
+        apply_overrides(bare, {"time_budget": "soon"})
+    with pytest.raises(ValueError, match="time_budget must be a positive number"):
+        Training(time_budget=-1)
+
+
+def test_the_time_budget_ends_the_run():
+    trainer, rows = trained(LeastSquares(), pinn.Adam(10_000, learning_rate=1e-3), time_budget=1e-9)
+    assert trainer.finished and trainer.step == 1  # the first step already spent it
+    assert "the time budget (1e-09 s) is spent" in rows[-1]["event"]
+
+
+def test_a_phase_ends_when_its_share_is_spent_and_the_next_one_takes_over():
+    trainer, rows = trained(LeastSquares(), pinn.Adam(10_000, learning_rate=1e-3, time_share=1e-12),
+                            pinn.LBFGS(30), time_budget=3600)
+    assert [row["optimizer"] for row in rows[:2]] == ["adam", "lbfgs"]
+    assert "adam ended: its share of the time budget is spent" in rows[0]["event"]
+    assert float(trainer.objective.terms()["fit"].detach()) < 1e-12
+
+
+def test_levenberg_marquardt_is_skipped_for_a_large_model_and_its_time_goes_to_the_phase_before():
+    schedule = Training([pinn.LBFGS(30, time_share=0.5), pinn.LevenbergMarquardt(10, max_weights=4)],
+                        time_budget=100)
+    trainer = Trainer(LeastSquares(), schedule)  # 5 weights
+    assert trainer.skipped == {"levenberg_marquardt": "the model has 5 weights, more than max_weights=4 "
+                                                      "(a step's cost grows with their cube)"}
+    assert trainer.deadlines == [None, None]  # L-BFGS is the last phase that runs: the whole budget is its
+    trainer.run(Rows())
+    assert trainer.finished and {trainer.schedule[0].name} == {"lbfgs"}
+
+
+def test_levenberg_marquardt_ends_at_once_with_too_few_residuals_per_weight():
+    trainer, rows = trained(LeastSquares(), pinn.LevenbergMarquardt(10, min_rows_per_weight=10))  # 40 rows, 5 weights
+    assert trainer.step == 1 and trainer.finished
+    assert rows[0]["loss_total"] == pytest.approx(float(LeastSquares().terms()["fit"].detach()))  # no step taken
+
+
+def test_phase_settings_are_checked():
+    with pytest.raises(ValueError, match="time_share must be a number in"):
+        pinn.Adam(10, time_share=1.5)
+    with pytest.raises(ValueError, match="max_weights must be a whole number"):
+        pinn.LevenbergMarquardt(10, max_weights=0)
+    with pytest.raises(ValueError, match="min_rows_per_weight must be a number"):
+        pinn.LevenbergMarquardt(10, min_rows_per_weight=-1)
+
+
+def test_the_automatic_schedule_resumes_exactly(bare):
+    problem = apply_overrides(bare, {"sampling.interior": 64, "net.width": 8, "net.depth": 2, "adam.steps": 30,
+                                     "lbfgs.steps": 20, "levenberg_marquardt.steps": 4, "time_budget": "1h"})
+    whole = pinn_trainer(problem)
+    whole.run()
+    first = pinn_trainer(problem)
+    run_until(first, 25)
+    state = first.state_dict()
+    resumed = pinn_trainer(problem)
+    resumed.load_state_dict(state)
+    resumed.run()
+    assert resumed.step == whole.step
+    assert torch.equal(torch.cat([p.detach().reshape(-1) for p in resumed.parameters]),
+                       torch.cat([p.detach().reshape(-1) for p in whole.parameters]))
+
+
+def test_r3_keeps_the_points_of_large_residual_and_draws_the_rest(bare):
+    problem = apply_overrides(bare, {"sampling.interior": 256, "net.width": 8, "net.depth": 2,
+                                     "sampling.resample_every": 1, "sampling.adaptive": "r3"})
+    trainer = pinn_trainer(problem)
+    objective = trainer.objective
+    before = objective.points.interior.clone()
+    squares = objective.loss.pointwise(before)
+    high = before[squares > squares.mean()]
+    objective.resample()
+    after = objective.points.interior
+    assert after.shape == before.shape and 0 < high.shape[0] < before.shape[0]
+    assert torch.equal(after[: high.shape[0]], high)  # the high-residual points stay
+    assert not torch.isin(after[high.shape[0]:, 0], before[:, 0]).any()  # the rest are fresh
+    assert problem.domain.inside(after.numpy()).all()
+
+
+@pytest.mark.parametrize("adaptive", ["off", "r3"])
+def test_redrawn_points_resume_exactly(bare, tmp_path, adaptive):
+    # Scipy's Sobol sampler draws from a generator spawned from the run's: the checkpoint keeps the
+    # spawn count too (the bit generator's state alone gave other points after a resume).
+    problem = apply_overrides(bare, {"sampling.interior": 64, "net.width": 8, "net.depth": 2,
+                                     "sampling.resample_every": 3, "sampling.adaptive": adaptive, "adam.steps": 12,
+                                     "lbfgs.steps": 6, "levenberg_marquardt.steps": 0})
+    whole = pinn_trainer(problem)
+    whole.run()
+    first = pinn_trainer(problem)
+    run_until(first, 7)
+    save_checkpoint(tmp_path / "checkpoint.pt", first.state_dict())
+    resumed = pinn_trainer(problem)
+    resumed.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))
+    resumed.run()
+    assert torch.equal(resumed.objective.points.interior, whole.objective.points.interior)
+    assert torch.equal(torch.cat([p.detach().reshape(-1) for p in resumed.parameters]),
+                       torch.cat([p.detach().reshape(-1) for p in whole.parameters]))
+
+
+def test_adaptive_sampling_settings_are_checked():
+    with pytest.raises(ValueError, match="adaptive 'rard' is not one of off, r3"):
+        pinn.Sampling(adaptive="rard", resample_every=10)
+    with pytest.raises(ValueError, match="needs resample_every >= 1"):
+        pinn.Sampling(adaptive="r3")
+
+
+def test_points_are_redrawn_only_in_phases_of_small_steps(bare):
+    problem = apply_overrides(bare, {"sampling.interior": 64, "net.width": 8, "net.depth": 2,
+                                     "sampling.resample_every": 2, "adam.steps": 4, "lbfgs.steps": 20,
+                                     "levenberg_marquardt.steps": 0, "lbfgs.stall": "none", "adam.stall": "none"})
+    trainer = pinn_trainer(problem)
+    seen = []
+
+    class Watch(Monitor):
+        def on_step(self, t, row):
+            seen.append((row["optimizer"], t.objective.points.interior.clone()))
+
+    trainer.run(Watch())
+    lbfgs = [points for name, points in seen if name == "lbfgs"]
+    assert len(lbfgs) > 1 and all(torch.equal(p, lbfgs[0]) for p in lbfgs)
