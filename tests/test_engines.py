@@ -68,7 +68,9 @@ FLOW_NETS = pytest.mark.parametrize("net", [
     pinn.MLP(width=10, depth=2, fourier_features=6, fourier_scale=2.0),
     pinn.ModifiedMLP(width=12, depth=3),
     pinn.ModifiedMLP(width=8, depth=2, fourier_features=4, activation="sin"),
-], ids=["mlp", "fourier", "modified", "modified-fourier-sin"])
+    pinn.MLP(width=12, depth=2, output_scale=(100.0, 0.01, 3.0)),
+    pinn.ModifiedMLP(width=8, depth=2, output_scale=(0.1, 10.0, 1.0)),
+], ids=["mlp", "fourier", "modified", "modified-fourier-sin", "mlp-output-scale", "modified-output-scale"])
 
 
 def flow_problem(equations, net):

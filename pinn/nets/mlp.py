@@ -35,6 +35,9 @@ class Net:
         fourier_features: if > 0, embed the (normalised) inputs as ``[sin(2π B x), cos(2π B x)]``
             with this many random frequencies drawn once from N(0, fourier_scale²).
         fourier_scale: standard deviation of those frequencies.
+        output_scale: one factor per output multiplying the network's last layer (None: 1), so that a
+            field of size 300 or 1e-3 is an output of order one for the layers and the optimiser's
+            steps; the automatic network takes it from the conditions' and data's values.
         periodic: positions (in the problem's inputs) of inputs in which the network is exactly
             periodic over the domain's extent: each is embedded as ``cos(pi h), sin(pi h)`` of its
             normalised value ``h`` in [-1, 1], so values and every derivative match on opposite
@@ -49,9 +52,14 @@ class Net:
     fourier_features: int = 0
     fourier_scale: float = 1.0
     periodic: tuple[int, ...] = ()
+    output_scale: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         name = type(self).__name__
+        scale = self.output_scale
+        if scale is not None and (not isinstance(scale, (tuple, list)) or not scale or any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf") for v in scale)):
+            raise ValueError(f"{name} output_scale must list one positive number per output, got {scale!r}")
         if self.width < 1 or self.depth < 1:
             raise ValueError(f"{name} width and depth must be >= 1, got width={self.width}, depth={self.depth}")
         if self.hidden is not None and (len(self.hidden) == 0 or any(int(w) < 1 for w in self.hidden)):
@@ -162,6 +170,26 @@ def _linear(n_in: int, n_out: int, dtype: torch.dtype, generator: torch.Generato
     return layer
 
 
+def _output_scale(spec: Net, n_out: int, dtype: torch.dtype) -> Tensor | None:
+    if spec.output_scale is None:
+        return None
+    if len(spec.output_scale) != n_out:
+        raise ValueError(f"output_scale lists {len(spec.output_scale)} factors for {n_out} outputs")
+    return torch.tensor([float(v) for v in spec.output_scale], dtype=dtype)
+
+
+def _last_layer(layer: nn.Linear, scale: Tensor | None) -> tuple[Tensor, Tensor]:
+    """The last layer's weight and bias with the output scale folded in."""
+    if scale is None:
+        return layer.weight, layer.bias
+    scale = scale.to(layer.weight.device)
+    return layer.weight * scale[:, None], layer.bias * scale
+
+
+def _scaled_linear(layer: nn.Linear, scale: Tensor | None, h: Tensor) -> Tensor:
+    return layer(h) if scale is None else torch.nn.functional.linear(h, *_last_layer(layer, scale))
+
+
 class _MLPModule(nn.Module):
     def __init__(self, spec: Net, n_in: int, n_out: int, lower: Tensor, upper: Tensor, generator: torch.Generator):
         super().__init__()
@@ -170,19 +198,20 @@ class _MLPModule(nn.Module):
         self.layers = nn.ModuleList(_linear(a, b, lower.dtype, generator) for a, b in zip(sizes[:-1], sizes[1:]))
         self.activation = ACTIVATIONS[spec.activation]()
         self.activation_jet = ELEMENTWISE[spec.activation]
+        self.output_scale = _output_scale(spec, n_out, lower.dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.embedding(x)
         for layer in self.layers[:-1]:
             h = self.activation(layer(h))
-        return self.layers[-1](h)
+        return _scaled_linear(self.layers[-1], self.output_scale, h)
 
     def jet(self, x: Tensor, directions: Directions) -> Jet:
         """Outputs with their derivatives along ``directions`` (see :mod:`pinn.derivatives.jet`)."""
         h = self.embedding.jet(Jet.of_inputs(x, directions))
         for layer in self.layers[:-1]:
             h = h.linear(layer.weight, layer.bias).apply(self.activation_jet)
-        return h.linear(self.layers[-1].weight, self.layers[-1].bias)
+        return h.linear(*_last_layer(self.layers[-1], self.output_scale))
 
 
 class _ModifiedMLPModule(nn.Module):
@@ -198,6 +227,7 @@ class _ModifiedMLPModule(nn.Module):
         self.output = _linear(widths[-1], n_out, dtype, generator)
         self.activation = ACTIVATIONS[spec.activation]()
         self.activation_jet = ELEMENTWISE[spec.activation]
+        self.output_scale = _output_scale(spec, n_out, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.embedding(x)
@@ -205,7 +235,7 @@ class _ModifiedMLPModule(nn.Module):
         for layer in self.layers:
             z = self.activation(layer(h))
             h = u + z * (v - u)
-        return self.output(h)
+        return _scaled_linear(self.output, self.output_scale, h)
 
     def jet(self, x: Tensor, directions: Directions) -> Jet:
         h = self.embedding.jet(Jet.of_inputs(x, directions))
@@ -215,4 +245,4 @@ class _ModifiedMLPModule(nn.Module):
         for layer in self.layers:
             z = h.linear(layer.weight, layer.bias).apply(self.activation_jet)
             h = u + z * gap
-        return h.linear(self.output.weight, self.output.bias)
+        return h.linear(*_last_layer(self.output, self.output_scale))

@@ -6,9 +6,12 @@ reasons. The rules were set on the issue-15 benchmark suite (``benchmarks/``) an
 problems written elsewhere; none reads the reference.
 
 * **Network**: an MLP of 4 hidden tanh layers of 32 (about 3,300 weights for two inputs), small
-  enough for Levenberg-Marquardt, which decides the last digits. An input along which a
-  :class:`~pinn.Periodic` condition asks for periodic derivatives gets an exactly periodic
-  embedding (``periodic=``), so the net is periodic by construction.
+  enough for Levenberg-Marquardt, which decides the last digits. Inputs are mapped to [-1, 1]
+  (``normalize_inputs``). An input along which a :class:`~pinn.Periodic` condition asks for
+  periodic derivatives gets an exactly periodic embedding (``periodic=``), so the net is periodic
+  by construction. An output whose boundary and initial values spread over more than 10 or less
+  than 0.1 is scaled by that size, to a power of ten (``output_scale``), so that the layers and the
+  optimiser's steps work on numbers of order one.
 * **Interior points**: 2000 per input, and at least 1.6 residual values per weight so that
   Gauss-Newton stays overdetermined (the automatic schedule runs Levenberg-Marquardt only with
   1.5 or more), at most 12,000.
@@ -22,11 +25,12 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 from pinn.nets import MLP, Net
 from pinn.pde.collocation import Sampling
-from pinn.pde.conditions import Periodic
+from pinn.pde.conditions import Dirichlet, Initial, Periodic
 
 if TYPE_CHECKING:
     from pinn.pde.problem import Problem
@@ -41,11 +45,39 @@ def automatic_net(problem: Problem) -> tuple[Net, str]:
     """The network for ``problem``, and why."""
     periodic = tuple(sorted({problem.inputs.index(c.axis) for c in problem.conditions.values()
                              if isinstance(c, Periodic) and c.derivatives >= 1}))
-    net = MLP(width=32, depth=4, periodic=periodic)
+    scales = tuple(output_scale(problem, name) for name in problem.outputs)
+    scaled = any(s != 1.0 for s in scales)
+    net = MLP(width=32, depth=4, periodic=periodic, output_scale=scales if scaled else None)
     reason = "MLP 4 x 32 tanh"
     if periodic:
         reason += f", periodic in {', '.join(problem.inputs[i] for i in periodic)} (its Periodic conditions)"
+    if scaled:
+        reason += (", outputs scaled by " + ", ".join(f"{n} {s:.3g}" for n, s in zip(problem.outputs, scales))
+                   + " (the spread of their boundary and initial values)")
     return net, reason
+
+
+def output_scale(problem: Problem, field: str, points: int = 256) -> float:
+    """The size of ``field``'s values where its Dirichlet and initial conditions prescribe them: their
+    standard deviation (the size of what the network must represent on top of their mean), else
+    their mean's magnitude, rounded to a power of ten when within a factor ten of 1 it is taken as 1."""
+    rng = np.random.default_rng(0)
+    dtype = getattr(torch, problem.training.numerics.dtype)
+    values = []
+    for condition in problem.conditions.values():
+        if (not isinstance(condition, (Dirichlet, Initial)) or condition.field != field
+                or getattr(condition, "derivative", 0)):
+            continue
+        coordinates, _ = condition.sample(problem.domain, points, "uniform", rng)
+        target = condition.target(torch.as_tensor(coordinates, dtype=dtype), problem.inputs, problem.time)
+        values.append(target.detach().cpu().numpy())
+    if not values:
+        return 1.0
+    joined = np.concatenate(values)
+    size = float(np.std(joined)) or float(np.max(np.abs(joined)))
+    if not np.isfinite(size) or size == 0.0 or 0.1 <= size <= 10.0:
+        return 1.0
+    return float(10.0 ** round(np.log10(size)))
 
 
 def automatic_sampling(problem: Problem, given: Sampling, net: Net) -> tuple[Sampling, str]:
