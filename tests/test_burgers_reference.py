@@ -3,7 +3,7 @@ agreement with an independent trapezoidal quadrature and with an independent pse
 import numpy as np
 import pytest
 
-from pinn.references.burgers import NU_RAISSI, burgers_cole_hopf, burgers_reference
+from pinn.references.cole_hopf import NU_RAISSI, burgers_cole_hopf, burgers_reference
 from pinn.references.spectral1d import etdrk4_solve
 
 

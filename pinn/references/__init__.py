@@ -138,10 +138,10 @@ def burgers(**settings: Any) -> Deferred:
     """The viscous Burgers equation on [-1, 1] with u0 = -sin(pi x) and zero ends, by the Cole-Hopf
     closed form (Gauss-Hermite quadrature), computed when a run needs it.
 
-    Takes the settings of :func:`pinn.references.burgers.burgers_reference` (``nu``, ``points``,
+    Takes the settings of :func:`pinn.references.cole_hopf.burgers_reference` (``nu``, ``points``,
     ``times``, ``t_end``, ``order``).
     """
-    from pinn.references.burgers import burgers_reference
+    from pinn.references.cole_hopf import burgers_reference
 
     return Deferred(burgers_reference, dict(settings))
 
