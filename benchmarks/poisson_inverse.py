@@ -5,10 +5,12 @@
 
 Unknown: the field a (an output of its own), known only on the boundary. Data: u at 2500 points
 (PINNacle: a 50 x 50 grid) with Gaussian noise of standard deviation 0.1 (here 0.2 times u's root
-mean square 0.5). q follows from the closed forms:
-q = 2 pi^2 sin(pi x) sin(pi y) a + 2 pi ((2x + 1) cos(pi x) sin(pi y) + (2y + 1) sin(pi x) cos(pi y)) a^2,
-as PINNacle writes it (``PoissonInv.f_src``, src/pde/inverse.py of i207M/PINNacle). Reference: the
-closed forms of u and a.
+mean square 0.5). q follows from the closed forms, q = -div(a grad u):
+q = 2 pi^2 sin(pi x) sin(pi y) a + 2 pi ((2x - 1) cos(pi x) sin(pi y) + (2y - 1) sin(pi x) cos(pi y)) a^2.
+PINNacle's ``PoissonInv.f_src`` (src/pde/inverse.py of i207M/PINNacle) writes (2x + 1) and (2y + 1)
+there, which its own u and a do not satisfy (grad a = -a^2 (4x - 2, 4y - 2)); this file uses the
+consistent source (tests/test_benchmarks.py checks that the closed forms satisfy the equation).
+Reference: the closed forms of u and a.
 
 Source: Hao et al., "PINNacle: A comprehensive benchmark of physics-informed neural networks for
 solving PDEs" (NeurIPS 2024), task PInv.
@@ -33,8 +35,8 @@ def a_exact(x, y):
 def source(x, y):
     a = a_exact(x, y)
     return (2 * pi**2 * torch.sin(pi * x) * torch.sin(pi * y) * a
-            + 2 * pi * ((2 * x + 1) * torch.cos(pi * x) * torch.sin(pi * y)
-                        + (2 * y + 1) * torch.sin(pi * x) * torch.cos(pi * y)) * a**2)
+            + 2 * pi * ((2 * x - 1) * torch.cos(pi * x) * torch.sin(pi * y)
+                        + (2 * y - 1) * torch.sin(pi * x) * torch.cos(pi * y)) * a**2)
 
 
 def poisson(f):
