@@ -7,6 +7,9 @@ only when a run needs it (never at import of a problem file).
 - :func:`heat_fd` — the heat equation by finite differences (scipy), with its own error estimate.
 - :func:`cavity_fd` — the steady lid-driven cavity (Navier-Stokes) by finite differences (scipy).
 - :func:`elasticity_fd` — 2-D linear elasticity on a rectangle by finite differences (scipy).
+- :func:`burgers` — the viscous Burgers equation with u0 = -sin(pi x), by Cole-Hopf and Gauss-Hermite quadrature.
+- :func:`periodic_spectral` — a 1-D periodic diffusion-reaction(-advection) equation by a Fourier
+  pseudo-spectral method and ETDRK4 (Allen-Cahn, Burgers), with its own error estimate.
 - :class:`GridReference` — values already on a grid (for example loaded from a file).
 """
 from __future__ import annotations
@@ -131,9 +134,36 @@ def cavity_corner_flow(x, y, lid_left: float, lid_right: float, nu: float) -> di
     return corner_flow(x, y, lid_left, lid_right, nu)
 
 
+def burgers(**settings: Any) -> Deferred:
+    """The viscous Burgers equation on [-1, 1] with u0 = -sin(pi x) and zero ends, by the Cole-Hopf
+    closed form (Gauss-Hermite quadrature), computed when a run needs it.
+
+    Takes the settings of :func:`pinn.references.cole_hopf.burgers_reference` (``nu``, ``points``,
+    ``times``, ``t_end``, ``order``).
+    """
+    from pinn.references.cole_hopf import burgers_reference
+
+    return Deferred(burgers_reference, dict(settings))
+
+
+def periodic_spectral(**settings: Any) -> Deferred:
+    """``u_t = nu u_xx + N(u, u_x, x, t)``, periodic in x, by a Fourier pseudo-spectral method with
+    ETDRK4 time steps, computed when a run needs it.
+
+    Takes the settings of :func:`pinn.references.spectral1d.periodic_spectral`. ``reaction(u, u_x,
+    x, t)`` and ``initial(x)`` may be written with torch operations.
+    """
+    from pinn.references.spectral1d import periodic_spectral as solve
+
+    adapted = {k: _numpy_function(v) if k in ("reaction", "initial") and callable(v) else v
+               for k, v in settings.items()}
+    return Deferred(solve, adapted, settings)
+
+
 def analytic(solution: Any, resolution: Any = 64) -> Analytic:
     """Shorthand for :class:`Analytic`."""
     return Analytic(solution, resolution)
 
 
-__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "cavity_corner_flow", "cavity_fd", "elasticity_fd", "heat_fd"]
+__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "burgers", "cavity_corner_flow", "cavity_fd",
+           "elasticity_fd", "heat_fd", "periodic_spectral"]
