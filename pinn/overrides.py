@@ -5,7 +5,8 @@ training concerns ``numerics``, ``checks``, ``guard`` and ``balance``, and every
 schedule under its name (``adam``, ``lbfgs``, ``levenberg_marquardt``, ``adam_2`` ...): for example
 ``adam.steps=500``, ``adam.learning_rate=3e-3``, ``numerics.dtype=float32``, ``net.width=64``,
 ``sampling.method=lhs``, ``lbfgs.stall=100,1e-4`` (a :class:`pinn.Stall`'s patience and
-min_decrease; ``none`` removes it). A setting's name alone is accepted when only one section has it
+min_decrease; ``none`` removes it), ``sampling.causal=16,1.0`` (a :class:`pinn.Causal`'s slabs,
+epsilon and optionally update_every; ``none`` removes it). A setting's name alone is accepted when only one section has it
 (``seed``, ``width``).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from pinn.pde.causal import Causal
 from pinn.pde.problem import Problem
 from pinn.train.phases import Phase, Stall
 
@@ -130,6 +132,8 @@ def _convert(key: str, value: Any, kind: Any) -> Any:
             return float(value)
         if kind.startswith("tuple[int"):
             return tuple(int(v) for v in value.replace(" ", "").strip("()").split(",") if v)
+        if kind == "Causal":
+            return Causal.parse(value)
         if kind == "Stall":
             patience, _, decrease = value.partition(",")
             return Stall(int(patience), float(decrease)) if decrease else Stall(int(patience))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pinn.geometry import SAMPLING_METHODS
+from pinn.pde.causal import Causal
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,8 @@ class Sampling:
         initial: points for each initial condition (unless the condition sets ``points``).
         method: ``uniform``, ``lhs`` (Latin hypercube), ``sobol`` or ``halton``.
         resample_every: draw fresh points every this many steps (0: keep the first draw).
+        causal: time-causal weights of the interior residuals, a :class:`pinn.Causal` (evolution
+            problems only; see :mod:`pinn.pde.causal`), or None for plain means.
     """
 
     interior: int = 2000
@@ -23,6 +26,7 @@ class Sampling:
     initial: int = 200
     method: str = "sobol"
     resample_every: int = 0
+    causal: Causal | None = None
 
     def __post_init__(self) -> None:
         for name in ("interior", "boundary", "initial"):
@@ -33,3 +37,5 @@ class Sampling:
             raise ValueError(f"Sampling method {self.method!r} is not one of {', '.join(SAMPLING_METHODS)}")
         if not isinstance(self.resample_every, int) or self.resample_every < 0:
             raise ValueError(f"Sampling resample_every must be a whole number >= 0, got {self.resample_every!r}")
+        if self.causal is not None and not isinstance(self.causal, Causal):
+            raise ValueError(f"Sampling causal must be a pinn.Causal or None, got {self.causal!r}")
