@@ -23,6 +23,7 @@ from pinn.pde.observations import Data, observe
 from pinn.derivatives.operators import div, grad, laplacian, normal_derivative
 from pinn.pde.problem import Problem, ProblemError
 from pinn.pde.collocation import Sampling
+from pinn.pde.causal import Causal
 from pinn.solution import Solution, TrustRequiredError, load
 from pinn.train.phases import LBFGS, Adam, LevenbergMarquardt, Stall
 from pinn.train.settings import Balance, Checks, Guard, Numerics, Training
@@ -34,7 +35,7 @@ from pinn.loading import UserError
 __all__ = [
     "Adam", "Balance", "Checks", "Guard", "LBFGS", "LevenbergMarquardt", "Numerics", "Stall",
     "LinearElastic", "Traction", "UnknownElastic", "elasticity_plots", "flow_plots", "navier_stokes",
-    "Box", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
+    "Box", "Causal", "Data", "Dirichlet", "Disk", "Fields", "Initial", "Interval", "MLP", "ModifiedMLP", "Neumann", "Periodic",
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
     "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",
     "references", "fit", "Interrupted", "RunFault", "UserError",

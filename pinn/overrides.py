@@ -5,7 +5,9 @@ training concerns ``numerics``, ``checks``, ``guard`` and ``balance``, and every
 schedule under its name (``adam``, ``lbfgs``, ``levenberg_marquardt``, ``adam_2`` ...): for example
 ``adam.steps=500``, ``adam.learning_rate=3e-3``, ``numerics.dtype=float32``, ``net.width=64``,
 ``sampling.method=lhs``, ``lbfgs.stall=100,1e-4`` (a :class:`pinn.Stall`'s patience and
-min_decrease; ``none`` removes it), and ``time_budget=10m`` (``--time-budget``). A setting's name alone is accepted when only one section has it
+min_decrease; ``none`` removes it), ``sampling.causal=16,1.0`` (a :class:`pinn.Causal`'s slabs,
+epsilon and optionally update_every; ``none`` removes it), and ``time_budget=10m`` (``--time-budget``).
+A setting's name alone is accepted when only one section has it
 (``seed``, ``width``).
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from pinn.pde.causal import Causal
 from pinn.pde.problem import Problem
 from pinn.train.phases import Phase, Stall
 from pinn.train.settings import parse_duration
@@ -118,7 +121,7 @@ def _resolve_key(problem: Problem, key: str) -> tuple[str, str]:
     old = key.removeprefix("training.")
     if not matches and old in RENAMED:
         hint = f" (renamed: {RENAMED[old]}{'' if RENAMED[old] in keys else ', where the schedule has that phase'})"
-    raise ValueError(f"unknown --set key {key!r}{hint}; valid keys: {TIME_BUDGET}, {', '.join(keys)}")
+    raise ValueError(f"unknown --set key {key!r}{hint}; valid keys: {', '.join(keys)}, {TIME_BUDGET}")
 
 
 def _convert(key: str, value: Any, kind: Any) -> Any:
@@ -140,6 +143,8 @@ def _convert(key: str, value: Any, kind: Any) -> Any:
             return float(value)
         if kind.startswith("tuple[int"):
             return tuple(int(v) for v in value.replace(" ", "").strip("()").split(",") if v)
+        if kind == "Causal":
+            return Causal.parse(value)
         if kind == "Stall":
             patience, _, decrease = value.partition(",")
             return Stall(int(patience), float(decrease)) if decrease else Stall(int(patience))

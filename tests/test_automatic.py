@@ -131,7 +131,7 @@ def test_r3_keeps_the_points_of_large_residual_and_draws_the_rest(bare):
     trainer = pinn_trainer(problem)
     objective = trainer.objective
     before = objective.points.interior.clone()
-    squares = objective.loss.pointwise(before)
+    squares = objective.loss.squared_residuals(objective.points)
     high = before[squares > squares.mean()]
     objective.resample()
     after = objective.points.interior

@@ -87,7 +87,8 @@ def test_with_settings_gives_what_building_the_problem_with_them_gives():
     reseeded = problem.with_settings(training=pinn.Training(numerics=pinn.Numerics(seed=3)), net=MLP(width=5), sampling=pinn.Sampling(7))
     built = laplace("x y", "u", {"observed": observations}, training=pinn.Training(numerics=pinn.Numerics(seed=3)))
     assert torch.equal(observed(reseeded), observed(built)) and not torch.equal(observed(reseeded), observed(problem))
-    assert (reseeded.net, reseeded.sampling, reseeded.training) == (MLP(width=5), pinn.Sampling(7),
+    # the counts the given Sampling leaves unset are chosen (pinn.pde.automatic), as when building
+    assert (reseeded.net, reseeded.sampling, reseeded.training) == (MLP(width=5), pinn.Sampling(7, 200, 200),
                                                                     pinn.Training(numerics=pinn.Numerics(seed=3)))
     assert (problem.net, problem.sampling, problem.training) == (MLP(), pinn.Sampling(16, 16), pinn.Training())
     unseeded = problem.with_settings(net=MLP(width=5))  # the seed kept: the observations are kept too

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pinn.geometry import SAMPLING_METHODS
+from pinn.pde.causal import Causal
 
 
 ADAPTIVE = ("off", "r3")
@@ -27,6 +28,8 @@ class Sampling:
             residual exceeds the mean are kept and the rest are replaced by fresh ones, so that
             points gather where the equations are not yet met (a front, a layer) without a
             density estimate. Needs ``resample_every``; the points are part of the checkpoint.
+        causal: time-causal weights of the interior residuals, a :class:`pinn.Causal` (evolution
+            problems only; see :mod:`pinn.pde.causal`), or None for plain means.
     """
 
     interior: int | None = None
@@ -35,6 +38,7 @@ class Sampling:
     method: str = "sobol"
     resample_every: int = 0
     adaptive: str = "off"
+    causal: Causal | None = None
 
     def __post_init__(self) -> None:
         for name in ("interior", "boundary", "initial"):
@@ -49,3 +53,5 @@ class Sampling:
             raise ValueError(f"Sampling adaptive {self.adaptive!r} is not one of {', '.join(ADAPTIVE)}")
         if self.adaptive != "off" and not self.resample_every:
             raise ValueError(f"Sampling adaptive={self.adaptive!r} redraws points: it needs resample_every >= 1")
+        if self.causal is not None and not isinstance(self.causal, Causal):
+            raise ValueError(f"Sampling causal must be a pinn.Causal or None, got {self.causal!r}")

@@ -215,17 +215,40 @@ class Robin(OnBoundary):
 
 @dataclass(frozen=True)
 class Initial(Condition):
-    """``field(x, t0) = value(x)`` at the start of the time interval. ``exact=True`` imposes it
-    through the network's output instead of a loss term."""
+    """``field(x, t0) = value(x)`` at the start of the time interval, or with ``derivative=1`` its
+    rate ``d field/dt (x, t0) = value(x)`` (the initial velocity of a problem second order in time,
+    such as the wave equation ``u_tt = c^2 u_xx``, without an extra output for ``u_t``).
+
+    ``exact=True`` imposes it through the network's output instead of a loss term (see
+    :mod:`pinn.pde.exact`). An exact rate needs an exact value of the same field: with ``s = (t -
+    t0) / (t1 - t0)`` the output is ``u = u0(x) + (t - t0) v0(x) + s^2 N``, so both hold to
+    round-off (with an exact Dirichlet condition too, see :mod:`pinn.pde.exact`). ``exact=None``
+    means exact where possible: a rate is then exact when its field's initial value is, else a
+    loss term ``(d field/dt - value)^2`` at the initial points. A field takes at most one rate
+    condition.
+    """
 
     value: Value
     field: str | None = None
     weight: float = 1.0
     points: int | None = None
-    exact: bool = False
+    exact: bool | None = False
+    derivative: int = 0
+    _time: str | None = dataclass_field(default=None, repr=False, compare=False)  # the time input, set by bind
 
     def __post_init__(self) -> None:
         check_weight(self)
+        if isinstance(self.derivative, bool) or self.derivative not in (0, 1):
+            raise ValueError(f"Initial derivative must be 0 (the value at t0) or 1 (the rate d/dt at t0), "
+                             f"got {self.derivative!r}")
+        if self.exact is not None and not isinstance(self.exact, bool):
+            raise ValueError(f"Initial exact must be True, False or None, got {self.exact!r}")
+
+    def bind(self, inputs, outputs, domain) -> Initial:
+        if not isinstance(domain, SpaceTime):
+            what = "a rate condition (derivative=1)" if self.derivative else "an initial condition"
+            raise ValueError(f"{what} needs a space-time domain (space * pinn.TimeInterval(t0, t1))")
+        return dataclasses.replace(self, _time=inputs[-1]) if self.derivative else self
 
     def sample(self, domain, n, method, rng):
         if not isinstance(domain, SpaceTime):
@@ -233,6 +256,8 @@ class Initial(Condition):
         return domain.sample_initial(n, method, rng), None
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
+        if self.derivative:
+            return f.derivative(self.field, (require_bound(self, self._time),)) - batch.target
         return f.field(self.field) - batch.target
 
 

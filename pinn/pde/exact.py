@@ -7,10 +7,20 @@ initial value u0, the network's raw output N is transformed so the conditions ho
     initial only:     u = u0(x) + s(t) N
     both:             u = g(x, t) + u0(x) - g(x, t0) + D(x) s(t) N
 
+and with an exact initial rate v0 (``pinn.Initial(v0, derivative=1, exact=True)``, which needs an
+exact initial value of the same field), with g_t = dg/dt:
+
+    initial and rate: u = u0(x) + (t - t0) v0(x) + s(t)^2 N
+    with Dirichlet:   u = g(x, t) + u0(x) - g(x, t0) + (t - t0) [v0(x) - g_t(x, t0)] + D(x) s(t)^2 N
+
 where D is the geometry's distance factor (zero on the boundary, positive inside), or the
 condition's own ``distance`` function (zero on its part of the boundary, positive elsewhere),
-and s(t) = (t - t0) / (t1 - t0). The combined form needs u0 = g(., t0) on the boundary, which any
-well-posed problem satisfies; the problem checks it when built.
+and s(t) = (t - t0) / (t1 - t0). The combined form needs u0 = g(., t0) on the boundary (and v0 =
+g_t(., t0) with a rate), which any well-posed problem satisfies; the problem checks it when built.
+With a rate, u0 and v0 are evaluated at (x, t0) even when their functions take t too. g_t comes
+from autograd through the Dirichlet value's function (zero for a constant or a function of space
+only); the problem checks it against finite differences when built, so a value computed outside
+torch is refused rather than silently given a zero rate.
 
 An output with a known part K (``Problem(known=...)``, e.g. the analytic singular part of a flow) and
 no exact condition is ``u = K(x, t) + N``: the network represents only the remainder.
@@ -18,6 +28,7 @@ no exact condition is ``u = K(x, t) + N``: the network represents only the remai
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +44,7 @@ class _Exact:
     dirichlet: Dirichlet | None
     initial: Initial | None
     known: Callable[..., Tensor] | None = None
+    rate: Initial | None = None  # an exact initial rate (Initial(..., derivative=1)); needs ``initial``
 
 
 class OutputTransform:
@@ -75,11 +87,20 @@ class OutputTransform:
             offset = offset + evaluate(rule.dirichlet.value, points, self._inputs, self._time)
         if rule.initial is not None:
             t0, t1 = self._domain.time.t0, self._domain.time.t1
-            scale = scale * (points[:, -1] - t0) / (t1 - t0)
-            offset = offset + evaluate(rule.initial.value, points, self._inputs, self._time)
+            elapsed = points[:, -1] - t0
+            s = elapsed / (t1 - t0)
+            at_start = torch.cat([space_points, torch.full_like(points[:, -1:], t0)], dim=1)
+            if rule.rate is None:
+                scale = scale * s
+                offset = offset + evaluate(rule.initial.value, points, self._inputs, self._time)
+            else:  # u0 and v0 at t0, so that d/dt of the offset at t0 is v0 exactly
+                scale = scale * s * s
+                offset = (offset + evaluate(rule.initial.value, at_start, self._inputs, self._time)
+                          + elapsed * evaluate(rule.rate.value, at_start, self._inputs, self._time))
             if rule.dirichlet is not None:
-                at_start = torch.cat([space_points, torch.full_like(points[:, -1:], t0)], dim=1)
                 offset = offset - evaluate(rule.dirichlet.value, at_start, self._inputs, self._time)
+                if rule.rate is not None:
+                    offset = offset - elapsed * time_rate(rule.dirichlet.value, at_start, self._inputs, self._time)
         return offset, scale
 
 
@@ -92,7 +113,8 @@ def exact_rules(conditions: dict[str, object], domain: Geometry,
     for name, condition in conditions.items():
         if not getattr(condition, "exact", False):
             continue
-        slot = "dirichlet" if isinstance(condition, Dirichlet) else "initial"
+        slot = ("dirichlet" if isinstance(condition, Dirichlet)
+                else "rate" if getattr(condition, "derivative", 0) else "initial")
         if isinstance(condition, Dirichlet) and condition.distance is not None:
             _check_distance(name, condition, space)
         elif isinstance(condition, Dirichlet):
@@ -109,12 +131,51 @@ def exact_rules(conditions: dict[str, object], domain: Geometry,
         if slot in per_field:
             raise ValueError(f"condition {name!r}: field {condition.field!r} already has an exact {slot} condition")
         per_field[slot] = condition
+    for name, condition in conditions.items():
+        if getattr(condition, "exact", False) and getattr(condition, "derivative", 0) \
+                and "initial" not in rules[condition.field]:
+            raise ValueError(f"condition {name!r}: an exact initial rate (derivative=1, exact=True) needs an exact "
+                             f"initial value of field {condition.field!r} too (pinn.Initial(value, exact=True)); "
+                             "or impose the rate as a loss term (exact=False)")
     for name, part in (known or {}).items():
         if name in rules:
             raise ValueError(f"known part of {name!r}: the field also has an exact condition, whose value is "
                              "already a function over the whole domain; add the known part to that value instead")
         rules[name] = {"known": part}
-    return {f: _Exact(r.get("dirichlet"), r.get("initial"), r.get("known")) for f, r in rules.items()}
+    return {f: _Exact(r.get("dirichlet"), r.get("initial"), r.get("known"), r.get("rate")) for f, r in rules.items()}
+
+
+def resolve_rates(conditions: Mapping[str, object], known: Mapping[str, object] | None = None) -> dict[str, object]:
+    """The conditions with every initial rate of ``exact=None`` ("exact where possible") made True or
+    False: exact when its field's initial value is exact (``exact=True``, or None on a field without a
+    known part), otherwise a loss term. Run after the value conditions' own ``exact`` is settled."""
+    known = known or {}
+
+    def value_exact(field: str) -> bool:
+        return any(isinstance(c, Initial) and not c.derivative and c.field == field
+                   and (c.exact or (c.exact is None and field not in known)) for c in conditions.values())
+
+    return {name: dataclasses.replace(c, exact=value_exact(c.field))
+            if isinstance(c, Initial) and c.derivative and c.exact is None else c
+            for name, c in conditions.items()}
+
+
+def time_rate(value: Callable[..., Tensor] | float, points: Tensor, inputs: tuple[str, ...],
+              time: str | None) -> Tensor:
+    """d value/dt at ``points`` (N, number of inputs), one number per point, by autograd through the
+    value's function: zero for a constant or a function of the spatial coordinates only. The
+    result stays differentiable in the spatial coordinates where gradients are being recorded."""
+    zero = points.new_zeros(points.shape[0])
+    if not callable(value):
+        return zero
+    record = torch.is_grad_enabled()
+    with torch.enable_grad():
+        t = points[:, -1:].detach().requires_grad_(True)
+        g = evaluate(value, torch.cat([points[:, :-1], t], dim=1), inputs, time)
+        if not g.requires_grad:
+            return zero
+        (rate,) = torch.autograd.grad(g.sum(), t, create_graph=record, allow_unused=True)
+    return zero if rate is None else rate[:, 0]
 
 
 

@@ -2,7 +2,8 @@
 Levenberg-Marquardt phase (:mod:`pinn.train.phases.levenberg_marquardt`).
 
 Every residual, at every point, is scaled by the square root of its term's weight over its number
-of points, so that ``r @ r`` is the weighted loss. The rows of ``J = dr/dtheta`` come from the
+of points (and of the point's own weight, with causal training), so that ``r @ r`` is the weighted
+loss. The rows of ``J = dr/dtheta`` come from the
 problem's own residual functions, through the derivative engine:
 
 - interior residuals served by Taylor mode: each point's residuals depend on that point alone, so
@@ -66,34 +67,40 @@ class ResidualJacobian:
     def _interior(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
         x = points.interior
         scales = {name: math.sqrt(weights.get(name, 1.0) / x.shape[0]) for name in self.loss.problem.residuals}
+        # the points' own weights (causal training): sqrt(w_p) on every residual at point p
+        each = None if points.interior_weights is None else points.interior_weights.sqrt()
         plan = self.loss.engine.plans.get(RESIDUALS)
         if plan is not None and not self._vmap_failed:
             try:
-                return self._by_chain_rule(x, scales) if plan.chain_rule else self._per_point(x, scales)
+                return self._by_chain_rule(x, scales, each) if plan.chain_rule else self._per_point(x, scales, each)
             except (RuntimeError, NotImplementedError, ValueError):
                 self._vmap_failed = True  # an operation vmap cannot batch: reverse mode serves
         transform = self.loss.engine.transform_jet(RESIDUALS, x)
         site = Site(RESIDUALS, x, None, self._evaluate_interior, transform)
         f = self.loss.engine.fields([site], eager=True)[RESIDUALS]  # differentiated row by row
-        rows = torch.cat([scales[name] * r for name, r in self._evaluate_interior(f).items()])
+        rows = torch.cat([scales[name] * (r if each is None else each * r)
+                          for name, r in self._evaluate_interior(f).items()])
         return self._by_reverse_mode(rows)
 
     def _evaluate_interior(self, f) -> dict[str, Tensor]:
         return {name: residual(f).reshape(-1) for name, residual in self.loss.problem.residuals.items()}
 
-    def _per_point(self, x: Tensor, scales: dict[str, float]) -> tuple[Tensor, Tensor]:
+    def _per_point(self, x: Tensor, scales: dict[str, float], each: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Rows point by point: vmap over the points of jacrev of the Taylor pass and the residuals at
-        one point. Rows are point-major (every residual at the first point, then the next point)."""
+        one point, times the point's factor ``each`` (None: 1). Rows are point-major (every residual
+        at the first point, then the next point)."""
         m, residuals = self.loss.model, self.loss.problem.residuals
 
-        def scaled_residuals(known: dict, point: Tensor, _: None) -> Tensor:
+        def scaled_residuals(known: dict, point: Tensor, factor: Tensor | None) -> Tensor:
             f = KnownFields(point, known, m.inputs, m.outputs, m.time, None, m.unknowns())
-            return torch.cat([scales[name] * residual(f).reshape(-1) for name, residual in residuals.items()])
+            rows = torch.cat([scales[name] * residual(f).reshape(-1) for name, residual in residuals.items()])
+            return rows if factor is None else factor * rows
 
-        values, jacobian = self._jacobian_per_point(x, scaled_residuals)
+        values, jacobian = self._jacobian_per_point(x, scaled_residuals, each)
         return values.reshape(-1), jacobian.reshape(values.numel(), -1)
 
-    def _by_chain_rule(self, x: Tensor, scales: dict[str, float]) -> tuple[Tensor, Tensor]:
+    def _by_chain_rule(self, x: Tensor, scales: dict[str, float], each: Tensor | None = None
+                       ) -> tuple[Tensor, Tensor]:
         """Rows of residuals that differentiate expressions (``pinn.div(f, k * pinn.grad(f, "u"))``).
 
         Such a residual is a pointwise function ``R(x, K)`` of the derivatives ``K`` the engine
@@ -115,7 +122,8 @@ class ResidualJacobian:
         n = x.shape[0]
         columns, coefficients, direct = [], [], []
         for name, residual in self.loss.problem.residuals.items():
-            for column in (scales[name] * residual(f).reshape(n, -1)).unbind(dim=1):
+            scaled = scales[name] * residual(f).reshape(n, -1)
+            for column in (scaled if each is None else each[:, None] * scaled).unbind(dim=1):
                 partials = torch.autograd.grad(column.sum(), list(leaves.values()), retain_graph=True,
                                                allow_unused=True)
                 coefficients.append(torch.stack([column.new_zeros(n) if d is None else d for d in partials], dim=1))

@@ -24,22 +24,27 @@ from pinn.train.weighting import weighted_total
 
 @dataclass
 class Points:
-    """The interior points where residuals are evaluated and each loss condition's batch."""
+    """The interior points where residuals are evaluated, each loss condition's batch, and the
+    interior points' weights where the residuals' means are weighted (causal training,
+    :mod:`pinn.pde.causal`; None for plain means)."""
 
     interior: Tensor
     conditions: dict[str, Batch]
+    interior_weights: Tensor | None = None
 
     def state_dict(self) -> dict:
         return {"interior": self.interior,
                 "conditions": {k: {"coordinates": b.coordinates, "normals": b.normals, "target": b.target}
-                               for k, b in self.conditions.items()}}
+                               for k, b in self.conditions.items()},
+                "interior_weights": self.interior_weights}
 
     @classmethod
     def from_state_dict(cls, state: dict, device: torch.device) -> "Points":
         move = (lambda t: None if t is None else t.to(device))
         return cls(move(state["interior"]),
                    {k: Batch(move(b["coordinates"]), move(b["normals"]), move(b["target"]))
-                    for k, b in state["conditions"].items()})
+                    for k, b in state["conditions"].items()},
+                   move(state.get("interior_weights")))
 
 
 def draw_points(problem: Problem, rng: np.random.Generator, dtype: torch.dtype, device: torch.device,
@@ -124,16 +129,6 @@ class LossFunction:
                 p.grad = g if p.grad is None else p.grad + g
         return terms
 
-    def pointwise(self, interior: Tensor) -> Tensor:
-        """The sum of the squared PDE residuals at each of the ``interior`` points, detached (N,)."""
-        residuals = self.problem.residuals
-
-        def squares(f: Fields) -> Tensor:
-            return sum(residual(f).reshape(-1).square() for residual in residuals.values())
-
-        fields = self.engine.fields([Site(RESIDUALS, interior, None, squares, None)], eager=True)
-        return squares(fields[RESIDUALS]).detach()
-
     def _terms(self, points: Points, transforms: dict[str, Any] | None = None) -> dict[str, Tensor]:
         transforms = transforms or {}
         residuals = self.problem.residuals
@@ -150,11 +145,26 @@ class LossFunction:
 
             sites.append(Site(name, batch.coordinates, batch.normals, at_condition, transforms.get(name)))
         fields = self.engine.fields(sites)
-        terms = {name: r.square().mean() for name, r in interior(fields[RESIDUALS]).items()}
+        weights = points.interior_weights
+        terms = {name: (r.square() if weights is None else weights * r.square()).mean()
+                 for name, r in interior(fields[RESIDUALS]).items()}
         for site in sites[1:]:
             weight = self.problem.conditions[site.name].weight
             terms[site.name] = weight * site.evaluate(fields[site.name]).square().mean()
         return terms
+
+    def squared_residuals(self, points: Points) -> Tensor:
+        """Every interior point's squared residuals, summed over the residuals, unweighted and detached
+        (N,): what causal weights are computed from. By the eager engine, at the current weights."""
+        residuals = self.problem.residuals
+
+        def interior(f: Fields) -> dict[str, Tensor]:
+            return {name: residual(f).reshape(-1) for name, residual in residuals.items()}
+
+        with torch.enable_grad():  # autograd sites differentiate the network at the points
+            site = Site(RESIDUALS, points.interior, None, interior)
+            values = interior(self.engine.fields([site], eager=True)[RESIDUALS])
+        return sum(r.detach().square() for r in values.values())
 
     def _transforms(self, points: Points) -> dict[str, Any]:
         sites = {RESIDUALS: points.interior, **{n: b.coordinates for n, b in points.conditions.items()}}

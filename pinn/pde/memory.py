@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING
 import torch
 
 from pinn.pde.conditions import Initial, Periodic
-from pinn.nets import MLP, ModifiedMLP, Net
+from pinn.nets import ModifiedMLP, Net
 from pinn.pde.observations import Data
 from pinn.pde.build import loss_conditions, points_for
-from pinn.pde.collocation import Sampling
 from pinn.train.phases import LBFGS, LevenbergMarquardt
 
 if TYPE_CHECKING:
@@ -125,6 +124,9 @@ def check_memory(problem: Problem) -> None:
                      f"more than the {_size(free)} {where}; {remedy}")
 
 
+TYPICAL_POINTS, TYPICAL_NEURONS = 4000, 128  # the order of a problem's usual points and hidden neurons
+
+
 def _largest_part(problem: Problem, estimate: MemoryEstimate) -> tuple[str, str, str]:
     """The setting behind the largest part of the estimate, what that part counts, and the remedy."""
     dtype = problem.training.numerics.dtype
@@ -134,7 +136,7 @@ def _largest_part(problem: Problem, estimate: MemoryEstimate) -> tuple[str, str,
     net_setting = _net_setting(problem.net)
     if largest == "points":
         # Points x neurons: blame the factor further beyond its default (millions of points, or of neurons).
-        if estimate.point_count / Sampling().interior >= estimate.neurons / sum(MLP().layer_widths):
+        if estimate.point_count / TYPICAL_POINTS >= estimate.neurons / TYPICAL_NEURONS:
             setting, remedy = _largest_point_setting(problem)
         else:
             setting, remedy = net_setting, f"lower {net_setting.partition('=')[0]}"

@@ -2,13 +2,16 @@
 
 :class:`PinnObjective` builds what a :class:`pinn.Problem` declares: the model (network, exact
 conditions, unknowns), the collocation points and condition batches (redrawn every
-``sampling.resample_every`` steps), and the loss (mean squared residuals and weighted condition
+``sampling.resample_every`` steps), the causal weights of the interior points (updated every
+``sampling.causal.update_every`` steps, :mod:`pinn.pde.causal`), and the loss (mean squared residuals and weighted condition
 terms, :mod:`pinn.pde.losses`) with its residual vector and Jacobian for Levenberg-Marquardt
 (:mod:`pinn.pde.jacobian`). :func:`pinn_trainer` puts it together with a
 :class:`~pinn.validation.GridCheck` against the problem's reference grid.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +51,14 @@ class PinnObjective(Objective):
         self.points = draw_points(problem, self.rng, self.dtype, device)
         self.loss = LossFunction(problem, self.model, numerics.derivatives, numerics.compile, expected_calls)
         self.jacobian = ResidualJacobian(self.loss)
-        self.resample_every = problem.sampling.resample_every
+        self.causal = problem.sampling.causal
+        self.slab_weights: Tensor | None = None  # causal training: each time slab's weight
+        self._calls = 0  # calls of resample(), each every `resample_every` steps
+        # The trainer's one hook for a new loss (new points, new causal weights): called every gcd of the two.
+        every = problem.sampling.resample_every
+        self.resample_every = every if self.causal is None else math.gcd(every, self.causal.update_every)
+        if self.causal is not None:
+            self.update_causal_weights()
 
     def terms(self) -> dict[str, Tensor]:
         return self.loss(self.points)
@@ -60,28 +70,63 @@ class PinnObjective(Objective):
         return self.jacobian(self.points, weights)
 
     def resample(self) -> None:
-        """Fresh collocation points; conditions on fixed points (data) keep theirs. With
-        ``sampling.adaptive="r3"``, the interior points whose squared residual exceeds the mean stay."""
-        kept = None
-        if self.problem.sampling.adaptive == "r3":
-            squares = self.loss.pointwise(self.points.interior)
-            kept = self.points.interior[squares > squares.mean()].detach()
-        self.points = draw_points(self.problem, self.rng, self.dtype, self.device, self.points, kept)
+        """Fresh collocation points (conditions on fixed points, data, keep theirs), when due: with
+        ``sampling.adaptive="r3"``, the interior points whose squared residual exceeds the mean stay.
+        With causal training, new causal weights when due."""
+        self._calls += 1
+        done = self._calls * self.resample_every  # about the steps taken
+        every = self.problem.sampling.resample_every
+        if every and done % every == 0:
+            kept = None
+            if self.problem.sampling.adaptive == "r3":
+                squares = self.loss.squared_residuals(self.points)
+                kept = self.points.interior[squares > squares.mean()].detach()
+            self.points = draw_points(self.problem, self.rng, self.dtype, self.device, self.points, kept)
+            if self.causal is not None:
+                self._weigh_points()
+        if self.causal is not None and done % self.causal.update_every == 0:
+            self.update_causal_weights()
+
+    def update_causal_weights(self) -> None:
+        """The slab weights from the current residuals (:mod:`pinn.pde.causal`), put on the points."""
+        causal, time = self.causal, self.problem.domain.time
+        slab = causal.slab_of(self.points.interior[:, -1], time.t0, time.t1)
+        losses = causal.slab_losses(self.loss.squared_residuals(self.points), slab)
+        self.slab_weights = causal.weights(losses)
+        self._weigh_points()
+
+    def _weigh_points(self) -> None:
+        time = self.problem.domain.time
+        slab = self.causal.slab_of(self.points.interior[:, -1], time.t0, time.t1)
+        self.points = dataclasses.replace(self.points, interior_weights=self.slab_weights[slab])
 
     def reported(self) -> dict[str, float]:
         return self.model.unknowns.as_floats()
 
     def summary(self) -> dict[str, Any]:
-        return {"derivatives": self.loss.engine.summary, "compile": self.loss.compile_status}
+        summary = {"derivatives": self.loss.engine.summary, "compile": self.loss.compile_status}
+        if self.slab_weights is not None:
+            summary["causal_weights"] = [float(w) for w in self.slab_weights]
+        return summary
 
     def state_dict(self) -> dict[str, Any]:
-        return {"rng": _rng_state(self.rng), "points": self.points.state_dict(), "loss": self.loss.state_dict()}
+        state = {"rng": _rng_state(self.rng), "points": self.points.state_dict(), "loss": self.loss.state_dict()}
+        if self.causal is not None:
+            state["causal"] = {"slab_weights": self.slab_weights, "calls": self._calls}
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.bit_generator.state = _rng_restore(state["rng"])
         _restore_spawned(self.rng, state["rng"].get("spawned"))
         self.points = Points.from_state_dict(state["points"], self.device)
         self.loss.load_state_dict(state["loss"])
+        if self.causal is not None:
+            if "causal" not in state or self.points.interior_weights is None:
+                raise ValueError("it was saved without causal weights (sampling.causal), which this run has")
+            self.slab_weights = state["causal"]["slab_weights"].to(self.device)
+            self._calls = int(state["causal"]["calls"])
+        elif self.points.interior_weights is not None:
+            raise ValueError("it was saved with causal weights (sampling.causal), which this run has not")
 
 
 def pinn_trainer(problem: Problem, reference: GridReference | None = None,

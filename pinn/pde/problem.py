@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from pinn.pde.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
-from pinn.pde.exact import exact_rules
+from pinn.pde.exact import exact_rules, resolve_rates, time_rate
 from pinn.pde.derived_quantities import check_derived
 from pinn.derivatives.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
@@ -172,6 +172,8 @@ class Problem:
         if self.reference is not None and not hasattr(self.reference, "build"):
             raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
         self._set("known", _check_known(self.known, outputs))
+        _check_one_rate_per_field(self.conditions)
+        self._set("conditions", resolve_rates(self.conditions, self.known))
         self._set("_exact", exact_rules(self.conditions, self.domain, self.known))
         self._dry_run(dtype)
 
@@ -180,6 +182,9 @@ class Problem:
                                   ("training", self.training, Training)):
             if not isinstance(spec, kind) and not (label == "net" and spec is None):
                 raise ValueError(f"{label} must be a pinn.{kind.__name__}, got {type(spec).__name__}")
+        if self.sampling.causal is not None and not isinstance(self.domain, SpaceTime):
+            raise ValueError("sampling.causal (time-causal weights) needs a time-dependent problem, on a domain "
+                             "space * pinn.TimeInterval(t0, t1); this one has no time: remove it")
 
     def _choose_automatic(self) -> None:
         """Fill in the settings the problem leaves unset (:mod:`pinn.pde.automatic`), noting each choice
@@ -229,7 +234,8 @@ class Problem:
                                  f"which is not this problem's spatial domain {space!r}; use the boundary of "
                                  "that very object (space.boundary, space.side(...) or a .where(...) of them)")
         if isinstance(condition, Initial) and not isinstance(self.domain, SpaceTime):
-            raise ValueError(f"condition {name!r}: an initial condition needs a space-time domain "
+            what = "an initial rate condition (derivative=1)" if condition.derivative else "an initial condition"
+            raise ValueError(f"condition {name!r}: {what} needs a space-time domain "
                              "(space * pinn.TimeInterval(t0, t1))")
         try:
             if isinstance(condition, Data):
@@ -275,6 +281,7 @@ class Problem:
                 evaluate(part, points, self.inputs, self.time)
             except (ValueError, TypeError) as err:
                 raise ValueError(f"known part of {name!r}: {err}") from None
+        self._check_compatibility(rng)  # before the network's output, which evaluates the exact values too
         f = model.fields(points)
         for name, fn in self.residuals.items():
             _check_output(f"residual {name!r}", lambda fn=fn: fn(f), points.shape[0], dtype)
@@ -284,7 +291,6 @@ class Problem:
             batch = batches[name]
             fc = model.fields(batch.coordinates, batch.normals)
             _check_output(f"condition {name!r}", lambda c=condition: c.residual(fc, batch), None, dtype)
-        self._check_compatibility(rng)
 
     def _dry_batch(self, name: str, condition: Condition, points: Tensor, rng: np.random.Generator) -> Batch:
         """A condition's points and values for the dry run, checked to be finite."""
@@ -305,7 +311,7 @@ class Problem:
         return batch
 
     def _check_compatibility(self, rng: np.random.Generator) -> None:
-        """Exact boundary and initial values must agree where they meet (the boundary at t0)."""
+        """Exact boundary and initial values (and rates) must agree where they meet (the boundary at t0)."""
         for field_name, rule in self._exact.items():
             if rule.dirichlet is None or rule.initial is None:
                 continue
@@ -317,6 +323,42 @@ class Problem:
             if gap > 1e-8 * (1 + float(initial.abs().max())):
                 raise ValueError(f"field {field_name!r}: the exact initial value differs from the exact boundary "
                                  f"value on the boundary at t0 (by up to {gap:.3g}); make them agree")
+            if rule.rate is not None:
+                self._check_boundary_rate(field_name, rule, at_start[torch.as_tensor(
+                    rule.dirichlet.boundary.contains(boundary_points))])
+
+    def _check_boundary_rate(self, field_name: str, rule: Any, at_start: Tensor) -> None:
+        """With an exact rate and an exact Dirichlet value g: g_t by autograd must be what g's function
+        gives (checked against finite differences), and equal the rate on the boundary at t0."""
+        if not at_start.shape[0]:
+            return
+        wall, rate = self._name_of(rule.dirichlet), self._name_of(rule.rate)
+        value, inputs, time = rule.dirichlet.value, self.inputs, self.time
+        try:
+            g_t = time_rate(value, at_start, inputs, time).detach()
+        except Exception as err:  # the user's function: report it by name
+            raise ValueError(f"condition {wall!r}: its value cannot be differentiated in time by autograd "
+                             f"({type(err).__name__}: {err}), which the exact rate {rate!r} needs; write it with "
+                             f"torch operations, or impose {rate!r} as a loss term (exact=False)") from None
+        duration = self.domain.time.t1 - self.domain.time.t0
+        h = 1e-5 * duration
+        shifted = [evaluate(value, at_start + torch.tensor([0.0] * len(inputs[:-1]) + [k * h], dtype=at_start.dtype),
+                            inputs, time).detach() for k in (0, 1, 2)]
+        differences = (-3 * shifted[0] + 4 * shifted[1] - shifted[2]) / (2 * h)
+        size = float(differences.abs().max()) + float(shifted[0].abs().max()) / duration + 1e-12
+        if float((g_t - differences).abs().max()) > 1e-4 * size:
+            raise ValueError(f"condition {wall!r}: its value's time derivative by autograd differs from its finite "
+                             f"differences (is it computed outside torch, e.g. with numpy or math?); the exact "
+                             f"rate {rate!r} needs it: write the value with torch operations, or impose {rate!r} "
+                             "as a loss term (exact=False)")
+        gap = float((condition_target(self, rule.rate, at_start) - g_t).abs().max())
+        if gap > 1e-8 * (1 + float(g_t.abs().max())):
+            raise ValueError(f"field {field_name!r}: the exact initial rate {rate!r} differs from the time derivative "
+                             f"of the exact boundary value {wall!r} on the boundary at t0 (by up to {gap:.3g}); "
+                             "make them agree")
+
+    def _name_of(self, condition: Condition) -> str:
+        return next(name for name, c in self.conditions.items() if c is condition)
 
     # ----------------------------------------------------------- what it declares
     @property
@@ -357,6 +399,17 @@ def _check_time_last(inputs: tuple[str, ...], domain: Geometry) -> None:
         order = [name for name in inputs if name not in misplaced] + misplaced
         raise ValueError(f"inputs {' '.join(inputs)!r}: the domain's coordinates are (space..., time), so time "
                          f"must be the last input, e.g. inputs=\"{' '.join(order)}\"")
+
+
+def _check_one_rate_per_field(conditions: Mapping[str, Condition]) -> None:
+    """At most one initial rate condition (``pinn.Initial(..., derivative=1)``) per field."""
+    seen: dict[str, str] = {}
+    for name, condition in conditions.items():
+        if isinstance(condition, Initial) and condition.derivative:
+            if condition.field in seen:
+                raise ValueError(f"condition {name!r}: field {condition.field!r} already has an initial rate "
+                                 f"condition ({seen[condition.field]!r}); give one rate per field")
+            seen[condition.field] = name
 
 
 def _check_unknowns(unknowns: Sequence[Unknown], inputs: tuple[str, ...], outputs: tuple[str, ...],
