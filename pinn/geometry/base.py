@@ -150,6 +150,17 @@ class Geometry(ABC):
         signed = self._signed_adf(x)
         return signed / self._adf_peak()
 
+    @property
+    def has_distance_factor(self) -> bool:
+        """Whether :meth:`distance_factor` is defined for this domain (checked without computing it)."""
+        import torch
+
+        try:
+            self._signed_adf(torch.zeros(1, self.dim, dtype=torch.float64))
+        except NotImplementedError:
+            return False
+        return True
+
     def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
         """A signed approximate distance: positive inside, negative outside, zero on the boundary,
         normalised to first order and smooth off the boundary (:mod:`pinn.geometry.adf`)."""

@@ -108,6 +108,10 @@ class AxisAlignedBox(Geometry):
             factor = term if factor is None else factor * term
         return factor
 
+    @property
+    def has_distance_factor(self) -> bool:
+        return True
+
     def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
         """The R-conjunction of the slabs ``(x_i - lower_i)(upper_i - x_i) / (upper_i - lower_i)``: in 1-D
         and 2-D smooth except at the corners. Not in 3-D, where the conjunction of three slabs has

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from pinn.pde.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
-from pinn.pde.exact import exact_rules
+from pinn.pde.exact import exact_rules, resolve_exact
 from pinn.pde.derived_quantities import check_derived
 from pinn.derivatives.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
@@ -162,6 +162,8 @@ class Problem:
         if self.reference is not None and not hasattr(self.reference, "build"):
             raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
         self._set("known", _check_known(self.known, outputs))
+        # exact=None (the default of Dirichlet and Initial) becomes True where possible, else False.
+        self._set("conditions", resolve_exact(self.conditions, self.domain, self.known, inputs, self.time))
         self._set("_exact", exact_rules(self.conditions, self.domain, self.known))
         self._dry_run(dtype)
 

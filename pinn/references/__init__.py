@@ -7,6 +7,7 @@ only when a run needs it (never at import of a problem file).
 - :func:`heat_fd` — the heat equation by finite differences (scipy), with its own error estimate.
 - :func:`cavity_fd` — the steady lid-driven cavity (Navier-Stokes) by finite differences (scipy).
 - :func:`elasticity_fd` — 2-D linear elasticity on a rectangle by finite differences (scipy).
+- :func:`poisson_fd` — Poisson's equation on a rectilinear polygon (an L-shape) by finite differences (scipy).
 - :class:`GridReference` — values already on a grid (for example loaded from a file).
 """
 from __future__ import annotations
@@ -68,6 +69,18 @@ def elasticity_fd(**settings: Any) -> Deferred:
     from pinn.references.elasticity_fd_solver import elasticity_fd as solve
 
     return Deferred(solve, {k: _numpy_functions(v) for k, v in settings.items()}, settings)
+
+
+def poisson_fd(**settings: Any) -> Deferred:
+    """Poisson's equation ``-lap u = f`` on a polygon with horizontal and vertical edges, ``u = g`` on its
+    boundary, by finite differences, computed when a run needs it.
+
+    Takes the settings of :func:`pinn.references.poisson_fd_solver.poisson_fd` (``vertices``,
+    ``source``, ``boundary``, ``cells``, ...). ``source`` and ``boundary`` may be the very functions the
+    problem uses, written with torch operations."""
+    from pinn.references.poisson_fd_solver import poisson_fd as solve
+
+    return Deferred(solve, {k: _numpy_function(v) if callable(v) else v for k, v in settings.items()}, settings)
 
 
 def _numpy_functions(value: Any) -> Any:
@@ -136,4 +149,4 @@ def analytic(solution: Any, resolution: Any = 64) -> Analytic:
     return Analytic(solution, resolution)
 
 
-__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "cavity_corner_flow", "cavity_fd", "elasticity_fd", "heat_fd"]
+__all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "cavity_corner_flow", "cavity_fd", "elasticity_fd", "heat_fd", "poisson_fd"]
