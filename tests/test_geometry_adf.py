@@ -74,15 +74,25 @@ def test_smooth_inside_second_derivatives_match_finite_differences(name):
             ei, ej = (h * torch.eye(2, dtype=torch.float64)[k] for k in (i, j))
             fd = (domain.distance_factor(base + ei + ej) - domain.distance_factor(base + ei - ej)
                   - domain.distance_factor(base - ei + ej) + domain.distance_factor(base - ei - ej)) / (4 * h * h)
-            torch.testing.assert_close(hessian[:, i, j].detach(), fd, rtol=1e-3, atol=1e-3 / scale**2)
+            torch.testing.assert_close(hessian[:, i, j].detach(), fd, rtol=5e-3, atol=1e-3 / scale**2)
 
 
-def test_polygon_behaves_like_the_distance_near_an_edge():
-    x = torch.tensor([[-0.5, 1 - 1e-3], [-1 + 1e-3, 0.2], [0.5, 1e-3]], dtype=torch.float64)
-    d = L_SHAPE._signed_adf(x)
-    torch.testing.assert_close(d, torch.full((3,), 1e-3, dtype=torch.float64), rtol=1e-2, atol=0)
-    outside = L_SHAPE._signed_adf(torch.tensor([[0.5, -0.5], [2.0, 2.0]], dtype=torch.float64))
+def test_polygon_vanishes_linearly_at_its_edges_and_is_negative_outside():
+    feet = torch.tensor([[-0.5, 1.0], [-1.0, 0.2], [0.5, 0.0]], dtype=torch.float64)
+    inward = torch.tensor([[0.0, -1.0], [1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    slopes = [L_SHAPE._signed_adf(feet + eps * inward) / eps for eps in (1e-3, 1e-5)]
+    assert torch.all(slopes[1] > 0)
+    torch.testing.assert_close(slopes[0], slopes[1], rtol=1e-2, atol=0)
+    outside = L_SHAPE._signed_adf(torch.tensor([[0.5, -0.5], [2.0, 2.0], [-1.5, 0.0]], dtype=torch.float64))
     assert torch.all(outside < 0)
+
+
+def test_many_edges_do_not_underflow_in_float32():
+    angles = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    gear = Polygon(np.stack([np.cos(angles), np.sin(angles)], axis=1) * np.where(np.arange(200) % 2, 1.0, 0.95)[:, None])
+    inside = gear.sample_interior(500, "sobol", rng())
+    d = gear.distance_factor(torch.tensor(inside, dtype=torch.float32))
+    assert d.dtype == torch.float32 and float(d.min()) > 0 and 0.5 < float(d.max()) < 1.5
 
 
 def test_reentrant_corners_of_a_polygon():

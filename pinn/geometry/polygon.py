@@ -106,9 +106,15 @@ class Polygon(Geometry):
         return points, self._normals[edge].copy(), u[:, 1:]
 
     def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
-        from .adf import polygon_signed_adf
+        from .adf import polygon_shift, polygon_signed_adf
 
-        return polygon_signed_adf(x, self._v)
+        shift = self.__dict__.get("_adf_shift")
+        if shift is None:
+            import numpy as np
+
+            sample = self._interior_samples(4096, "sobol", np.random.default_rng(0))
+            shift = self.__dict__["_adf_shift"] = polygon_shift(self._v, sample)
+        return polygon_signed_adf(x, self._v, shift)
 
     def reentrant_corners(self) -> list[Corner]:
         """The corners whose interior angle exceeds pi (180 degrees), as :class:`Corner` records.
