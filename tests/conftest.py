@@ -14,9 +14,12 @@ import pinn
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A complete, quick 1-D problem; tests break one piece of it at a time.
+# A complete, quick 1-D problem; tests break one piece of it at a time. Its two conditions stay loss
+# terms (the tests of runs read their terms: history columns, balancing, faults at resampling) unless a
+# test asks for exact=True: Dirichlet and Initial are exact by default since issue 15. The settling is
+# written inside the lines that were there, so that line numbers and edited fragments stay as they were.
 TINY_PROBLEM = '''
-from math import pi
+from math import pi; import dataclasses
 import torch
 import pinn
 
@@ -35,10 +38,10 @@ problem = pinn.Problem(
     outputs="u",
     domain=domain,
     residuals={"heat": heat},
-    conditions={
+    conditions={name: c if c.exact is not None else dataclasses.replace(c, exact=False) for name, c in {
         "ends": pinn.Dirichlet(space.boundary, 0.0),
         "initial": pinn.Initial(lambda x: torch.sin(pi * x)),
-    },
+    }.items()},
     reference=pinn.references.analytic(exact, resolution=21),
     tolerance={"u": 0.5},
     net=pinn.MLP(width=8, depth=2),

@@ -10,9 +10,10 @@ from conftest import TINY_PROBLEM, run_until
 from pinn.loading import load_problem
 from pinn.output.files import load_checkpoint, save_checkpoint
 from pinn.overrides import apply_overrides
-from pinn.pde.automatic import MOST_INTERIOR, weight_count
+from pinn.pde.automatic import MOST_INTERIOR
+from pinn.pde.memory import count_weights
 from pinn.pde.objective import pinn_trainer
-from pinn.train.settings import DEFAULT_TIME_BUDGET, Training, automatic_schedule, parse_duration
+from pinn.train.settings import DEFAULT_TIME_BUDGET, Training, parse_duration
 from pinn.train.trainer import Monitor, Trainer
 from test_phases import LeastSquares, Rows, trained
 
@@ -26,7 +27,7 @@ def bare(write_problem):
 
 def test_a_problem_without_settings_gets_the_automatic_ones(bare):
     assert bare.net == pinn.MLP(width=32, depth=4)
-    weights = weight_count(bare.net, 2, 1)
+    weights = count_weights(bare.net, 2, 1)
     assert bare.sampling.interior == min(MOST_INTERIOR, max(4000, math.ceil(1.6 * weights)))
     assert bare.sampling.boundary == bare.sampling.initial == 200
     assert bare.training.automatic and bare.training.time_budget == DEFAULT_TIME_BUDGET

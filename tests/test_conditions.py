@@ -67,8 +67,8 @@ def test_dirichlet_neumann_robin_vanish_on_the_solution_and_only_there():
 
 
 def test_condition_weight_scales_its_term():
-    base = steady({"walls": pinn.Dirichlet(SPACE.boundary, 1.0)})
-    heavy = steady({"walls": pinn.Dirichlet(SPACE.boundary, 1.0, weight=10.0)})
+    base = steady({"walls": pinn.Dirichlet(SPACE.boundary, 1.0, exact=False)})  # a loss term: weight applies
+    heavy = steady({"walls": pinn.Dirichlet(SPACE.boundary, 1.0, weight=10.0, exact=False)})
     fn = lambda x, y: (x + y)[:, None]  # noqa: E731
     assert terms_for(heavy, fn)["walls"] == pytest.approx(10 * terms_for(base, fn)["walls"], rel=1e-12)
 
@@ -105,6 +105,105 @@ def test_exact_conditions_that_disagree_at_t0_are_rejected():
 def test_exact_dirichlet_on_part_of_the_boundary_is_rejected():
     with pytest.raises(ProblemError, match="exact=True needs the whole boundary"):
         steady({"left": pinn.Dirichlet(SPACE.side(0, "lower"), 0.0, exact=True)})
+
+
+L_SHAPE = pinn.Polygon([(-1, -1), (0, -1), (0, 0), (1, 0), (1, 1), (-1, 1)])
+
+
+def exact_names(problem):
+    return sorted(name for name, c in problem.conditions.items() if c.exact)
+
+
+@pytest.mark.parametrize("domain", [SPACE, L_SHAPE, pinn.Disk((0, 0), 1) - pinn.Disk((0.2, 0), 0.3),
+                                    pinn.Rectangle((0, 0), (2, 1)) | pinn.Rectangle((1, 0.5), (1.5, 2))], ids=repr)
+def test_dirichlet_on_the_whole_boundary_is_exact_by_default(domain):
+    problem = pinn.Problem(name="default", inputs="x y", outputs="u", domain=domain,
+                           residuals={"pde": lambda f: f.u_xx + f.u_yy + 1},
+                           conditions={"walls": pinn.Dirichlet(domain.boundary, lambda x, y: x * y)})
+    assert exact_names(problem) == ["walls"] and loss_conditions(problem) == {}
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=1)
+    boundary, _ = domain.sample_boundary(300, "uniform", np.random.default_rng(0))
+    np.testing.assert_allclose(model.predict(boundary)["u"], boundary[:, 0] * boundary[:, 1], atol=1e-12)
+
+
+def test_what_stays_a_loss_term_by_default():
+    top, rest = SPACE.side(1, "upper"), SPACE.boundary.where(lambda x, y: y < 2 - 1e-9)
+    problem = steady({"top": pinn.Dirichlet(top, 1.0), "rest": pinn.Dirichlet(rest, 0.0)})
+    assert exact_names(problem) == []  # parts of the boundary: loss terms, whatever they add up to
+    lid = steady({"walls": pinn.Dirichlet(SPACE.boundary, lambda x, y: torch.where(y == 2.0, 1.0, 0.0) + 0 * x)})
+    assert exact_names(lid) == []  # a value written for the boundary only: inside it would jump
+    box3 = pinn.Box((0, 0, 0), (1, 1, 1)) - pinn.Box((0, 0, 0), (0.5, 0.5, 0.5))
+    no_factor = pinn.Problem(name="no-factor", inputs="x y z", outputs="u", domain=box3,
+                             residuals={"pde": lambda f: f.u_xx}, conditions={"walls": pinn.Dirichlet(box3.boundary)})
+    assert exact_names(no_factor) == []  # no distance factor in 3-D differences
+    forced = steady({"walls": pinn.Dirichlet(SPACE.boundary, 0.0, exact=False)})
+    assert exact_names(forced) == [] and list(loss_conditions(forced)) == ["walls"]
+    twice = steady({"a": pinn.Dirichlet(SPACE.boundary, 0.0), "b": pinn.Dirichlet(SPACE.boundary, 0.0)})
+    assert exact_names(twice) == ["a"]  # one exact condition per field; the other stays a loss term
+    known = pinn.Problem(name="known", inputs="x y", outputs="u", domain=SPACE, residuals={"pde": lambda f: f.u_xx},
+                         conditions={"walls": pinn.Dirichlet(SPACE.boundary, 0.0)}, known={"u": lambda x, y: x})
+    assert exact_names(known) == []
+    with pytest.raises(ProblemError, match="exact=True is not available on this geometry"):
+        pinn.Problem(name="refused", inputs="x y z", outputs="u", domain=box3, residuals={"pde": lambda f: f.u_xx},
+                     conditions={"walls": pinn.Dirichlet(box3.boundary, exact=True)})
+    with pytest.raises(ValueError, match="exact must be None"):
+        pinn.Dirichlet(SPACE.boundary, exact="yes")
+    with pytest.raises(ValueError, match="distance is used only for an exact condition"):
+        pinn.Dirichlet(SPACE.side(0, "lower"), exact=False, distance=lambda x, y: x)
+    clamp = steady({"left": pinn.Dirichlet(SPACE.side(0, "lower"), 0.0, distance=lambda x, y: x)})
+    assert exact_names(clamp) == ["left"]  # a distance function makes it exact
+
+
+def test_initial_is_exact_by_default_unless_it_disagrees_with_an_exact_wall():
+    space = pinn.Interval(0.0, 1.0)
+    domain = space * pinn.TimeInterval(0, 1)
+
+    def problem(initial, walls=0.0):
+        return pinn.Problem(name="heat", inputs="x t", outputs="u", domain=domain,
+                            residuals={"pde": lambda f: f.u_t - f.u_xx},
+                            conditions={"walls": pinn.Dirichlet(space.boundary, walls), "initial": pinn.Initial(initial)})
+
+    assert exact_names(problem(lambda x: torch.sin(math.pi * x))) == ["initial", "walls"]
+    # u0 = 1 against walls at 0: the walls win, the initial condition is a loss term (no error raised).
+    clash = problem(1.0)
+    assert exact_names(clash) == ["walls"] and list(loss_conditions(clash)) == ["initial"]
+    forced = pinn.Problem(name="soft", inputs="x t", outputs="u", domain=domain, residuals={"pde": lambda f: f.u_t},
+                          conditions={"initial": pinn.Initial(0.0, exact=False)})
+    assert exact_names(forced) == []
+
+
+def test_config_lists_the_exact_conditions_and_the_singular_corners():
+    from pinn.output.config import singular_corner_list
+
+    problem = pinn.Problem(name="corner", inputs="x y", outputs="u", domain=L_SHAPE,
+                           residuals={"pde": lambda f: f.u_xx + f.u_yy + 1},
+                           conditions={"walls": pinn.Dirichlet(L_SHAPE.boundary, 0.0)})
+    assert singular_corner_list(problem) == [{"field": "u", "vertex": [0.0, 0.0], "angle_degrees": 270.0}]
+    off = pinn.Problem(name="corner", inputs="x y", outputs="u", domain=L_SHAPE,
+                       residuals={"pde": lambda f: f.u_xx + f.u_yy + 1},
+                       conditions={"walls": pinn.Dirichlet(L_SHAPE.boundary, 0.0, singular_corners=False)})
+    assert singular_corner_list(off) == []
+    assert build_model(off, torch.float64, torch.device("cpu"), 0).transform.extra_outputs == 0
+
+
+def test_singular_corner_term_keeps_the_condition_exact_and_reaches_the_corner():
+    problem = pinn.Problem(name="corner", inputs="x y", outputs="u", domain=L_SHAPE,
+                           residuals={"pde": lambda f: f.u_xx + f.u_yy + 1},
+                           conditions={"walls": pinn.Dirichlet(L_SHAPE.boundary, lambda x, y: 1 + x)})
+    model = build_model(problem, torch.float64, torch.device("cpu"), seed=2)
+    assert model.transform.fold == (0,)
+    # Only the corner column of the network: the output is g + chi psi M with M = 1.
+    model.net = ExactNet(lambda x, y: torch.stack([0 * x, 1 + 0 * x], dim=1))
+    boundary, _ = L_SHAPE.sample_boundary(400, "uniform", np.random.default_rng(0))
+    np.testing.assert_allclose(model.predict(boundary)["u"], 1 + boundary[:, 0], atol=1e-14)
+    r, theta = 0.01, 0.75 * math.pi  # on the bisector, psi = r^(2/3) sin(pi/2)
+    point = np.array([[r * math.cos(theta), r * math.sin(theta)]])
+    expected = 1 + point[0, 0] + r ** (2 / 3) * (1 - r**2) ** 3
+    assert model.predict(point)["u"][0] == pytest.approx(expected, rel=1e-12)
+    far = np.array([[-0.9, -0.9], [0.5, 0.9]])  # beyond the cut-off radius (1, the nearest other edge)
+    np.testing.assert_allclose(model.predict(far)["u"], 1 + far[:, 0], atol=1e-15)
+    at_corner = model.fields(torch.zeros(1, 2, dtype=torch.float64))
+    assert torch.isfinite(at_corner.u_x).all() and torch.isfinite(at_corner.u_xx).all()
 
 
 def test_periodic_condition_matches_values_and_derivatives():

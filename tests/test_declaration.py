@@ -90,7 +90,8 @@ def test_with_settings_gives_what_building_the_problem_with_them_gives():
     # the counts the given Sampling leaves unset are chosen (pinn.pde.automatic), as when building
     assert (reseeded.net, reseeded.sampling, reseeded.training) == (MLP(width=5), pinn.Sampling(7, 200, 200),
                                                                     pinn.Training(numerics=pinn.Numerics(seed=3)))
-    assert (problem.net, problem.sampling, problem.training) == (MLP(), pinn.Sampling(16, 16), pinn.Training())
+    assert (problem.net, problem.sampling, problem.training) == (MLP(width=32, depth=4), pinn.Sampling(16, 16, 200),
+                                                                 pinn.Training())  # the automatic net
     unseeded = problem.with_settings(net=MLP(width=5))  # the seed kept: the observations are kept too
     assert unseeded.conditions["observed"] is problem.conditions["observed"]
     with pytest.raises(ProblemError, match="problem 'laplace': training must be a pinn.Training, got dict"):

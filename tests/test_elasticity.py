@@ -238,8 +238,8 @@ def test_bad_distance_is_refused(distance, message):
 
 
 def test_distance_needs_exact_and_part_needs_distance():
-    with pytest.raises(ValueError, match="only with exact=True"):
-        pinn.Dirichlet(SQUARE.side(0, "lower"), 0.0, field="ux", distance=lambda x, y: x)
+    with pytest.raises(ValueError, match="distance is used only for an exact condition"):
+        pinn.Dirichlet(SQUARE.side(0, "lower"), 0.0, field="ux", distance=lambda x, y: x, exact=False)
     with pytest.raises(ProblemError, match="or a distance function for part of it"):
         small_problem(conditions={"held": pinn.Dirichlet(SQUARE.side(0, "lower"), 0.0, field="ux", exact=True)})
 

@@ -124,6 +124,40 @@ def test_exact_conditions_in_space_time_agree():
     assert_engines_agree(problem)
 
 
+L_SHAPE = pinn.Polygon([(-1, -1), (0, -1), (0, 0), (1, 0), (1, 1), (-1, 1)])
+
+
+@pytest.mark.parametrize("laplacian", [True, False], ids=["laplacian-row", "pairs"])
+def test_singular_corner_terms_agree(laplacian):
+    """An exact wall on a polygon with a re-entrant corner: the corner term (an extra network column
+    times r^(2/3) sin(2 theta/3) and a cut-off) through both engines, with a loss condition of another
+    field on the boundary too (where the distance factor is differentiated on the boundary itself)."""
+    residual = ((lambda f: pinn.laplacian(f, "u") + 1 + f.u_x * f.v) if laplacian
+                else (lambda f: f.u_xx + f.u_xy + f.u_yy + 1 + f.u_x * f.v))
+    problem = pinn.Problem(
+        name="corner", inputs="x y", outputs="u v", domain=L_SHAPE,
+        residuals={"poisson": residual, "v": lambda f: f.v_xx + f.v_yy - f.u},
+        conditions={"walls": pinn.Dirichlet(L_SHAPE.boundary, lambda x, y: x * y, field="u"),
+                    "flux": pinn.Neumann(L_SHAPE.boundary, 0.0, field="v"),
+                    "u-flux": pinn.Neumann(L_SHAPE.boundary.where(lambda x, y: y > 0.5), 0.1, field="u")},
+        net=pinn.MLP(width=10, depth=2), sampling=pinn.Sampling(interior=80, boundary=24),
+    )
+    loss = assert_engines_agree(problem)
+    assert loss.engine.plans["residuals"] is not None and loss.engine.plans["residuals"].fold == (0,)
+
+
+def test_singular_corner_terms_in_space_time_agree():
+    domain = L_SHAPE * pinn.TimeInterval(0.0, 0.5)
+    problem = pinn.Problem(
+        name="corner-heat", inputs="x y t", outputs="u", domain=domain,
+        residuals={"heat": lambda f: f.u_t - 0.1 * (f.u_xx + f.u_yy) - 1},
+        conditions={"walls": pinn.Dirichlet(L_SHAPE.boundary, 0.0), "initial": pinn.Initial(0.0)},
+        net=pinn.MLP(width=10, depth=2), sampling=pinn.Sampling(interior=80),
+    )
+    assert {name for name, c in problem.conditions.items() if c.exact} == {"walls", "initial"}
+    assert_engines_agree(problem)
+
+
 def test_periodic_derivatives_agree():
     space = pinn.Interval(0.0, 2 * pi)
     problem = pinn.Problem(

@@ -124,10 +124,16 @@ def test_a_soft_rate_is_a_loss_term_that_vanishes_on_the_solution_only():
     torch.testing.assert_close(values["taylor"], values["autograd"], rtol=1e-12, atol=0)
 
 
-def test_exact_none_means_exact_where_the_value_is():
+def test_a_rate_is_a_loss_term_unless_told_exact():
+    # exact=None on a rate: a loss term, even where the value is exact (it trained better, pinn.Initial)
+    default = pinn.Problem(name="w", inputs="x t", outputs="u", domain=DOMAIN, residuals={"wave": wave},
+                           conditions={"initial": pinn.Initial(lambda x: torch.sin(pi * x)),
+                                       "velocity": pinn.Initial(0.0, derivative=1)})
+    assert default.conditions["initial"].exact is True and default.conditions["velocity"].exact is False
+    assert default.exact_outputs["u"].rate is None and "velocity" in loss_conditions(default)
     both = pinn.Problem(name="w", inputs="x t", outputs="u", domain=DOMAIN, residuals={"wave": wave},
-                        conditions={"initial": pinn.Initial(lambda x: torch.sin(pi * x), exact=True),
-                                    "velocity": pinn.Initial(0.0, derivative=1, exact=None)})
+                        conditions={"initial": pinn.Initial(lambda x: torch.sin(pi * x)),
+                                    "velocity": pinn.Initial(0.0, derivative=1, exact=True)})
     assert both.conditions["velocity"].exact is True and both.exact_outputs["u"].rate is not None
     soft = pinn.Problem(name="w", inputs="x t", outputs="u", domain=DOMAIN, residuals={"wave": wave},
                         conditions={"initial": pinn.Initial(lambda x: torch.sin(pi * x), exact=False),
@@ -149,7 +155,8 @@ def test_bad_rate_conditions_are_refused_by_name():
                      conditions={"velocity": pinn.Initial(0.0, derivative=1)})
     with pytest.raises(ProblemError, match="condition 'velocity': an exact initial rate .* needs an exact initial value"):
         pinn.Problem(name="w", inputs="x t", outputs="u", domain=DOMAIN, residuals={"wave": wave},
-                     conditions={"initial": pinn.Initial(0.0), "velocity": pinn.Initial(0.0, derivative=1, exact=True)})
+                     conditions={"initial": pinn.Initial(0.0, exact=False),
+                                 "velocity": pinn.Initial(0.0, derivative=1, exact=True)})
     with pytest.raises(ProblemError, match="condition 'again': field 'u' already has an initial rate condition"):
         pinn.Problem(name="w", inputs="x t", outputs="u", domain=DOMAIN, residuals={"wave": wave},
                      conditions={"velocity": pinn.Initial(0.0, derivative=1), "again": pinn.Initial(1.0, derivative=1)})

@@ -10,7 +10,8 @@
   loss condition are planned separately).
 
 Exact conditions (``u = offset + scale * N``) enter by the product rule; the derivatives of offset
-and scale do not depend on the weights, so they are computed once per batch of points.
+and scale do not depend on the weights, so they are computed once per batch of points. Singular
+corner terms are extra raw columns, added to their outputs after the transform (``Plan.fold``).
 """
 from __future__ import annotations
 
@@ -38,12 +39,14 @@ class Plan:
     chain_rule: bool = False  # the residual differentiates tensor expressions (needs coordinates' autograd)
     space: tuple[int, ...] = ()  # the input columns a Laplacian key sums over
     summed: tuple[int, ...] = ()  # outputs whose u_xx, u_yy, ... the residual only adds up: served from the Laplacian
+    fold: tuple[int, ...] = ()  # the output each raw column past the outputs' own adds to (corner terms)
 
     @classmethod
     def for_keys(cls, keys: set[Key], n_outputs: int, space_columns: tuple[int, ...] = (),
-                 chain_rule: bool = False, summed: set[int] = frozenset()) -> "Plan":
+                 chain_rule: bool = False, summed: set[int] = frozenset(), fold: tuple[int, ...] = ()) -> "Plan":
         """The plan for ``keys``; Laplacian keys sum second derivatives over ``space_columns``. For the
-        outputs in ``summed`` the terms ``(j, (c, c))`` are computed as one Laplacian key instead."""
+        outputs in ``summed`` the terms ``(j, (c, c))`` are computed as one Laplacian key instead.
+        ``fold`` is the output transform's (:attr:`pinn.pde.exact.OutputTransform.fold`)."""
         keys = keys | {(j, ()) for j in range(n_outputs)}
         diagonal = {(c, c) for c in space_columns}
         keys = {k for k in keys if not (k[0] in summed and k[1] in diagonal)}
@@ -51,7 +54,7 @@ class Plan:
         laplacian = space_columns if any(order == LAPLACIAN for _, order in keys) else ()
         orders = [order for _, order in keys if order != LAPLACIAN]
         return cls(tuple(sorted(keys)), directions_for(orders, laplacian), chain_rule, tuple(space_columns),
-                   tuple(sorted(summed)))
+                   tuple(sorted(summed)), tuple(fold))
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,9 @@ class Engine:
         if too_high:
             return None, f"it needs derivatives of order {max(len(k[1]) for k in too_high)} (Taylor mode carries 2)"
         space = tuple(i for i, name in enumerate(m.inputs) if name != m.time)
+        fold = () if m.transform is None else m.transform.fold
         return Plan.for_keys(recording.requested, len(m.outputs), space, recording.chain_rule,
-                             recording.summed_laplacians()), ""
+                             recording.summed_laplacians(), fold), ""
 
     # ------------------------------------------------------------- compute
     def _known(self, group: list[Site], compiled: bool) -> tuple[dict[Key, Tensor], ...]:
@@ -239,6 +243,8 @@ def assemble(net: torch.nn.Module, points: tuple[Tensor, ...], plans: tuple[Plan
     for jet, plan, transform, n in zip(jets, plans, transforms, sizes):
         if transform is not None:
             jet = transform[0] + transform[1] * jet
+        if plan.fold:
+            jet = _fold(jet, plan.fold)
         components = {key: _component(jet, key, directions, n, plan.space) for key in plan.keys}
         for j in plan.summed:  # the residual only reads u_xx + u_yy + ...: the Laplacian and zeros add up to it
             laplacian = components[(j, LAPLACIAN)]
@@ -246,6 +252,18 @@ def assemble(net: torch.nn.Module, points: tuple[Tensor, ...], plans: tuple[Plan
                                for k, c in enumerate(plan.space)})
         known.append(components)
     return tuple(known)
+
+
+def _fold(jet: Jet, fold: tuple[int, ...]) -> Jet:
+    """The jet with each of its last ``len(fold)`` columns added to the column ``fold`` names (the
+    singular corner terms of :mod:`pinn.pde.exact` added to their outputs)."""
+    width = jet.value.shape[1]
+    m = width - len(fold)
+    matrix = torch.zeros(m, width, dtype=jet.value.dtype, device=jet.value.device)
+    matrix[:, :m] = torch.eye(m, dtype=jet.value.dtype, device=jet.value.device)
+    for k, j in enumerate(fold):
+        matrix[j, m + k] = 1.0
+    return jet.linear(matrix)
 
 
 def _component(jet: Jet, key: Key, directions: Directions, n: int, space: tuple[int, ...]) -> Tensor:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
     from .boundary import Boundary
 
-DISTANCE_FACTOR_SUPPORT = "Interval, Rectangle, Box and Disk"
+DISTANCE_FACTOR_SUPPORT = ("intervals, rectangles, boxes, disks, polygons, and unions and differences of intervals, "
+                           "rectangles, disks and polygons")
 
 
 class Geometry(ABC):
@@ -137,14 +138,46 @@ class Geometry(ABC):
     def distance_factor(self, x: torch.Tensor) -> torch.Tensor:
         """A smooth factor ``D(x)``, zero on the boundary and positive inside, of shape ``(N,)``.
 
-        Used to impose Dirichlet conditions exactly as ``u = g + D(x) * net(x)``. It is
-        written in tensor operations so autograd can differentiate it, and peaks near 1.
-        Only Interval, Rectangle, Box and Disk define it.
+        Used to impose Dirichlet conditions exactly as ``u = g + D(x) * net(x)``. It is written in
+        tensor operations so autograd can differentiate it, peaks near 1 and is smooth inside the
+        domain. Boxes and disks use a product of quadratics; polygons, unions and differences an
+        approximate distance function (:mod:`pinn.geometry.adf`) divided by its largest value inside,
+        so it grows like the distance to the boundary near it. Defined on intervals, rectangles,
+        boxes, disks, polygons and the unions and differences of 1-D and 2-D domains; the others
+        (a 3-D union, a space-time domain) raise NotImplementedError.
         """
+        self._check_tensor(x)
+        signed = self._signed_adf(x)
+        return signed / self._adf_peak()
+
+    @property
+    def has_distance_factor(self) -> bool:
+        """Whether :meth:`distance_factor` is defined for this domain (checked without computing it)."""
+        import torch
+
+        try:
+            self._signed_adf(torch.zeros(1, self.dim, dtype=torch.float64))
+        except NotImplementedError:
+            return False
+        return True
+
+    def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
+        """A signed approximate distance: positive inside, negative outside, zero on the boundary,
+        normalised to first order and smooth off the boundary (:mod:`pinn.geometry.adf`)."""
         raise NotImplementedError(
             f"{type(self).__name__} has no distance_factor; exact Dirichlet conditions "
             f"are supported on {DISTANCE_FACTOR_SUPPORT}"
         )
+
+    def _adf_peak(self) -> float:
+        """The signed ADF's largest value inside (from a fixed sample; cached)."""
+        cached = self.__dict__.get("_adf_peak_value")
+        if cached is None:
+            from .adf import peak
+
+            cached = peak(self._signed_adf, self)
+            self.__dict__["_adf_peak_value"] = cached
+        return cached
 
     def _check_tensor(self, x: Any) -> None:
         shape = tuple(getattr(x, "shape", ()))

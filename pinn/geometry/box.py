@@ -108,6 +108,25 @@ class AxisAlignedBox(Geometry):
             factor = term if factor is None else factor * term
         return factor
 
+    @property
+    def has_distance_factor(self) -> bool:
+        return True
+
+    def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
+        """The R-conjunction of the slabs ``(x_i - lower_i)(upper_i - x_i) / (upper_i - lower_i)``: in 1-D
+        and 2-D smooth except at the corners. Not in 3-D, where the conjunction of three slabs has
+        creases along lines outside the box."""
+        from .adf import r_conjunction
+
+        if self.dim > 2:
+            raise NotImplementedError(f"{type(self).__name__} has no signed distance function for unions and "
+                                      "differences in 3-D; exact Dirichlet conditions are supported on "
+                                      "intervals, rectangles, boxes, disks, polygons, and unions and differences "
+                                      "of intervals, rectangles, disks and polygons")
+        slabs = [(x[:, i] - float(a)) * (float(b) - x[:, i]) / float(b - a)
+                 for i, (a, b) in enumerate(zip(self._lower, self._upper))]
+        return slabs[0] if len(slabs) == 1 else r_conjunction(slabs[0], slabs[1])
+
 
 class _OnFace:
     """Predicate selecting the points of one face of a box (within a round-off tolerance)."""

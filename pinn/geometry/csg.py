@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from ._rejection import first_accepted, proportional_counts
 from .base import Geometry
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,13 @@ class Union(_Combined):
             _Piece(self.b, lambda x: ~self.a._strictly_inside(x, tol), 1.0),
         ]
 
+    def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
+        """R-disjunction of the parts'. Parts must overlap: where two parts only touch, the seam is
+        boundary for the union's sampling and its distance factor alike (use a Polygon instead)."""
+        from .adf import r_disjunction
+
+        return r_disjunction(self.a._signed_adf(x), self.b._signed_adf(x))
+
 
 class Difference(_Combined):
     """Points in ``a`` but not strictly inside ``b`` (also written ``a - b``), e.g. a plate with a hole.
@@ -135,3 +145,9 @@ class Difference(_Combined):
             _Piece(self.a, lambda x: ~self.b._strictly_inside(x, tol), 1.0),
             _Piece(self.b, lambda x: self.a._strictly_inside(x, tol), -1.0),
         ]
+
+    def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
+        """R-conjunction of ``a``'s and the negated ``b``'s."""
+        from .adf import r_conjunction
+
+        return r_conjunction(self.a._signed_adf(x), -self.b._signed_adf(x))

@@ -53,5 +53,14 @@ class Disk(Geometry):
         r2 = self.radius**2
         return (r2 - (x[:, 0] - cx) ** 2 - (x[:, 1] - cy) ** 2) / r2
 
+    @property
+    def has_distance_factor(self) -> bool:
+        return True
+
+    def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
+        """``(R^2 - |x - c|^2) / (2R)``: smooth everywhere, with a unit gradient on the circle."""
+        cx, cy = float(self.center[0]), float(self.center[1])
+        return (self.radius**2 - (x[:, 0] - cx) ** 2 - (x[:, 1] - cy) ** 2) / (2 * self.radius)
+
     def __repr__(self) -> str:
         return f"Disk({fmt_vector(self.center)}, {fmt(self.radius)})"

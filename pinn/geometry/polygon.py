@@ -1,13 +1,16 @@
 """Simple polygons in the plane, given by their vertices."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from ._checks import fmt
 from .base import Geometry
 from .sampling import unit_samples
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Polygon(Geometry):
@@ -102,9 +105,60 @@ class Polygon(Geometry):
         points = self._v[edge] + t[:, None] * self._edges[edge]
         return points, self._normals[edge].copy(), u[:, 1:]
 
+    def _signed_adf(self, x: torch.Tensor) -> torch.Tensor:
+        from .adf import polygon_shift, polygon_signed_adf
+
+        shift = self.__dict__.get("_adf_shift")
+        if shift is None:
+            import numpy as np
+
+            sample = self._interior_samples(4096, "sobol", np.random.default_rng(0))
+            shift = self.__dict__["_adf_shift"] = polygon_shift(self._v, sample)
+        return polygon_signed_adf(x, self._v, shift)
+
+    def reentrant_corners(self) -> list[Corner]:
+        """The corners whose interior angle exceeds pi (180 degrees), as :class:`Corner` records.
+
+        At such a corner the solution of an elliptic problem with Dirichlet conditions on both edges
+        is singular, ``u ~ c r^(pi/omega) sin(pi theta/omega)`` (Grisvard 1985), with ``omega`` the
+        interior angle and ``theta`` measured from one edge: its gradient is infinite at the corner.
+        """
+        corners = []
+        n = len(self._v)
+        for k in range(n):
+            incoming, outgoing = self._edges[k - 1], self._edges[k]
+            turn = np.arctan2(incoming[0] * outgoing[1] - incoming[1] * outgoing[0], float(np.dot(incoming, outgoing)))
+            omega = np.pi - turn
+            if omega <= np.pi * (1 + 1e-9):
+                continue
+            start = np.arctan2(outgoing[1], outgoing[0])  # theta = 0 along the outgoing edge
+            others = [j for j in range(n) if j not in (k, (k - 1) % n)]
+            point = self._v[k][None, :]
+            reach = min(float(_segment_distance(point, self._v[j], self._edges[j])[0]) for j in others)
+            corners.append(Corner(tuple(float(c) for c in self._v[k]), float(omega), float(start), reach))
+        return corners
+
     def __repr__(self) -> str:
         pairs = ", ".join(f"({fmt(x)}, {fmt(y)})" for x, y in self._given)
         return f"Polygon([{pairs}])"
+
+
+class Corner:
+    """A re-entrant corner of a polygon: its ``vertex``, interior angle ``omega`` (radians, > pi), the
+    direction ``start`` (radians) of the edge that leaves it counter-clockwise (from which the angle
+    ``theta`` is measured into the domain) and ``reach``, its distance to the nearest other edge."""
+
+    def __init__(self, vertex: tuple[float, float], omega: float, start: float, reach: float) -> None:
+        self.vertex, self.omega, self.start, self.reach = vertex, omega, start, reach
+
+    def __repr__(self) -> str:
+        return (f"Corner(vertex=({fmt(self.vertex[0])}, {fmt(self.vertex[1])}), "
+                f"omega={self.omega / np.pi:.4g} pi, reach={self.reach:.4g})")
+
+
+def _segment_distance(x: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:
+    t = np.clip((x - a) @ e / float(e @ e), 0.0, 1.0)
+    return np.linalg.norm(x - a - t[:, None] * e, axis=1)
 
 
 def _check_simple(v: np.ndarray, tol: float) -> None:

@@ -94,6 +94,10 @@ class SpaceTime(Geometry):
             "SpaceTime does not sample its whole boundary; use sample_initial and sample_lateral"
         )
 
+    @property
+    def has_distance_factor(self) -> bool:
+        return False
+
     def distance_factor(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(
             "SpaceTime has no distance_factor; apply space.distance_factor to the spatial "

@@ -9,6 +9,7 @@ from pinn.loading import ProblemSource
 from pinn.output.metrics import versions
 from pinn.pde.problem import Problem
 from pinn.recorded import model_description
+from pinn.pde.exact import singular_corners
 
 
 def run_config(problem: Problem, source: ProblemSource | None, overrides: dict, training: dict, device: str,
@@ -33,7 +34,17 @@ def run_config(problem: Problem, source: ProblemSource | None, overrides: dict, 
         "tolerance": problem.tolerance,
         "unknowns": [dataclasses.asdict(u) for u in problem.unknowns],
         "conditions": {k: type(c).__name__ + (" (exact)" if c.exact else "") for k, c in problem.conditions.items()},
+        "exact_conditions": [k for k, c in problem.conditions.items() if c.exact],  # as settled (exact=None)
+        "singular_corners": singular_corner_list(problem),
         "reference": repr(problem.reference),
         "model": model_description(problem),  # what pinn.load(run) needs to read the model as data
         "versions": versions(),
     }
+
+
+def singular_corner_list(problem: Problem) -> list[dict]:
+    """config.json ``singular_corners``: the corner terms the model's output carries (:mod:`pinn.pde.exact`),
+    each as its field, vertex and interior angle in degrees."""
+    space = getattr(problem.domain, "space", problem.domain)
+    return [{"field": name, "vertex": list(corner.vertex), "angle_degrees": round(corner.omega * 180 / 3.141592653589793, 6)}
+            for name, corner in singular_corners(space, problem.outputs, problem.exact_outputs)]

@@ -31,6 +31,7 @@ import torch
 from pinn.nets import MLP, Net
 from pinn.pde.collocation import Sampling
 from pinn.pde.conditions import Dirichlet, Initial, Periodic
+from pinn.pde.memory import count_weights
 
 if TYPE_CHECKING:
     from pinn.pde.problem import Problem
@@ -83,7 +84,7 @@ def output_scale(problem: Problem, field: str, points: int = 256) -> float:
 def automatic_sampling(problem: Problem, given: Sampling, net: Net) -> tuple[Sampling, str]:
     """``given`` with its unset point counts chosen for ``problem`` and ``net``, and why."""
     dimension = len(problem.inputs)
-    weights = weight_count(net, dimension, len(problem.outputs))
+    weights = count_weights(net, dimension, len(problem.outputs))
     interior = given.interior
     reasons = []
     if interior is None:
@@ -99,10 +100,3 @@ def automatic_sampling(problem: Problem, given: Sampling, net: Net) -> tuple[Sam
             counts[name] = surface
             reasons.append(f"{name} {surface} per condition ({SURFACE_POINTS} per surface dimension)")
     return dataclasses.replace(given, **counts), "; ".join(reasons)
-
-
-def weight_count(net: Net, inputs: int, outputs: int) -> int:
-    """How many weights ``net`` has for this many inputs and outputs (built once on the CPU)."""
-    bounds = torch.zeros(inputs, dtype=torch.float64), torch.ones(inputs, dtype=torch.float64)
-    module = net.build(inputs, outputs, *bounds, torch.Generator().manual_seed(0))
-    return sum(p.numel() for p in module.parameters())

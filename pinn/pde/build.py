@@ -39,13 +39,15 @@ def build_model(problem: Problem, dtype: torch.dtype, device: torch.device, seed
     The weights are drawn from a generator seeded with ``seed`` (the same seed, the same weights,
     on any device); ``net`` replaces the problem's own network settings (``problem.net``). The
     model imposes the problem's exact conditions and known parts through its output, and computes
-    its derived quantities and unknowns.
+    its derived quantities and unknowns. The network has one output per field, and one more per
+    singular corner term (:mod:`pinn.pde.exact`).
     """
     lower, upper = (torch.tensor(np.asarray(b, dtype=np.float64), dtype=dtype) for b in problem.domain.bbox)
     generator = torch.Generator().manual_seed(seed)
-    module = (net or problem.net).build(len(problem.inputs), len(problem.outputs), lower, upper, generator)
     transform = (OutputTransform(problem.domain, problem.inputs, problem.outputs, problem.time, problem.exact_outputs)
                  if problem.exact_outputs else None)
+    extra = 0 if transform is None else transform.extra_outputs  # one raw column per singular corner term
+    module = (net or problem.net).build(len(problem.inputs), len(problem.outputs) + extra, lower, upper, generator)
     model = (functools.partial(DerivedModel, derived=problem.derived) if problem.derived else Model)(
         module, transform, problem.inputs, problem.outputs, problem.time, tuple(problem.unknowns))
     return model.to(device=device, dtype=dtype)

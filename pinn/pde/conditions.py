@@ -52,7 +52,7 @@ class Condition(ABC):
     weight: float
     points: int | None
     field: str | None
-    exact: bool = False
+    exact: bool | None = False
 
     @abstractmethod
     def sample(self, domain: Geometry, n: int, method: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
@@ -145,10 +145,27 @@ class OnBoundary(Condition):
 
 @dataclass(frozen=True)
 class Dirichlet(OnBoundary):
-    """``field = value`` on ``boundary``. ``exact=True`` imposes it through the network's output
-    (the condition then holds to round-off and adds no loss term): ``field = value + D N``, with D
-    the geometry's own distance factor on the whole boundary of an interval, rectangle, box or
-    disk, or ``distance`` on any other boundary or part of one.
+    """``field = value`` on ``boundary``, imposed exactly through the network's output where it can be
+    (the condition then holds to round-off and adds no loss term), else as a loss term.
+
+    ``exact`` chooses:
+
+    - ``None`` (the default): exact when the condition covers the whole boundary and the domain has
+      a distance factor (intervals, rectangles, boxes, disks, polygons, and unions and differences of
+      1-D and 2-D ones), or when ``distance`` is given; otherwise a loss term. It also stays a loss
+      term where the value is not continuous from the boundary inwards (a value written as
+      ``torch.where(y == 1, ...)`` only means something on the boundary), where the field has a known
+      part (``Problem(known=...)``) or already another exact Dirichlet condition. A condition on part
+      of the boundary (``boundary.where(...)``, ``rect.side(...)``) is a loss term, and so are
+      several conditions on one field that together cover the boundary with different values.
+      ``config.json`` lists the conditions that ended up exact.
+    - ``True``: exact, or a ValueError naming the condition where it cannot be.
+    - ``False``: a loss term (``weight`` and ``points`` apply only then).
+
+    Exact imposition is ``field = value + D N``, with D the geometry's distance factor on the whole
+    boundary (:meth:`pinn.geometry.Geometry.distance_factor`), or ``distance`` on any other
+    boundary or part of one. The value is then evaluated inside the domain too: a function must be
+    a smooth extension of the boundary values there (a constant always is).
 
     ``distance`` is a function of the coordinates (torch operations, like a value) that vanishes
     on ``boundary`` and is positive inside the domain, e.g. ``lambda x, y: x`` for a clamp at
@@ -157,22 +174,35 @@ class Dirichlet(OnBoundary):
     must be a function defined over the whole domain (a smooth extension of the boundary
     values), since the transform evaluates it everywhere. The distance's scale is the scale of
     the network's raw output N: when fields differ by orders of magnitude (displacements and
-    stresses), make it about the size of the field, e.g. ``lambda x, y: 0.05 * x``."""
+    stresses), make it about the size of the field, e.g. ``lambda x, y: 0.05 * x``.
+
+    ``singular_corners`` (default True): on a polygon, where this exact condition holds on both
+    edges of a re-entrant corner (interior angle omega > pi, such as the inner corner of an
+    L-shape), the field's output is enriched with the corner's singular function
+    ``r^(pi/omega) sin(pi theta/omega)`` times a smooth cut-off and an extra output of the network,
+    so the network need not represent the infinite gradient there (:mod:`pinn.pde.exact`). The
+    condition stays exact. ``singular_corners=False`` leaves it out."""
 
     boundary: Boundary
     value: Value = 0.0
     field: str | None = None
     weight: float = 1.0
     points: int | None = None
-    exact: bool = False
+    exact: bool | None = None
     distance: Callable[..., Tensor] | None = None
+    singular_corners: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.exact not in (None, True, False):
+            raise ValueError(f"Dirichlet exact must be None (exact where possible), True or False, got {self.exact!r}")
+        if not isinstance(self.singular_corners, bool):
+            raise ValueError(f"Dirichlet singular_corners must be True or False, got {self.singular_corners!r}")
         if self.distance is not None and not callable(self.distance):
             raise ValueError(f"Dirichlet distance must be a function of the coordinates, got {self.distance!r}")
-        if self.distance is not None and not self.exact:
-            raise ValueError("Dirichlet distance is used only with exact=True; give both or neither")
+        if self.distance is not None and self.exact is False:
+            raise ValueError("Dirichlet distance is used only for an exact condition; leave exact at its default "
+                             "(or True) with a distance, or give no distance with exact=False")
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
         return f.field(self.field) - batch.target
@@ -219,20 +249,25 @@ class Initial(Condition):
     rate ``d field/dt (x, t0) = value(x)`` (the initial velocity of a problem second order in time,
     such as the wave equation ``u_tt = c^2 u_xx``, without an extra output for ``u_t``).
 
-    ``exact=True`` imposes it through the network's output instead of a loss term (see
-    :mod:`pinn.pde.exact`). An exact rate needs an exact value of the same field: with ``s = (t -
-    t0) / (t1 - t0)`` the output is ``u = u0(x) + (t - t0) v0(x) + s^2 N``, so both hold to
-    round-off (with an exact Dirichlet condition too, see :mod:`pinn.pde.exact`). ``exact=None``
-    means exact where possible: a rate is then exact when its field's initial value is, else a
-    loss term ``(d field/dt - value)^2`` at the initial points. A field takes at most one rate
-    condition.
+    ``exact``: an initial value is imposed through the network's output (``field = value + (t - t0)
+    / (t1 - t0) N``) instead of a loss term by default: ``None`` (the default) is exact unless the
+    field has a known part or another exact initial condition, or an exact Dirichlet condition
+    whose value disagrees with this one on the boundary at ``t0`` (then this one is a loss term and
+    the boundary value wins); ``True`` is exact or a ValueError; ``False`` is a loss term.
+
+    A rate (``derivative=1``) is a loss term ``(d field/dt - value)^2`` at the initial points by
+    default (``None``): measured on the wave equation, the exact form trained worse, as its network
+    output must carry ``u_tt / 2`` near ``t0``. ``exact=True`` imposes it through the output, which
+    needs an exact value of the same field: with ``s = (t - t0) / (t1 - t0)`` the output is then
+    ``u = u0(x) + (t - t0) v0(x) + s^2 N`` (with an exact Dirichlet condition too, see
+    :mod:`pinn.pde.exact`). A field takes at most one rate condition.
     """
 
     value: Value
     field: str | None = None
     weight: float = 1.0
     points: int | None = None
-    exact: bool | None = False
+    exact: bool | None = None
     derivative: int = 0
     _time: str | None = dataclass_field(default=None, repr=False, compare=False)  # the time input, set by bind
 
@@ -241,8 +276,8 @@ class Initial(Condition):
         if isinstance(self.derivative, bool) or self.derivative not in (0, 1):
             raise ValueError(f"Initial derivative must be 0 (the value at t0) or 1 (the rate d/dt at t0), "
                              f"got {self.derivative!r}")
-        if self.exact is not None and not isinstance(self.exact, bool):
-            raise ValueError(f"Initial exact must be True, False or None, got {self.exact!r}")
+        if self.exact not in (None, True, False):
+            raise ValueError(f"Initial exact must be None (exact where possible), True or False, got {self.exact!r}")
 
     def bind(self, inputs, outputs, domain) -> Initial:
         if not isinstance(domain, SpaceTime):

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from pinn.pde.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
-from pinn.pde.exact import exact_rules, resolve_rates, time_rate
+from pinn.pde.exact import exact_rules, resolve_exact, resolve_rates, time_rate
 from pinn.pde.derived_quantities import check_derived
 from pinn.derivatives.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
@@ -173,7 +173,10 @@ class Problem:
             raise ValueError("reference must come from pinn.references (analytic(...), heat_fd(...) or a GridReference)")
         self._set("known", _check_known(self.known, outputs))
         _check_one_rate_per_field(self.conditions)
-        self._set("conditions", resolve_rates(self.conditions, self.known))
+        # exact=None (the default of Dirichlet and Initial) becomes True where possible, else False;
+        # a rate's, after its field's initial value is settled.
+        self._set("conditions", resolve_exact(self.conditions, self.domain, self.known, inputs, self.time))
+        self._set("conditions", resolve_rates(self.conditions))
         self._set("_exact", exact_rules(self.conditions, self.domain, self.known))
         self._dry_run(dtype)
 

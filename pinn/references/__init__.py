@@ -10,6 +10,7 @@ only when a run needs it (never at import of a problem file).
 - :func:`burgers` — the viscous Burgers equation with u0 = -sin(pi x), by Cole-Hopf and Gauss-Hermite quadrature.
 - :func:`periodic_spectral` — a 1-D periodic diffusion-reaction(-advection) equation by a Fourier
   pseudo-spectral method and ETDRK4 (Allen-Cahn, Burgers), with its own error estimate.
+- :func:`poisson_fd` — Poisson's equation on a rectilinear polygon (an L-shape) by finite differences (scipy).
 - :class:`GridReference` — values already on a grid (for example loaded from a file).
 """
 from __future__ import annotations
@@ -71,6 +72,18 @@ def elasticity_fd(**settings: Any) -> Deferred:
     from pinn.references.elasticity_fd_solver import elasticity_fd as solve
 
     return Deferred(solve, {k: _numpy_functions(v) for k, v in settings.items()}, settings)
+
+
+def poisson_fd(**settings: Any) -> Deferred:
+    """Poisson's equation ``-lap u = f`` on a polygon with horizontal and vertical edges, ``u = g`` on its
+    boundary, by finite differences, computed when a run needs it.
+
+    Takes the settings of :func:`pinn.references.poisson_fd_solver.poisson_fd` (``vertices``,
+    ``source``, ``boundary``, ``cells``, ...). ``source`` and ``boundary`` may be the very functions the
+    problem uses, written with torch operations."""
+    from pinn.references.poisson_fd_solver import poisson_fd as solve
+
+    return Deferred(solve, {k: _numpy_function(v) if callable(v) else v for k, v in settings.items()}, settings)
 
 
 def _numpy_functions(value: Any) -> Any:
@@ -166,4 +179,4 @@ def analytic(solution: Any, resolution: Any = 64) -> Analytic:
 
 
 __all__ = ["Analytic", "Deferred", "GridReference", "Reference", "analytic", "burgers", "cavity_corner_flow", "cavity_fd",
-           "elasticity_fd", "heat_fd", "periodic_spectral"]
+           "elasticity_fd", "heat_fd", "periodic_spectral", "poisson_fd"]
