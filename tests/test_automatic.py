@@ -30,6 +30,7 @@ def test_a_problem_without_settings_gets_the_automatic_ones(bare):
     weights = count_weights(bare.net, 2, 1)
     assert bare.sampling.interior == min(MOST_INTERIOR, max(4000, math.ceil(1.6 * weights)))
     assert bare.sampling.boundary == bare.sampling.initial == 200
+    assert (bare.sampling.adaptive, bare.sampling.resample_every) == ("r3", 100)
     assert bare.training.automatic and bare.training.time_budget == DEFAULT_TIME_BUDGET
     assert [p.kind for p in bare.training.schedule] == ["adam", "lbfgs", "levenberg_marquardt"]
     assert all(p.stall is not None for p in bare.training.schedule)  # phases switch when the loss stalls
@@ -40,7 +41,7 @@ def test_settings_a_problem_gives_are_kept(write_problem):
     problem = load_problem(write_problem())
     assert problem.net == pinn.MLP(width=8, depth=2) and problem.sampling.interior == 64
     assert not problem.training.automatic and problem.training.time_budget is None
-    assert problem.automatic == {}
+    assert problem.automatic == {} and problem.sampling.adaptive == "off"  # its own schedule: no R3 unless asked
     partly = load_problem(write_problem(replace=("interior=64, boundary=16, initial=16", "boundary=16")))
     assert partly.sampling.boundary == 16 and partly.sampling.interior >= 4000  # only the unset count is chosen
 

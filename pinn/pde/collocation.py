@@ -27,7 +27,10 @@ class Sampling:
             retain-resample-release scheme of Daw et al. (ICML 2023): the points whose squared
             residual exceeds the mean are kept and the rest are replaced by fresh ones, so that
             points gather where the equations are not yet met (a front, a layer) without a
-            density estimate. Needs ``resample_every``; the points are part of the checkpoint.
+            density estimate; the points are part of the checkpoint. None (the default): ``r3``
+            every 100 Adam steps (or every ``resample_every``) when the problem trains with the
+            automatic schedule, where it halved to thirded the error (Burgers, Helmholtz; see
+            :mod:`pinn.pde.automatic`), else ``off``.
         causal: time-causal weights of the interior residuals, a :class:`pinn.Causal` (evolution
             problems only; see :mod:`pinn.pde.causal`), or None for plain means.
     """
@@ -37,7 +40,7 @@ class Sampling:
     initial: int | None = None
     method: str = "sobol"
     resample_every: int = 0
-    adaptive: str = "off"
+    adaptive: str | None = None
     causal: Causal | None = None
 
     def __post_init__(self) -> None:
@@ -49,9 +52,9 @@ class Sampling:
             raise ValueError(f"Sampling method {self.method!r} is not one of {', '.join(SAMPLING_METHODS)}")
         if not isinstance(self.resample_every, int) or self.resample_every < 0:
             raise ValueError(f"Sampling resample_every must be a whole number >= 0, got {self.resample_every!r}")
-        if self.adaptive not in ADAPTIVE:
+        if self.adaptive is not None and self.adaptive not in ADAPTIVE:
             raise ValueError(f"Sampling adaptive {self.adaptive!r} is not one of {', '.join(ADAPTIVE)}")
-        if self.adaptive != "off" and not self.resample_every:
+        if self.adaptive not in (None, "off") and not self.resample_every:
             raise ValueError(f"Sampling adaptive={self.adaptive!r} redraws points: it needs resample_every >= 1")
         if self.causal is not None and not isinstance(self.causal, Causal):
             raise ValueError(f"Sampling causal must be a pinn.Causal or None, got {self.causal!r}")

@@ -196,9 +196,11 @@ class Problem:
         if self.net is None:
             net, chosen["net"] = automatic_net(self)
             self._set("net", net)
-        if None in (self.sampling.interior, self.sampling.boundary, self.sampling.initial):
-            sampling, chosen["sampling"] = automatic_sampling(self, self.sampling, self.net)
+        if None in (self.sampling.interior, self.sampling.boundary, self.sampling.initial, self.sampling.adaptive):
+            sampling, reason = automatic_sampling(self, self.sampling, self.net)
             self._set("sampling", sampling)
+            if reason:
+                chosen["sampling"] = reason
         if self.training.automatic:
             chosen["training"] = (f"automatic schedule ({', '.join(p.name for p in self.training.schedule)}, each "
                                   f"until its loss stalls), time budget {self.training.time_budget:g} s")
