@@ -52,7 +52,10 @@ def run_case(case: str, *, steps: int | None = None, time_budget: float | None =
     options = dict(out=runs / case, overwrite=True, steps=steps, seed=seed, progress=False)
     if time_budget is not None:
         options["time_budget"] = time_budget
-    row: dict = {"case": case, "steps": steps, "published": best_published(case, table)}
+    import torch
+
+    row: dict = {"case": case, "steps": steps, "published": best_published(case, table),
+                 "threads": torch.get_num_threads()}
     start = time.perf_counter()
     try:
         solution = pinn.fit(SUITE / f"{case}.py", **options)

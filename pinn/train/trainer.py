@@ -79,7 +79,8 @@ class Trainer:
         self.step = 0  # steps taken in all phases
         self._previous_step = 0  # the step before the last phase step
         self.ended = False  # the last phase has ended: the run is done
-        self._phase_start = 0  # the step at which the phase under way began
+        self.taken = [0] * len(self.schedule)  # steps each phase has taken
+        self.closed: set[int] = set()  # phases that ended before their step count (stall, convergence, time)
         self.elapsed = 0.0  # training wall time, carried over a resume
         self.best: dict[str, float] | None = None  # the lowest worst-field error seen at a check, and its step
         self.stalls: dict[str, dict[str, float]] = {}  # per phase with a stall rule: its best loss and step
@@ -184,17 +185,20 @@ class Trainer:
             phase, run = self.schedule[index], self.runs[index]
             self._previous_step = self.step
             try:
-                terms, rate, taken = run.step(self, self.counts[index] - (self.step - self._phase_start))
+                terms, rate, taken = run.step(self, self.counts[index] - self.taken[index])
             except StepDiverged as failure:
                 self._recover(failure, run)
                 continue
             self.step += taken
+            self.taken[index] += taken
             self.elapsed = time.perf_counter() - started
             reason = self._ending(index, run, terms)
             if reason is not None:
                 self._events.append(f"{phase.name} ended: {reason}")
                 logger.info("phase %s ended at step %d: %s", phase.name, self.step, reason)
-            if reason is not None or self.step - self._phase_start >= self.counts[index]:
+            if reason is not None:
+                self.closed.add(index)
+            if reason is not None or self.taken[index] >= self.counts[index]:
                 self._end_phase(index)
             self.guard.accepted(terms)
             row = {"step": self.step, "wall_time_s": self.elapsed, "optimizer": phase.name, "lr": rate,
@@ -219,8 +223,10 @@ class Trainer:
                 monitor.on_checkpoint(self)
 
     def _next_running(self, start: int) -> int | None:
-        """The first phase from ``start`` on that has steps to take (None: none has)."""
-        return next((i for i in range(start, len(self.schedule)) if self.counts[i]), None)
+        """The first phase from ``start`` on that has steps left to take and has not ended early (None:
+        none has)."""
+        return next((i for i in range(start, len(self.schedule))
+                     if self.taken[i] < self.counts[i] and i not in self.closed), None)
 
     def _ending(self, index: int, run: PhaseRun, terms: dict[str, float]) -> str | None:
         """Why the phase under way ends after this step, if it does (other than its step count)."""
@@ -241,7 +247,7 @@ class Trainer:
         budget = self.training.time_budget
         following = self._next_running(index + 1)
         if following is not None and not (budget is not None and self.elapsed >= budget):
-            self._index, self._phase_start = following, self.step
+            self._index = following
         else:
             self.ended = True
 
@@ -268,8 +274,8 @@ class Trainer:
             run.restore(good["optimizer"])
         if stop is not None:
             if good is not None:  # end in the last good state, as a consistent checkpoint
+                self.taken[self._index] = max(0, self.taken[self._index] - (self.step - good["step"]))
                 self.step = self._previous_step = good["step"]
-                self._phase_start = min(self._phase_start, self.step)
             raise TrainingDiverged(stop)
         new = run.soften(old, self.guard.lr_factor)
         self.guard.recovered(failure, self.step, old, new, self.phase.rate_name)
@@ -298,7 +304,8 @@ class Trainer:
             "elapsed": self.elapsed,
             "ended": self.ended,
             "phase_index": self._index,
-            "phase_start": self._phase_start,
+            "phase_taken": list(self.taken),
+            "phase_closed": sorted(self.closed),
             "best": self.best,
             "stalls": self.stalls,
             "guard": self.guard.state_dict(),
@@ -324,7 +331,6 @@ class Trainer:
         self.step = int(state["step"])
         self._previous_step = self.step
         self.elapsed = float(state["elapsed"])
-        self.ended = bool(state["ended"])
         self.best = state.get("best")
         self.stalls = dict(state.get("stalls") or {})
         self.guard.load_state_dict(state["guard"])
@@ -333,12 +339,19 @@ class Trainer:
         for phase, run in zip(self.schedule, self.runs):
             run.load_state_dict(state["phases"][phase.name])
         self.balance.load_state_dict(state["balance"])
-        if "phase_index" in state:
-            self._index, self._phase_start = int(state["phase_index"]), int(state["phase_start"])
-        else:  # written before phases were tracked by index: the step was the position in the schedule
+        if "phase_taken" in state:
+            self.taken = [int(n) for n in state["phase_taken"]]
+            self.closed = {int(i) for i in state["phase_closed"]}
+        else:  # written before phases counted their own steps: the step was the position in the schedule
             ends = [sum(self.counts[:i + 1]) for i in range(len(self.counts))]
-            self._index = next((i for i, end in enumerate(ends) if self.step < end), len(ends) - 1)
-            self._phase_start = ends[self._index - 1] if self._index else 0
+            self.taken = [min(max(self.step - (ends[i] - n), 0), n) for i, n in enumerate(self.counts)]
+        # Where the run goes on: the first phase with steps left that did not end early, so that a
+        # resume with more steps (--steps) continues each phase to its new count; done if none has,
+        # or the time budget is spent.
+        following = self._next_running(0)
+        budget = self.training.time_budget
+        self.ended = following is None or (budget is not None and self.elapsed >= budget)
+        self._index = following if following is not None else len(self.schedule) - 1
 
 
 def _deadlines(schedule: tuple[Phase, ...], counts: list[int], budget: float | None) -> list[float | None]:
