@@ -229,6 +229,17 @@ CATALOGUE: dict[str, Mistake] = {
     "--set value out of range": Mistake(("Adam learning_rate must be a positive number, got -1.0",),
                                         options=("--set", "adam.learning_rate=-1")),
     "--steps 0": Mistake(("--steps must be >= 1, got 0",), options=("--steps", "0")),
+    # ---- issue 15: the time budget, adaptive sampling, causal weights (a rate condition on a problem
+    # without time: tests/test_time_conditions.py)
+    "--time-budget that is not a duration": Mistake(
+        ("--time-budget: time budget '10 minutes' is not a duration (e.g. 90s, 10m, 1.5h, 1h30m)",),
+        options=("--time-budget", "10 minutes")),
+    "unknown adaptive sampling": Mistake(("Sampling adaptive 'rard' is not one of off, r3",),
+                                         options=("--set", "sampling.adaptive=rard")),
+    "adaptive sampling that never redraws": Mistake(
+        ("Sampling adaptive='r3' redraws points: it needs resample_every >= 1",),
+        options=("--set", "sampling.adaptive=r3")),
+    "causal weights with one slab": Mistake(("slabs",), options=("--set", "sampling.causal=1,1.0")),
     "unknown --dtype": Mistake(("invalid choice: 'float16'", "choose from"), options=("--dtype", "float16")),
     "--out not empty, without --resume": Mistake(
         ("already exists and is not empty", "pass --resume to continue that run, --overwrite to replace it"),
