@@ -184,3 +184,19 @@ def test_points_are_redrawn_only_in_phases_of_small_steps(bare):
     trainer.run(Watch())
     lbfgs = [points for name, points in seen if name == "lbfgs"]
     assert len(lbfgs) > 1 and all(torch.equal(p, lbfgs[0]) for p in lbfgs)
+
+
+def test_an_initial_value_that_breaks_periodicity_is_a_loss_term():
+    # Allen-Cahn's x^2 cos(pi x) has the same value at x = -1 and 1 but slopes 2 and -2: carried to every
+    # time by an exact output (u0 + s N, N periodic), it would break the periodic slope at every time.
+    space = pinn.Interval(-1.0, 1.0)
+
+    def problem(initial):
+        return pinn.Problem(name="ac", inputs="x t", outputs="u", domain=space * pinn.TimeInterval(0.0, 1.0),
+                            residuals={"r": lambda f: f.u_t - 1e-4 * f.u_xx},
+                            conditions={"initial": pinn.Initial(initial), "periodic": pinn.Periodic("x")})
+
+    kinked = problem(lambda x: x**2 * torch.cos(math.pi * x))
+    assert kinked.conditions["initial"].exact is False and kinked.net.periodic == (0,)
+    smooth = problem(lambda x: torch.cos(math.pi * x))
+    assert smooth.conditions["initial"].exact is True
