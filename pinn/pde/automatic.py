@@ -35,7 +35,7 @@ import torch
 
 from pinn.nets import MLP, Net
 from pinn.pde.collocation import Sampling
-from pinn.pde.conditions import Dirichlet, Initial, Periodic
+from pinn.pde.conditions import Dirichlet, Initial, Periodic, is_rate
 from pinn.pde.memory import count_weights
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def output_scale(problem: Problem, field: str, points: int = 256) -> float:
     values = []
     for condition in problem.conditions.values():
         if (not isinstance(condition, (Dirichlet, Initial)) or condition.field != field
-                or getattr(condition, "derivative", 0)):
+                or is_rate(condition)):
             continue
         coordinates, _ = condition.sample(problem.domain, points, "uniform", rng)
         target = condition.target(torch.as_tensor(coordinates, dtype=dtype), problem.inputs, problem.time)

@@ -296,6 +296,11 @@ class Initial(Condition):
         return f.field(self.field) - batch.target
 
 
+def is_rate(condition: Condition) -> bool:
+    """Whether ``condition`` is on the initial rate d field/dt at t0 (``Initial(..., derivative=1)``)."""
+    return isinstance(condition, Initial) and condition.derivative == 1
+
+
 @dataclass(frozen=True)
 class Periodic(Condition):
     """The field (and its first ``derivatives`` derivatives along ``axis``) equal on the two

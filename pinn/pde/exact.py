@@ -53,7 +53,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.pde.conditions import Dirichlet, Initial, Periodic, evaluate
+from pinn.pde.conditions import Dirichlet, Initial, Periodic, evaluate, is_rate
 from pinn.geometry import Geometry, SpaceTime
 from pinn.geometry.base import DISTANCE_FACTOR_SUPPORT
 from pinn.geometry.polygon import Corner
@@ -200,7 +200,7 @@ def resolve_exact(conditions: Mapping[str, object], domain: Geometry, known: Map
     resolved = dict(conditions)
     taken: dict[tuple[str, str], str] = {}  # (field, slot) -> the condition exact there
     for name, c in conditions.items():
-        if isinstance(c, (Dirichlet, Initial)) and c.exact and not getattr(c, "derivative", 0):
+        if isinstance(c, (Dirichlet, Initial)) and c.exact and not is_rate(c):
             taken[(c.field, "dirichlet" if isinstance(c, Dirichlet) else "initial")] = name
     for name, c in conditions.items():
         if not isinstance(c, Dirichlet) or c.exact is not None:
@@ -318,7 +318,7 @@ def exact_rules(conditions: dict[str, object], domain: Geometry,
         if not getattr(condition, "exact", False):
             continue
         slot = ("dirichlet" if isinstance(condition, Dirichlet)
-                else "rate" if getattr(condition, "derivative", 0) else "initial")
+                else "rate" if is_rate(condition) else "initial")
         if isinstance(condition, Dirichlet) and condition.distance is not None:
             _check_distance(name, condition, space)
         elif isinstance(condition, Dirichlet):
@@ -336,7 +336,7 @@ def exact_rules(conditions: dict[str, object], domain: Geometry,
             raise ValueError(f"condition {name!r}: field {condition.field!r} already has an exact {slot} condition")
         per_field[slot] = condition
     for name, condition in conditions.items():
-        if getattr(condition, "exact", False) and getattr(condition, "derivative", 0) \
+        if getattr(condition, "exact", False) and is_rate(condition) \
                 and "initial" not in rules[condition.field]:
             raise ValueError(f"condition {name!r}: an exact initial rate (derivative=1, exact=True) needs an exact "
                              f"initial value of field {condition.field!r} too (pinn.Initial(value, exact=True)); "

@@ -89,15 +89,17 @@ class PinnObjective(Objective):
 
     def update_causal_weights(self) -> None:
         """The slab weights from the current residuals (:mod:`pinn.pde.causal`), put on the points."""
-        causal, time = self.causal, self.problem.domain.time
-        slab = causal.slab_of(self.points.interior[:, -1], time.t0, time.t1)
-        losses = causal.slab_losses(self.loss.squared_residuals(self.points), slab)
-        self.slab_weights = causal.weights(losses)
-        self._weigh_points()
+        slab = self._slabs()
+        losses = self.causal.slab_losses(self.loss.squared_residuals(self.points), slab)
+        self.slab_weights = self.causal.weights(losses)
+        self._weigh_points(slab)
 
-    def _weigh_points(self) -> None:
+    def _slabs(self) -> Tensor:
         time = self.problem.domain.time
-        slab = self.causal.slab_of(self.points.interior[:, -1], time.t0, time.t1)
+        return self.causal.slab_of(self.points.interior[:, -1], time.t0, time.t1)
+
+    def _weigh_points(self, slab: Tensor | None = None) -> None:
+        slab = self._slabs() if slab is None else slab
         self.points = dataclasses.replace(self.points, interior_weights=self.slab_weights[slab])
 
     def reported(self) -> dict[str, float]:
