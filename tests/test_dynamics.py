@@ -250,3 +250,15 @@ def test_config_records_the_declaration(tmp_path):
     assert config["family"] == "dynamics" and config["states"] == ["x", "y"]
     assert config["declaration"]["integration"]["method"] == "dopri5"
     assert [t["observations"] for t in config["declaration"]["trajectories"]] == [41, 21]
+
+
+def test_windows_of_a_regular_series_share_one_clock():
+    from pinn.dynamics.integrate import _union
+
+    for dtype in (torch.float32, torch.float64):
+        t = torch.linspace(0, 25, 1000, dtype=dtype)
+        local = [t[a:a + 10] - t[a] for a in (0, 17, 480, 989)]  # equal up to rounding only
+        grid, where = _union(local)
+        assert grid.numel() == 10 and all(torch.equal(w, torch.arange(10)) for w in where)
+    grid, where = _union([torch.tensor([0.0, 0.5, 1.0], dtype=F64), torch.tensor([0.0, 0.25, 1.0], dtype=F64)])
+    assert grid.tolist() == [0.0, 0.25, 0.5, 1.0] and [w.tolist() for w in where] == [[0, 2, 3], [0, 1, 3]]

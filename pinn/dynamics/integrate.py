@@ -98,7 +98,7 @@ def integrate(field: nn.Module, initial: Tensor, times: list[Tensor], integratio
 
     starts = torch.stack([t[0] for t in times]).unsqueeze(1)
     spans = torch.stack([t[-1] - t[0] for t in times])
-    same_span = bool(torch.all(spans == spans[0]))
+    same_span = bool(torch.all(torch.abs(spans - spans[0]) <= _rounding(spans[0])))
     if same_span:  # a shared clock tau = t - t0_i: the common case (windows of a regular series) costs nothing more
         scale, local = None, [t - t[0] for t in times]
     else:  # each trajectory's span mapped onto [0, 1]
@@ -117,12 +117,29 @@ def integrate(field: nn.Module, initial: Tensor, times: list[Tensor], integratio
     return [states[index, i] for i, index in enumerate(where)]
 
 
+def _rounding(scale: Tensor) -> Tensor:
+    """Times closer than this are one time: windows of a regular series, shifted to start at zero, differ
+    by rounding only (64 units in the last place of the span)."""
+    return 64 * torch.finfo(scale.dtype).eps * torch.clamp(torch.abs(scale), min=1.0)
+
+
 def _union(local: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
-    """The sorted union of every trajectory's local times and, per trajectory, where its times are in it."""
-    if all(t.shape == local[0].shape and bool(torch.equal(t, local[0])) for t in local[1:]):
-        index = torch.arange(local[0].numel(), device=local[0].device)
-        return local[0], [index] * len(local)
-    grid, inverse = torch.unique(torch.cat(local), sorted=True, return_inverse=True)
+    """The sorted union of every trajectory's local times (times within rounding of each other merged) and,
+    per trajectory, where its times are in it."""
+    first = local[0]
+    tolerance = _rounding(max(float(t[-1]) for t in local) * torch.ones((), dtype=first.dtype))
+    if all(t.shape == first.shape and bool(torch.all(torch.abs(t - first) <= tolerance)) for t in local[1:]):
+        index = torch.arange(first.numel(), device=first.device)
+        return first, [index] * len(local)
+    merged = torch.cat(local)
+    order = torch.argsort(merged)
+    ordered = merged[order]
+    new = torch.ones_like(ordered, dtype=torch.bool)
+    new[1:] = (ordered[1:] - ordered[:-1]) > tolerance
+    group = torch.cumsum(new.long(), 0) - 1  # the union point each sorted time belongs to
+    inverse = torch.empty_like(group)
+    inverse[order] = group
+    grid = ordered[new]
     where, offset = [], 0
     for t in local:
         where.append(inverse[offset:offset + t.numel()])

@@ -29,7 +29,7 @@ class TrajectoryObjective(Objective):
         self.module = field
         self.windows = windows
         self.integration = integration
-        self.resample_every = windows.resample_every if windows.length is not None else 0
+        self.resample_every = windows.resample_every if (windows.length, windows.batch) != (None, None) else 0
         self.times = [torch.tensor(t.times, dtype=dtype, device=device) for t in trajectories]
         self.values = [torch.tensor(t.values, dtype=dtype, device=device) for t in trajectories]
         spread = np.concatenate([t.values for t in trajectories]).std(axis=0)

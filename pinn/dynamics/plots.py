@@ -11,10 +11,15 @@ from pinn.dynamics.trajectories import Trajectory
 from pinn.plots.style import figure, save
 
 
+MOST_DATA_DRAWN = 8  # trajectories of observations drawn beside a case; more would hide the curves
+
+
 def plot_case(path: Path, name: str, case: Case, predicted: np.ndarray, states: tuple[str, ...],
               data: tuple[Trajectory, ...]) -> list[Path]:
     """``<name>_trajectories.png`` (each state against time) and, with two or more states,
-    ``<name>_phase.png`` (the first two states against each other)."""
+    ``<name>_phase.png`` (the first two states against each other); the observations too, where there are
+    few trajectories of them."""
+    data = data if len(data) <= MOST_DATA_DRAWN else ()
     colours = [f"C{k % 10}" for k in range(len(case.initial))]
     written = []
     fig = figure(7.0, 2.2 * len(states))
