@@ -131,6 +131,12 @@ def test_a_parametric_field_recovers_its_coefficients_and_forecasts_held_out_sta
     for name in ("config.json", "history.csv", "checkpoint.pt", "solution.h5", "plots/history.png",
                  "plots/held_out_trajectories.png", "plots/held_out_phase.png"):
         assert (tmp_path / "run" / name).is_file(), name
+    loaded = pinn.load(tmp_path / "run")  # nothing of the folder's code runs: the numbers, not the model
+    assert loaded.passed and abs(loaded.parameters["turn"] - 1.0) < 1e-5
+    with pytest.raises(pinn.TrustRequiredError, match="load it with pinn.load.run, trust=True"):
+        loaded.predict(np.zeros((1, 2)))
+    with pytest.raises(FileNotFoundError, match="a problem defined in Python .no problem.py.: its model can only"):
+        pinn.load(tmp_path / "run", trust=True)
     import h5py
     with h5py.File(tmp_path / "run" / "solution.h5") as handle:
         assert handle["cases/held_out/predicted"].shape == (1, 201, 2)
@@ -227,6 +233,9 @@ def test_the_command_line_exits_2_naming_the_mistake(tmp_path, capsys, edit, mes
     status = main([str(path), "--out", str(tmp_path / "run"), "--quiet"])
     if message is None:
         assert status in (0, 1) and (tmp_path / "run" / "metrics.json").is_file()
+        trusted = pinn.load(tmp_path / "run", trust=True)  # the vector field, rebuilt by the folder's problem.py
+        saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["model"]
+        assert all(torch.equal(trusted.model.state_dict()[k], v) for k, v in saved.items())
         return
     assert status == 2
     assert message in capsys.readouterr().err
