@@ -271,3 +271,17 @@ def test_windows_of_a_regular_series_share_one_clock():
         assert grid.numel() == 10 and all(torch.equal(w, torch.arange(10)) for w in where)
     grid, where = _union([torch.tensor([0.0, 0.5, 1.0], dtype=F64), torch.tensor([0.0, 0.25, 1.0], dtype=F64)])
     assert grid.tolist() == [0.0, 0.25, 0.5, 1.0] and [w.tolist() for w in where] == [[0, 2, 3], [0, 1, 3]]
+
+
+def test_windows_grow_until_they_span_whole_trajectories():
+    windows = pinn.Windows(length=4, batch=3, grow_every=10)
+    assert [windows.length_at(step) for step in (0, 9, 10, 25)] == [4, 4, 8, 16]
+    problem = parametric(rhs=None, unknowns=[], net=pinn.MLP(width=4, depth=1), tolerance={}, windows=windows)
+    objective = problem.trainer(None).objective
+    assert all(b - a == 4 for _, a, b in objective.pieces) and len(objective.pieces) == 3
+    for _ in range(40):  # 4 * 2**4 = 64 observations, more than either trajectory has
+        objective.resample()
+    assert all(b - a == len(objective.times[i]) for i, a, b in objective.pieces)  # past their length: whole
+    assert objective.fix_batch() and len(objective.pieces) == 2  # L-BFGS: every trajectory, whole
+    with pytest.raises(ValueError, match="Windows length must be a whole number >= 2 or None, got 1"):
+        pinn.Windows(length=1)
