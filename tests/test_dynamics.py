@@ -282,6 +282,8 @@ def test_windows_grow_until_they_span_whole_trajectories():
     for _ in range(40):  # 4 * 2**4 = 64 observations, more than either trajectory has
         objective.resample()
     assert all(b - a == len(objective.times[i]) for i, a, b in objective.pieces)  # past their length: whole
-    assert objective.fix_batch() and len(objective.pieces) == 2  # L-BFGS: every trajectory, whole
+    assert not objective.fix_batch() and len(objective.pieces) == 2  # L-BFGS: every trajectory, whole (already)
+    fresh = problem.trainer(None).objective
+    assert fresh.fix_batch() and len(fresh.pieces) == 2
     with pytest.raises(ValueError, match="Windows length must be a whole number >= 2 or None, got 1"):
         pinn.Windows(length=1)
