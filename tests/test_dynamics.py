@@ -156,11 +156,15 @@ def test_a_neural_ode_learns_a_linear_system_from_windows(tmp_path):
     assert solution.metrics["mae"]["held_out"] < 0.05
 
 
-def test_a_run_resumed_after_an_interruption_ends_exactly_as_one_run(tmp_path):
+@pytest.mark.parametrize("schedule", [
+    (pinn.Adam(30, learning_rate=1e-2), pinn.LBFGS(10)),
+    (pinn.LBFGS(30, terms=("rates",)), pinn.LBFGS(10, terms=("data",))),  # stopped in the warm start
+])
+def test_a_run_resumed_after_an_interruption_ends_exactly_as_one_run(tmp_path, schedule):
     problem = parametric(rhs=None, unknowns=[], net=pinn.MLP(width=8, depth=1), tolerance={},
                          windows=pinn.Windows(length=4, batch=6),
-                         training=pinn.Training([pinn.Adam(30, learning_rate=1e-2), pinn.LBFGS(10)],
-                                                checks=pinn.Checks(check_every=10, checkpoint_every=10)))
+                         training=pinn.Training(list(schedule), checks=pinn.Checks(check_every=10,
+                                                                                   checkpoint_every=10)))
     whole = pinn.fit(problem, tmp_path / "whole", progress=False)
     pinn.fit(problem, tmp_path / "parts", progress=False, stop_when=lambda row: row["step"] >= 20)
     resumed = pinn.fit(problem, tmp_path / "parts", resume=True, progress=False)
@@ -287,3 +291,60 @@ def test_windows_grow_until_they_span_whole_trajectories():
     assert fresh.fix_batch() and len(fresh.pieces) == 2
     with pytest.raises(ValueError, match="Windows length must be a whole number >= 2 or None, got 1"):
         pinn.Windows(length=1)
+
+
+# ---------------------------------------------------------------------- rates and the warm start
+def test_rate_estimates_reach_their_order():
+    from pinn.dynamics.rates import Rates, estimate
+
+    errors = {}
+    for n in (101, 201):
+        t = np.linspace(0, 2, n)
+        trajectory = pinn.Trajectory(t, np.stack([np.sin(3 * t), np.exp(-t)], axis=1))
+        for order in (2, 4, 8):
+            at, states, rates = estimate(Rates("differences", order), trajectory)
+            exact = np.stack([3 * np.cos(3 * at), -np.exp(-at)], axis=1)
+            assert np.allclose(states[:, 0], np.sin(3 * at))
+            errors[n, order] = np.max(np.abs(rates - exact))
+    for order in (2, 4):  # halving the step divides the error by 2**order (8 reaches rounding first)
+        assert 0.8 * 2 ** order < errors[101, order] / errors[201, order] < 1.2 * 2 ** order
+    assert errors[201, 8] < 1e-10
+    noisy = pinn.Trajectory(np.sort(np.random.default_rng(0).uniform(0, 2, 60)),
+                            np.sin(np.linspace(0, 2, 60))[:, None], name="irregular")
+    with pytest.raises(ValueError, match="'irregular': Rates method 'differences' needs evenly spaced times"):
+        estimate(Rates("differences"), noisy)
+    t = np.linspace(0, 3, 40)
+    observed = np.sin(t) + 0.01 * np.random.default_rng(1).standard_normal(40)
+    at, states, rates = estimate(Rates("spline"), pinn.Trajectory(t, observed))
+    assert np.max(np.abs(rates[:, 0] - np.cos(at))[5:-5]) < 0.1  # a smoothing spline: noise of 1 % kept small
+
+
+def test_lotka_volterra_names_its_interaction_in_seconds(tmp_path, capsys):
+    """The example's own file, its through-the-solver phase cut to 20 steps: the warm start does most of it."""
+    from pinn.solve import main
+
+    status = main([str(pinn_problems() / "lotka_volterra_ude.py"), "--out", str(tmp_path / "run"), "--quiet",
+                   "--set", "lbfgs.steps=20"])
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert status == 0, capsys.readouterr().err
+    assert metrics["discovered_terms"].keys() == {"x", "y"}
+    assert set(metrics["discovered_terms"]["x"]) == {"x*y"} and set(metrics["discovered_terms"]["y"]) == {"x*y"}
+    assert all(p["rel_error"] < 0.05 for p in metrics["parameters"].values())
+    assert max(f["rel_l2"] for f in metrics["fields"].values()) < 2e-2
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert "loss_rates" in rows[0] and "loss_data" in rows[0]  # each phase's own term, logged
+
+
+def pinn_problems():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "problems"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["spiral_ode", "lotka_volterra_ude", "pendulum_irregular"])
+def test_each_dynamics_example_meets_its_tolerances(tmp_path, name):
+    solution = pinn.fit(str(pinn_problems() / f"{name}.py"), tmp_path / "run", progress=False)
+    assert solution.passed, solution.summary()
+    if name == "spiral_ode":
+        assert max(solution.metrics["mae"].values()) <= 1e-2

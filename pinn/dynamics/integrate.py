@@ -188,7 +188,9 @@ def _grid_through(step: float) -> Callable:
         count = int(torch.ceil(torch.abs(t[-1] - t[0]) / step).item())
         direction = torch.sign(t[-1] - t[0])
         regular = t[0] + direction * step * torch.arange(count + 1, dtype=t.dtype, device=t.device)
-        regular = regular[direction * (regular - t[-1]) < 0]
+        # Steps that end within rounding of an observation time would be steps of (almost) nothing: dropped.
+        apart = torch.abs(regular[:, None] - t[None, :]).min(dim=1).values > _rounding(t[-1] - t[0]) * 4
+        regular = regular[(direction * (regular - t[-1]) < 0) & apart]
         merged = torch.unique(torch.cat([regular, t]), sorted=True)
         return merged if direction >= 0 else merged.flip(0)
 

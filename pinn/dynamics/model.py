@@ -51,6 +51,18 @@ class Learned:
                                                         if len(unknowns.raw) else " (the problem declares none)"))
 
 
+class ScaledOutputs(nn.Module):
+    """A network whose outputs are multiplied by a typical rate of each state (one operation per call)."""
+
+    def __init__(self, net: nn.Module, scale: Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.register_buffer("scale", scale)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x) * self.scale
+
+
 RightHandSide = Callable[[Tensor, States, Learned], "dict[str, Tensor] | Tensor"]
 
 

@@ -37,7 +37,7 @@ import torch
 
 from pinn.declaration import Declaration, Outcome
 from pinn.dynamics.integrate import Integration
-from pinn.dynamics.model import VectorField
+from pinn.dynamics.model import ScaledOutputs, VectorField
 from pinn.dynamics.objective import TrajectoryObjective
 from pinn.dynamics.rates import Rates
 from pinn.dynamics.reference import DynamicsReference, Forecast, TrueSystem, build_cases, stack_initial
@@ -206,11 +206,10 @@ class Dynamics(Declaration):
             n_out = self.net_outputs or len(self.states)
             if n_in != len(self.states):
                 lower, upper = -np.ones(n_in), np.ones(n_in)
-            spec = self.net
-            if spec.output_scale is None and n_out == len(self.states):
-                spec = dataclasses.replace(spec, output_scale=tuple(float(v) for v in scale))
-            net = spec.build(n_in, n_out, torch.as_tensor(lower, dtype=dtype), torch.as_tensor(upper, dtype=dtype),
-                             generator)
+            net = self.net.build(n_in, n_out, torch.as_tensor(lower, dtype=dtype),
+                                 torch.as_tensor(upper, dtype=dtype), generator)
+            if self.net.output_scale is None and n_out == len(self.states):
+                net = ScaledOutputs(net, torch.as_tensor(scale, dtype=dtype))
         vector_field = VectorField(self.states, self.rhs, net, self.unknowns).to(device=device, dtype=dtype)
         sample = torch.as_tensor(np.stack([t.values[0] for t in self.data]), dtype=dtype, device=device)
         starts = torch.as_tensor([[t.times[0]] for t in self.data], dtype=dtype, device=device)
