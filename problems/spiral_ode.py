@@ -46,6 +46,6 @@ problem = pinn.Dynamics(
     rates=pinn.Rates(method="differences", order=8),
     windows=pinn.Windows(final=100, stride=20),
     integration=pinn.Integration(method="rk4", step=0.0125125),
-    training=pinn.Training([pinn.LBFGS(1000, terms=("rates",), stall=pinn.Stall(20, 1e-3), name="warm_start"),
-                            pinn.LBFGS(40, terms=("data",))], checks=pinn.Checks(check_every=500, checkpoint_every=20)),
+    training=pinn.Training([pinn.LBFGS(2000, terms=("rates",), stall=pinn.Stall(50, 1e-3), name="warm_start"),
+                            pinn.LBFGS(60, terms=("data",))], checks=pinn.Checks(check_every=500, checkpoint_every=20)),
 )
