@@ -1,0 +1,1 @@
+"""Learned dynamics: neural ODEs, universal differential equations and neural SDEs."""
