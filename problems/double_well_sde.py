@@ -38,7 +38,7 @@ problem = sde.SDEProblem(
     paths=sde.paths_from_arrays(times, values),
     reference=truth,
     tolerance={"density": 2e-2},
-    batch_steps=50000,
+    likelihood=sde.Likelihood(batch_steps=20000),
     validation=sde.Validation(times=(0.5, 1.0, 2.0, 5.0), paths=2000, step=0.01, seed=7),
     training=pinn.Training([pinn.Adam(1000, learning_rate=3e-3), pinn.LBFGS(100)],
                            checks=pinn.Checks(check_every=5000, checkpoint_every=200)),

@@ -27,7 +27,7 @@ problem = sde.SDEProblem(
     paths=sde.paths_from_arrays(times, values),
     reference=truth,
     tolerance={"theta": 0.02, "mu": 0.02, "sigma": 0.02},
-    scheme="local_linear",
+    likelihood=sde.Likelihood(scheme="local_linear"),
     validation=sde.Validation(times=(0.25, 0.5, 1.0, 2.0), paths=2000, step=0.01, seed=7),
     training=pinn.Training([pinn.LBFGS(40)], checks=pinn.Checks(check_every=1000, checkpoint_every=20)),
 )

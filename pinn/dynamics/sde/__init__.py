@@ -4,8 +4,8 @@ Declare an :class:`SDEProblem` (terms :class:`Known`, :class:`Parametric` with `
 coefficients, or :class:`Neural`; paths from :func:`paths_from_arrays`; a reference from
 :mod:`pinn.dynamics.sde.references`) and train and validate it with :func:`fit_sde`.
 """
-from pinn.dynamics.sde._paths import SamplePaths, paths_from_arrays
-from pinn.dynamics.sde.likelihood import TransitionLikelihood
+from pinn.dynamics.sde.paths import paths_from_arrays
+from pinn.dynamics.sde.likelihood import Likelihood, TransitionLikelihood
 from pinn.dynamics.sde.model import SDEModel
 from pinn.dynamics.sde.problem import SDEFit, SDEProblem, SDEValidator, fit_sde
 from pinn.dynamics.sde.references import GeometricBrownian, GradientDiffusion, OrnsteinUhlenbeck, Reference
@@ -13,5 +13,5 @@ from pinn.dynamics.sde.terms import Known, Neural, Parametric
 from pinn.dynamics.sde.validation import Validation
 
 __all__ = ["TransitionLikelihood", "GeometricBrownian", "GradientDiffusion", "Known", "Neural", "OrnsteinUhlenbeck",
-           "Parametric", "Reference", "SDEFit", "SDEModel", "SDEProblem", "SDEValidator", "SamplePaths", "Validation",
+           "Likelihood", "Parametric", "Reference", "SDEFit", "SDEModel", "SDEProblem", "SDEValidator", "Validation",
            "fit_sde", "paths_from_arrays"]

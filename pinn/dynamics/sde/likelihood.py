@@ -14,22 +14,46 @@ approximation otherwise.
 
 Euler-Maruyama's bias is the discretisation's: of order ``dt`` in the coefficients (for Ornstein-Uhlenbeck,
 ``theta dt / 2`` relative in theta and in sigma), which :mod:`pinn.dynamics.sde.references` computes
-where it has a closed form. With ``batch_steps`` it draws that many steps at random every
+where it has a closed form. With ``batch_steps`` it draws that many steps at random (with replacement) every
 ``resample_every`` step from a seeded generator whose state is part of :meth:`state_dict`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from pinn.dynamics.sde._paths import SamplePaths
+from pinn.dynamics.sde.paths import transitions
+from pinn.dynamics.trajectories import Trajectory
 from pinn.dynamics.sde.model import SDEModel
 from pinn.train.objective import Objective
+from pinn.train.validate import one_of, whole
 
 
 SCHEMES = ("euler", "local_linear")
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """Which transition likelihood trains the SDE (``--set likelihood.scheme=local_linear``).
+
+    Args:
+        scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"`` (one state; exact for a linear drift
+            with constant diffusion).
+        batch_steps: observed steps drawn at random per batch, redrawn every step in phases that redraw
+            (Adam); 0 for all of them. A phase that keeps its batch (L-BFGS) fits the last one drawn:
+            give such phases the full data (0).
+    """
+
+    scheme: str = "euler"
+    batch_steps: int = 0
+
+    def __post_init__(self) -> None:
+        one_of("Likelihood", "scheme", self.scheme, SCHEMES)
+        whole("Likelihood", "batch_steps", self.batch_steps)
 
 
 class TransitionLikelihood(Objective):
@@ -45,19 +69,19 @@ class TransitionLikelihood(Objective):
             (kept in :meth:`state_dict`, so a resumed run checks with the same paths).
     """
 
-    def __init__(self, model: SDEModel, paths: SamplePaths, batch_steps: int | None = None, seed: int = 0,
+    def __init__(self, model: SDEModel, paths: Sequence[Trajectory], batch_steps: int | None = None, seed: int = 0,
                  brownian_seed: int = 0, scheme: str = "euler") -> None:
         if scheme not in SCHEMES:
             raise ValueError(f"TransitionLikelihood scheme {scheme!r} is not one of {', '.join(SCHEMES)}")
-        if scheme == "local_linear" and paths.dimension != 1:
+        if scheme == "local_linear" and paths[0].states != 1:
             raise ValueError(f"TransitionLikelihood scheme 'local_linear' needs one state, the paths have "
-                             f"{paths.dimension}")
+                             f"{paths[0].states}")
         self.scheme = scheme
         self.module = model
         parameter = next(iter(model.parameters()), None)
         self.dtype = parameter.dtype if parameter is not None else torch.float64
         self.device = parameter.device if parameter is not None else torch.device("cpu")
-        before, after, t0, dt, _ = paths.transitions()
+        before, after, t0, dt = transitions(paths)
         as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
         self.before, self.after = as_tensor(before), as_tensor(after)
         self.t0, self.dt = as_tensor(t0)[:, None], as_tensor(dt)[:, None]
@@ -75,7 +99,8 @@ class TransitionLikelihood(Objective):
     def _draw(self) -> Tensor | None:
         if self.batch_steps is None:
             return None
-        return torch.randperm(self.before.shape[0], generator=self.generator)[: self.batch_steps].to(self.device)
+        # with replacement: a permutation of millions of steps would cost more than the step itself
+        return torch.randint(self.before.shape[0], (self.batch_steps,), generator=self.generator).to(self.device)
 
     def _check_diffusion(self) -> None:
         """A diffusion that is not positive at an observed point has no likelihood: say where."""

@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from pinn.dynamics.sde._paths import SamplePaths
+from pinn.dynamics.trajectories import Trajectory
 from pinn.dynamics.sde.references import Reference
 from pinn.plots.style import figure, save
 
 
-def sample_paths(paths: SamplePaths, report: dict[str, Any], path: Path, shown: int = 12) -> Path:
+def sample_paths(paths: Sequence[Trajectory], report: dict[str, Any], path: Path, shown: int = 12) -> Path:
     """A few observed paths beside a few paths of the learnt SDE from the validation start."""
     fig = figure(10, 3.6)
     observed, learnt = fig.subplots(1, 2, sharey=False)
-    for k in range(min(shown, paths.count)):
-        observed.plot(paths.times[k], paths.values[k][:, 0], lw=0.7)
-    observed.set(title=f"observed paths ({shown} of {paths.count})", xlabel="t", ylabel="x")
+    for path in paths[:shown]:
+        observed.plot(path.times, path.values[:, 0], lw=0.7)
+    observed.set(title=f"observed paths ({min(shown, len(paths))} of {len(paths)})", xlabel="t", ylabel="x")
     ensemble = report["ensemble"]
     learnt.plot(ensemble.times, ensemble.fine[:, :shown], lw=0.8, marker=".")
     learnt.set(title="learnt SDE at the validation times", xlabel="t", ylabel="x")
@@ -68,7 +69,7 @@ def stationary_density(report: dict[str, Any], path: Path) -> Path | None:
     return save(fig, path)
 
 
-def all_figures(paths: SamplePaths, reference: Reference, report: dict[str, Any], folder: Path) -> list[Path]:
+def all_figures(paths: Sequence[Trajectory], reference: Reference, report: dict[str, Any], folder: Path) -> list[Path]:
     """Every figure into ``folder``: sample_paths.png, moments.png, stationary_density.png (where one exists)."""
     folder = Path(folder)
     written = [sample_paths(paths, report, folder / "sample_paths.png"),
