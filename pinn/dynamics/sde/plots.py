@@ -16,8 +16,8 @@ def sample_paths(paths: Sequence[Trajectory], report: dict[str, Any], path: Path
     """A few observed paths beside a few paths of the learnt SDE from the validation start."""
     fig = figure(10, 3.6)
     observed, learnt = fig.subplots(1, 2, sharey=False)
-    for path in paths[:shown]:
-        observed.plot(path.times, path.values[:, 0], lw=0.7)
+    for observation in paths[:shown]:
+        observed.plot(observation.times, observation.values[:, 0], lw=0.7)
     observed.set(title=f"observed paths ({min(shown, len(paths))} of {len(paths)})", xlabel="t", ylabel="x")
     ensemble = report["ensemble"]
     learnt.plot(ensemble.times, ensemble.fine[:, :shown], lw=0.8, marker=".")
