@@ -1,4 +1,4 @@
-"""pinn: physics-informed neural-network PDE solutions, each run checked against a classical reference.
+"""pinn: differential equations solved and learned by neural networks, each run checked against a classical reference.
 
 A problem file builds a :class:`Problem` from the pieces exported here; ``python -m pinn.solve`` (or
 :func:`fit`, from Python) trains it, validates it and writes a run folder that :func:`load` reads back.
@@ -29,6 +29,7 @@ from pinn.train.phases import LBFGS, Adam, LevenbergMarquardt, Stall
 from pinn.train.settings import Balance, Checks, Guard, Numerics, Training
 from pinn.pde.unknowns import Unknown
 from pinn.api import fit
+from pinn.dynamics import Dynamics, Forecast, Integration, SparseTerms, Trajectory, TrueSystem, Windows, read_trajectories
 from pinn.faults import Interrupted, RunFault
 from pinn.loading import UserError
 
@@ -39,4 +40,5 @@ __all__ = [
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
     "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",
     "references", "fit", "Interrupted", "RunFault", "UserError",
+    "Dynamics", "Forecast", "Integration", "SparseTerms", "Trajectory", "TrueSystem", "Windows", "read_trajectories",
 ]

@@ -202,9 +202,10 @@ class _MLPModule(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.embedding(x)
-        for layer in self.layers[:-1]:
+        *hidden, last = self.layers  # not self.layers[:-1]: slicing builds a new ModuleList at every call
+        for layer in hidden:
             h = self.activation(layer(h))
-        return _scaled_linear(self.layers[-1], self.output_scale, h)
+        return _scaled_linear(last, self.output_scale, h)
 
     def jet(self, x: Tensor, directions: Directions) -> Jet:
         """Outputs with their derivatives along ``directions`` (see :mod:`pinn.derivatives.jet`)."""

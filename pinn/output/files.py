@@ -123,6 +123,36 @@ def _number(text: str) -> int | float | str:
 def write_solution(path: Path, reference: GridReference, predicted: dict[str, np.ndarray],
                    time: str | None, attributes: dict[str, Any]) -> None:
     """solution.h5: the grid axes, and per field the prediction, the reference and the pointwise error."""
+
+    def fill(handle) -> None:
+        for key, value in attributes.items():
+            handle.attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
+        handle.attrs["axes"] = json.dumps(list(reference.axes))
+        grid = handle.create_group("grid")
+        for name, axis in reference.axes.items():
+            dataset = grid.create_dataset(name, data=axis)
+            dataset.attrs["role"] = "time" if name == time else "space"
+        inside = handle.create_dataset("inside", data=np.asarray(reference.inside, dtype=bool))
+        inside.attrs["description"] = "grid points inside the domain: the errors in metrics.json are measured there"
+        inside.attrs["dims"] = json.dumps(list(reference.axes))
+        groups = {"predicted": "network prediction", "reference": reference.description,
+                  "error": "prediction minus reference"}
+        for group_name, description in groups.items():
+            handle.create_group(group_name).attrs["description"] = description
+        for name, values in predicted.items():
+            pred = np.asarray(values).reshape(reference.shape)
+            data = {"predicted": pred}
+            if name in reference.fields:  # a run without a reference writes its prediction only
+                data.update(reference=reference.fields[name], error=pred - reference.fields[name])
+            for group_name, array in data.items():
+                dataset = handle[group_name].create_dataset(name, data=array, compression="gzip")
+                dataset.attrs["dims"] = json.dumps(list(reference.axes))
+
+    write_hdf5(path, fill)
+
+
+def write_hdf5(path: Path, fill: Callable[[Any], None]) -> None:
+    """An HDF5 file written atomically: ``fill`` gets the open ``h5py.File`` and adds what it holds."""
     import h5py
 
     def write(tmp: Path) -> None:
@@ -130,28 +160,7 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
         # that crash the interpreter when freed (h5py 3, ENOSPC: a segmentation fault, not an OSError).
         buffer = io.BytesIO()
         with h5py.File(buffer, "w") as handle:
-            for key, value in attributes.items():
-                handle.attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
-            handle.attrs["axes"] = json.dumps(list(reference.axes))
-            grid = handle.create_group("grid")
-            for name, axis in reference.axes.items():
-                dataset = grid.create_dataset(name, data=axis)
-                dataset.attrs["role"] = "time" if name == time else "space"
-            inside = handle.create_dataset("inside", data=np.asarray(reference.inside, dtype=bool))
-            inside.attrs["description"] = "grid points inside the domain: the errors in metrics.json are measured there"
-            inside.attrs["dims"] = json.dumps(list(reference.axes))
-            groups = {"predicted": "network prediction", "reference": reference.description,
-                      "error": "prediction minus reference"}
-            for group_name, description in groups.items():
-                handle.create_group(group_name).attrs["description"] = description
-            for name, values in predicted.items():
-                pred = np.asarray(values).reshape(reference.shape)
-                data = {"predicted": pred}
-                if name in reference.fields:  # a run without a reference writes its prediction only
-                    data.update(reference=reference.fields[name], error=pred - reference.fields[name])
-                for group_name, array in data.items():
-                    dataset = handle[group_name].create_dataset(name, data=array, compression="gzip")
-                    dataset.attrs["dims"] = json.dumps(list(reference.axes))
+            fill(handle)
         tmp.write_bytes(buffer.getbuffer())
 
     atomic_write(path, write)

@@ -245,12 +245,13 @@ def _holder(folder: Path) -> str:
 def _config_fault(config: dict) -> str | None:
     """What is wrong with the shape of a config.json read for a resume (None if nothing): the entries a
     resume reads must be there, of their types."""
-    for key in ("problem", "inputs", "outputs", "overrides"):
+    names = ("inputs", "outputs") if "family" not in config else ()  # another family identifies itself otherwise
+    for key in ("problem", *names, "overrides"):
         if key not in config:
             return f"it has no {key!r}"
     if not isinstance(config["problem"], str):
         return f"'problem' must be a name, got {type(config['problem']).__name__}"
-    for key in ("inputs", "outputs"):
+    for key in names:
         if not isinstance(config[key], list) or not all(isinstance(name, str) for name in config[key]):
             return f"{key!r} must be a list of names, got {config[key]!r}"
     overrides = config["overrides"]

@@ -22,6 +22,7 @@ from torch import Tensor
 from pinn.pde.build import build_model
 from pinn.pde.jacobian import ResidualJacobian
 from pinn.references.grid import GridReference
+from pinn.train.generator import generator_state, restore_generator
 from pinn.train.objective import Objective
 from pinn.train.settings import Numerics, Training
 from pinn.train.trainer import Trainer, resolve_device
@@ -112,14 +113,13 @@ class PinnObjective(Objective):
         return summary
 
     def state_dict(self) -> dict[str, Any]:
-        state = {"rng": _rng_state(self.rng), "points": self.points.state_dict(), "loss": self.loss.state_dict()}
+        state = {"rng": generator_state(self.rng), "points": self.points.state_dict(), "loss": self.loss.state_dict()}
         if self.causal is not None:
             state["causal"] = {"slab_weights": self.slab_weights, "calls": self._calls}
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.rng.bit_generator.state = _rng_restore(state["rng"])
-        _restore_spawned(self.rng, state["rng"].get("spawned"))
+        restore_generator(self.rng, state["rng"])
         self.points = Points.from_state_dict(state["points"], self.device)
         self.loss.load_state_dict(state["loss"])
         if self.causal is not None:
@@ -138,30 +138,3 @@ def pinn_trainer(problem: Problem, reference: GridReference | None = None,
     objective = PinnObjective(problem, training.numerics, resolve_device(training.numerics.device), training.steps)
     check = None if reference is None else GridCheck(objective.model, reference, problem.tolerance)
     return Trainer(objective, training, check)
-
-
-def _rng_state(rng: np.random.Generator) -> dict:
-    # Stored as strings: 128-bit integers are not plain tensors, and weights_only loading accepts str.
-    state = rng.bit_generator.state
-    return {"bit_generator": state["bit_generator"], "state": str(state["state"]["state"]),
-            "inc": str(state["state"]["inc"]), "has_uint32": int(state["has_uint32"]),
-            "uinteger": int(state["uinteger"]), "spawned": int(rng.bit_generator.seed_seq.n_children_spawned)}
-
-
-def _restore_spawned(rng: np.random.Generator, spawned: int | None) -> None:
-    """Bring the count of generators spawned from ``rng``'s seed sequence to ``spawned``. Scipy's
-    Sobol, Halton and Latin-hypercube samplers draw from a generator spawned from it, which the bit
-    generator's ``state`` does not capture: without this, a resumed run's next draw of points would
-    differ from the uninterrupted run's."""
-    if spawned is None:  # a checkpoint from before the count was kept
-        return
-    missing = int(spawned) - rng.bit_generator.seed_seq.n_children_spawned
-    if missing < 0:
-        raise ValueError(f"its sampler spawned {spawned} generators, fewer than a fresh run already has")
-    rng.bit_generator.seed_seq.spawn(missing)
-
-
-def _rng_restore(saved: dict) -> dict:
-    return {"bit_generator": saved["bit_generator"],
-            "state": {"state": int(saved["state"]), "inc": int(saved["inc"])},
-            "has_uint32": saved["has_uint32"], "uinteger": saved["uinteger"]}

@@ -55,6 +55,12 @@ class Objective(abc.ABC):
     def resample(self) -> None:
         """Draw a new batch."""
 
+    def fix_batch(self) -> bool:
+        """A phase that keeps one batch throughout (L-BFGS, Levenberg-Marquardt) begins, after one that redraws
+        or at the start: choose the batch it keeps (for example all the data, where Adam drew windows of it).
+        Returns whether the batch changed (default: it stays)."""
+        return False
+
     def reported(self) -> dict[str, float]:
         """Values logged with every step (history.csv ``param_<name>``), e.g. recovered coefficients."""
         return {}

@@ -180,6 +180,8 @@ class Trainer:
                 logger.info("phase %s is skipped: %s", name, reason)
             if self.check is not None:
                 self._check(monitor)
+            if not self.phase.redraws_points:
+                self._fix_batch()
         while not self.finished and not self._stop_requested:
             index = self._index
             phase, run = self.schedule[index], self.runs[index]
@@ -222,6 +224,13 @@ class Trainer:
             if self._due(self.training.checks.checkpoint_every) or self.finished:
                 monitor.on_checkpoint(self)
 
+    def _fix_batch(self) -> None:
+        """A phase that keeps one batch begins: the objective may choose that batch."""
+        if self.objective.fix_batch():
+            for each in self.runs:
+                each.forget()
+            self.guard.forget_previous_terms()
+
     def _next_running(self, start: int) -> int | None:
         """The first phase from ``start`` on that has steps left to take and has not ended early (None:
         none has)."""
@@ -248,6 +257,8 @@ class Trainer:
         following = self._next_running(index + 1)
         if following is not None and not (budget is not None and self.elapsed >= budget):
             self._index = following
+            if self.schedule[index].redraws_points and not self.schedule[following].redraws_points:
+                self._fix_batch()
         else:
             self.ended = True
 

@@ -1,0 +1,99 @@
+"""The end of a dynamics run: every validation case against the true system, the recovered coefficients and
+the sparse terms, solution.h5 and the figures."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+
+from pinn.declaration import Outcome
+from pinn.dynamics.model import VectorField
+from pinn.dynamics.reference import DynamicsReference
+from pinn.dynamics.sparse import discover
+from pinn.dynamics.validate import case_errors, mean_absolute, predict_case
+from pinn.output.files import write_hdf5
+
+logger = logging.getLogger(__name__)
+
+
+def finish(problem, field: VectorField, reference: DynamicsReference | None, folder: Any) -> Outcome:
+    """Validate ``field`` (the trained vector field of ``problem``), write solution.h5 and the figures."""
+    from pinn.dynamics.plots import plot_case
+
+    errors, extra, predictions = {}, {"mae": {}}, {}
+    if reference is not None:
+        for name, case in reference.cases.items():
+            try:
+                predicted = predict_case(field, case, problem.integration)
+            except (AssertionError, RuntimeError) as err:  # the solver gave up on the learned field
+                logger.warning("warning: the learned field could not be integrated for case %s (%s)", name, err)
+                predicted = np.full_like(case.true, np.nan)
+            predictions[name] = predicted
+            errors.update(case_errors(name, predicted, case, problem.states, problem.tolerance))
+            extra["mae"][name] = mean_absolute(predicted, case)
+    parameters = {}
+    values = field.unknowns.as_floats()
+    for unknown in problem.unknowns:
+        entry = unknown.report(values[unknown.name])
+        limit = problem.tolerance.get(unknown.name)
+        entry.update(tolerance=limit, passed=None if limit is None else bool(entry["rel_error"] <= limit))
+        parameters[unknown.name] = entry
+    if problem.discover is not None:
+        found, discovered = _discover(problem, field)
+        parameters.update(discovered)
+        extra["discovered_terms"] = found
+    _write_solution(folder.solution, problem, reference, predictions)
+    try:
+        for name, predicted in predictions.items():
+            plot_case(folder.plots, name, reference.cases[name], predicted, problem.states, problem.data)
+    except Exception as err:  # a plot must never cost the user the run's numbers
+        logger.warning("warning: plotting failed (%s: %s); the numbers are unaffected", type(err).__name__, err)
+    return Outcome(errors, parameters, extra)
+
+
+def _discover(problem, field: VectorField) -> tuple[dict, dict]:
+    """The sparse terms of the network's outputs along the training trajectories (observations and the
+    points between them, linearly interpolated)."""
+    spec = problem.discover
+    samples = []
+    for trajectory in problem.data:
+        times = np.linspace(trajectory.times[0], trajectory.times[-1], max(spec.points // len(problem.data), 2))
+        samples.append(np.stack([np.interp(times, trajectory.times, trajectory.values[:, k])
+                                 for k in range(trajectory.states)], axis=1))
+    states = np.concatenate(samples)
+    parameter = next(field.net.parameters())
+    with torch.no_grad():
+        inputs = torch.as_tensor(states, dtype=parameter.dtype, device=parameter.device)
+        outputs = field.net(inputs).cpu().numpy().astype(np.float64)
+    return discover(spec, states, outputs, problem.states)
+
+
+def _write_solution(path, problem, reference: DynamicsReference | None, predictions: dict[str, np.ndarray]) -> None:
+    """solution.h5: per validation case its times, initial states, the learned and the true states and their
+    difference (trajectories, times, states); the observed trajectories under ``data``."""
+
+    def fill(handle) -> None:
+        handle.attrs["problem"] = problem.name
+        handle.attrs["family"] = problem.family
+        handle.attrs["states"] = json.dumps(list(problem.states))
+        handle.attrs["reference"] = "none" if reference is None else reference.description
+        for name, predicted in predictions.items():
+            case = reference.cases[name]
+            group = handle.create_group(f"cases/{name}")
+            group.attrs["dims"] = json.dumps(["trajectory", "t", "state"])
+            group.create_dataset("t", data=case.times)
+            group.create_dataset("initial", data=case.initial)
+            group.create_dataset("start", data=case.starts)
+            group.create_dataset("predicted", data=predicted, compression="gzip")
+            group.create_dataset("reference", data=case.true, compression="gzip")
+            group.create_dataset("error", data=predicted - case.true, compression="gzip")
+        for k, trajectory in enumerate(problem.data):
+            group = handle.create_group(f"data/{k}")
+            group.attrs["name"] = trajectory.name
+            group.create_dataset("t", data=trajectory.times)
+            group.create_dataset("values", data=trajectory.values)
+
+    write_hdf5(path, fill)
