@@ -109,7 +109,7 @@ class SDEProblem(Declaration):
                                  f"({', '.join(names) or 'none'}) nor 'density'")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError(f"{label}: tolerance {key!r} must be a positive number, got {value!r}")
-        if "density" in self.tolerance and self.reference.stationary_density(np.zeros(1)) is None:
+        if "density" in self.tolerance and self.reference.support is None:
             raise ValueError(f"{label}: a 'density' tolerance needs a reference with a stationary density")
         steps = sum(len(p) - 1 for p in self.paths)
         if self.likelihood.batch_steps > steps:
@@ -210,9 +210,8 @@ class SDEValidator:
         terminal = terminal_test(paths, reference, validation)
         errors["terminal"] = FieldError(terminal["statistic"], terminal["statistic"], terminal["critical"])
         density = None
-        lo_hi = getattr(reference, "support", None)
-        if lo_hi is not None:
-            grid = np.linspace(*lo_hi, validation.density_points)
+        if reference.support is not None:
+            grid = np.linspace(*reference.support, validation.density_points)
             exact = reference.stationary_density(grid)
             learnt = stationary_density(model, grid)
             if exact is not None and learnt is not None:

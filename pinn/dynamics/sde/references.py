@@ -22,6 +22,7 @@ class Reference(abc.ABC):
 
     description: str = ""
     error_estimate: float | None = 0.0  # closed forms: no error of their own
+    support: tuple[float, float] | None = None  # where the stationary density lives (None: no density)
 
     @abc.abstractmethod
     def coefficients(self) -> dict[str, float]:
