@@ -38,7 +38,7 @@ PROBLEMS = ("ornstein_uhlenbeck", "geometric_brownian", "double_well_sde")
 def run_problem(name: str, runs: Path) -> dict:
     path = ROOT / "problems" / f"{name}.py"
     started = time.perf_counter()
-    solution = pinn.fit(str(path), out=runs / name, overwrite=True, progress=False)
+    pinn.fit(str(path), out=runs / name, overwrite=True, progress=False)
     wall = time.perf_counter() - started
     metrics = json.loads((runs / name / "metrics.json").read_text())
     moments = metrics.get("moments", [])

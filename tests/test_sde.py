@@ -1,5 +1,4 @@
 """Neural SDEs (issue 18): bad input, seeded reproducibility, exact resume and short fits with real bounds."""
-import dataclasses
 import math
 
 import numpy as np

@@ -5,11 +5,9 @@ import sys
 import textwrap
 
 import h5py
-import numpy as np
 import pytest
 
 import pinn
-from pinn.dynamics import sde
 from test_sde import batched
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -41,9 +39,7 @@ def test_a_stopped_run_resumes_to_the_same_figures(tmp_path):
 
 
 BAD_PROBLEM = '''
-import numpy as np
 import pinn
-from pinn.dynamics import sde
 
 truth = sde.OrnsteinUhlenbeck(theta=1.0, mu=0.0, sigma=0.5, start=1.0)
 times = np.array([0.0, 0.1, 0.1, 0.3])

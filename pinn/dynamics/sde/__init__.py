@@ -7,7 +7,9 @@ coefficients, or :class:`Neural`; paths from :func:`paths_from_arrays`; a refere
 from pinn.dynamics.sde.paths import paths_from_arrays
 from pinn.dynamics.sde.likelihood import Likelihood, TransitionLikelihood
 from pinn.dynamics.sde.model import SDEModel
-from pinn.dynamics.sde.problem import SDEFit, SDEProblem, SDEValidator, fit_sde
+from pinn.dynamics.sde.fit import SDEFit, fit_sde
+from pinn.dynamics.sde.problem import SDEProblem
+from pinn.dynamics.sde.validator import SDEValidator
 from pinn.dynamics.sde.references import GeometricBrownian, GradientDiffusion, OrnsteinUhlenbeck, Reference
 from pinn.dynamics.sde.terms import Known, Neural, Parametric
 from pinn.dynamics.sde.validation import Validation

@@ -10,7 +10,7 @@ import numpy as np
 
 from pinn.declaration import Outcome
 from pinn.dynamics.sde.plots import all_figures
-from pinn.dynamics.sde.problem import SDEValidator
+from pinn.dynamics.sde.validator import SDEValidator
 from pinn.output.files import atomic_write
 
 if TYPE_CHECKING:
@@ -28,7 +28,9 @@ def finish(problem: "SDEProblem", trainer: "Trainer", folder: Any) -> Outcome:
     The coefficients go to ``parameters`` (with their tolerance and the computed discretisation bias of
     the likelihood), the moments, terminal test and density to ``errors``; every moment with its error
     budget, and the test's statistic and p-value, to metrics.json ``moments`` and ``terminal_test``."""
-    validator = SDEValidator(problem, trainer.objective)
+    validator = getattr(trainer.check, "__self__", None)  # the trainer's own: its last check is reused
+    if not isinstance(validator, SDEValidator) or validator.objective is not trainer.objective:
+        validator = SDEValidator(problem, trainer.objective)
     report = validator.report()
     errors = {k: e for k, e in report["errors"].items() if k not in report["coefficients"]}
     bias = report["discretisation_bias"]

@@ -13,39 +13,33 @@ A problem file declares::
 
 and ``python -m pinn.solve FILE`` (or :func:`pinn.fit`) trains it with the transition likelihood on the
 shared trainer, validates it (:mod:`pinn.dynamics.sde.validation`) and writes the run folder;
-:func:`fit_sde` does the same in memory, without a folder. ``tolerance`` names coefficients (relative error) and, where the
-reference has a stationary density, ``"density"`` (L1); the moments (3 standard errors plus the bias)
-and the terminal two-sample test are always required.
+:func:`~pinn.dynamics.sde.fit.fit_sde` does the same in memory, without a folder. ``tolerance`` names
+coefficients (relative error) and, where the reference has a stationary density, ``"density"`` (L1);
+the moments (3 standard errors plus the bias) and the terminal two-sample test are always required.
 """
 from __future__ import annotations
 
 import dataclasses
-import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 
-from pinn.dynamics.sde.paths import bounds, check_paths
-from pinn.dynamics.trajectories import Trajectory
 from pinn.declaration import Declaration, Outcome
+from pinn.dynamics.sde.paths import bounds, check_paths
 from pinn.dynamics.sde.likelihood import Likelihood, TransitionLikelihood
 from pinn.dynamics.sde.model import SDEModel
 from pinn.dynamics.sde.references import Reference
 from pinn.dynamics.sde.terms import Known, Neural, Parametric, Term
-from pinn.dynamics.sde.validation import (Validation, density_l1, ensemble, moment_error, moments,
-                                          stationary_density, terminal_test)
+from pinn.dynamics.sde.validation import Validation
+from pinn.dynamics.sde.validator import SDEValidator
+from pinn.dynamics.trajectories import Trajectory
+from pinn.pde.unknowns import Unknown
 from pinn.train.phases import LBFGS, Adam
 from pinn.train.settings import Training
-from pinn.pde.unknowns import Unknown
-from pinn.train.trainer import Monitor, Trainer, resolve_device
-from pinn.validation import FieldError
-
-logger = logging.getLogger(__name__)
+from pinn.train.trainer import Trainer, resolve_device
 
 
 @dataclass(frozen=True)
@@ -121,7 +115,7 @@ class SDEProblem(Declaration):
     def unknowns(self) -> tuple[Unknown, ...]:
         return (*self.drift.unknowns, *self.diffusion.unknowns)
 
-    def build(self) -> tuple[TransitionLikelihood, "SDEValidator"]:
+    def build(self) -> tuple[TransitionLikelihood, SDEValidator]:
         """The objective (with a fresh model, seeded by ``training.numerics.seed``) and the validator."""
         numerics = self.training.numerics
         dtype = getattr(torch, numerics.dtype)
@@ -167,93 +161,3 @@ class SDEProblem(Declaration):
                 if callable(function) and hasattr(function, "__code__"):
                     named[function.__code__] = role
         return named
-
-
-class SDEValidator:
-    """Measures the learnt SDE against the reference: :meth:`check` for the trainer, :meth:`report`
-    for the full account (every moment with its budget, the test, the density)."""
-
-    def __init__(self, problem: SDEProblem, objective: TransitionLikelihood) -> None:
-        self.problem, self.objective = problem, objective
-        self.last: dict[str, Any] = {}
-
-    @property
-    def model(self) -> SDEModel:
-        return self.objective.module
-
-    def check(self) -> dict[str, FieldError]:
-        """The verdicts, by name: each coefficient (relative error), ``moments`` (largest
-        ``|difference| / (3 SE + bias)``, passes at <= 1), ``terminal`` (KS statistic against its
-        critical value) and ``density`` (L1) where the reference has a stationary density."""
-        report = self.report()
-        return report["errors"]
-
-    def report(self) -> dict[str, Any]:
-        problem, model = self.problem, self.model
-        reference, validation = problem.reference, problem.validation
-        started = time.perf_counter()
-        errors: dict[str, FieldError] = {}
-        truth = reference.coefficients()
-        found = model.coefficients()
-        coefficients = {}
-        for unknown in problem.unknowns:
-            value, true = found[unknown.name], truth.get(unknown.name, unknown.true_value)
-            entry = {"value": value, "initial": unknown.initial, "true_value": true}
-            if true is not None:
-                error = abs(value - true) / (abs(true) or 1.0)
-                entry["rel_error"] = error
-                errors[unknown.name] = FieldError(error, abs(value - true), problem.tolerance.get(unknown.name))
-            coefficients[unknown.name] = entry
-        paths = ensemble(model, reference, validation, self.objective.brownian_seed)
-        found_moments = moments(paths, reference)
-        errors["moments"] = moment_error(found_moments)
-        terminal = terminal_test(paths, reference, validation)
-        errors["terminal"] = FieldError(terminal["statistic"], terminal["statistic"], terminal["critical"])
-        density = None
-        if reference.support is not None:
-            grid = np.linspace(*reference.support, validation.density_points)
-            exact = reference.stationary_density(grid)
-            learnt = stationary_density(model, grid)
-            if exact is not None and learnt is not None:
-                l1 = density_l1(learnt, exact, grid)
-                errors["density"] = FieldError(l1, float(np.max(np.abs(learnt - exact))), problem.tolerance.get("density"))
-                density = {"grid": grid, "learnt": learnt, "exact": exact, "l1": l1}
-        self.last = {"errors": errors, "coefficients": coefficients, "moments": found_moments, "terminal": terminal,
-                     "density": density, "ensemble": paths,
-                     "discretisation_bias": reference.discretisation_bias(self._typical_step(), self.objective.scheme),
-                     "validation_time_s": time.perf_counter() - started}
-        return self.last
-
-    def _typical_step(self) -> float:
-        return float(np.median(self.objective.dt.cpu().numpy()))
-
-
-@dataclass
-class SDEFit:
-    """What :func:`fit_sde` returns: the trainer (model, steps), the verdicts and the full report."""
-
-    trainer: Trainer
-    validator: SDEValidator
-    errors: dict[str, FieldError]
-    report: dict[str, Any]
-    training_time_s: float
-
-    @property
-    def passed(self) -> bool:
-        return all(e.passed for e in self.errors.values())
-
-
-def fit_sde(problem: SDEProblem, monitor: Monitor | None = None, state: dict | None = None) -> SDEFit:
-    """Train ``problem`` (continuing from a trainer ``state`` if given) and validate the result."""
-    objective, validator = problem.build()
-    trainer = Trainer(objective, problem.training)
-    if state is not None:
-        trainer.load_state_dict(state)
-    started = time.perf_counter()
-    trainer.run(monitor)
-    training_time = time.perf_counter() - started
-    report = validator.report()
-    for name, error in report["errors"].items():
-        logger.info("%s: %.4g (tolerance %s) %s", name, error.rel_l2, error.tolerance,
-                    "passed" if error.passed else "FAILED")
-    return SDEFit(trainer, validator, report["errors"], report, training_time)
