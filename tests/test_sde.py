@@ -7,6 +7,7 @@ import torch
 
 import pinn
 from pinn.dynamics import sde
+from pinn.dynamics.sde.plots import all_figures
 from pinn.output.files import load_checkpoint, save_checkpoint
 from pinn.train.trainer import Monitor, Trainer
 
@@ -97,7 +98,7 @@ def test_the_computed_euler_bias_is_what_the_euler_likelihood_finds():
     assert abs(fit.report["coefficients"]["sigma"]["value"] / 0.5 - 1 - bias["sigma"]) < 0.01
 
 
-def test_the_stationary_density_of_the_true_drift_is_the_exact_one():
+def test_the_stationary_density_of_the_true_drift_is_the_exact_one(tmp_path):
     truth = sde.GradientDiffusion(lambda x: (x**2 - 1) ** 2 / 4, lambda x: x - x**3, sigma=0.7, support=(-2.5, 2.5))
     paths = sde.paths_from_arrays(np.arange(3.0), np.array([[0.0, 0.5, -0.5]]))
     exact = sde.Parametric(lambda x, t, p: p.a * (x - x**3), [pinn.Unknown("a", 1.0)])
@@ -108,6 +109,8 @@ def test_the_stationary_density_of_the_true_drift_is_the_exact_one():
     report = validator.report()
     assert report["density"]["l1"] < 1e-5  # the trapezoidal rule on 2001 points: O(h^2) = O(6e-6)
     assert float(np.trapezoid(report["density"]["exact"], report["density"]["grid"])) == pytest.approx(1, abs=1e-6)
+    written = all_figures(problem.paths, truth, report, tmp_path)
+    assert {p.name for p in written} == {"sample_paths.png", "moments.png", "stationary_density.png"}
 
 
 # ------------------------------------------------------------------ validation catches what is wrong

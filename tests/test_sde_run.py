@@ -39,7 +39,9 @@ def test_a_stopped_run_resumes_to_the_same_figures(tmp_path):
 
 
 BAD_PROBLEM = '''
+import numpy as np
 import pinn
+from pinn.dynamics import sde
 
 truth = sde.OrnsteinUhlenbeck(theta=1.0, mu=0.0, sigma=0.5, start=1.0)
 times = np.array([0.0, 0.1, 0.1, 0.3])
