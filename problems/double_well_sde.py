@@ -12,7 +12,7 @@ from the stationary law, against the exact stationary ones.
 Measured (issue 18): the density misses its 2e-2 (about 6e-2; the run exits 1). A cubic polynomial
 drift fitted by L-BFGS to the same kind of data reaches 1e-2, and this net fitted by L-BFGS to the true
 drift without noise reaches 2e-3: the gap is Adam's on noisy batches, and L-BFGS over all 4 million
-steps costs about 5 s per evaluation here.
+steps costs at least 5 s per evaluation here.
 """
 import numpy as np
 
