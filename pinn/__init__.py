@@ -29,7 +29,7 @@ from pinn.train.phases import LBFGS, Adam, LevenbergMarquardt, Stall
 from pinn.train.settings import Balance, Checks, Guard, Numerics, Training
 from pinn.pde.unknowns import Unknown
 from pinn.api import fit
-from pinn.dynamics import Dynamics, Forecast, Integration, SparseTerms, Trajectory, TrueSystem, Windows, read_trajectories
+from pinn.dynamics import Dynamics, Forecast, Integration, Rates, SparseTerms, Trajectory, TrueSystem, Windows, read_trajectories
 from pinn.faults import Interrupted, RunFault
 from pinn.loading import UserError
 
@@ -40,5 +40,5 @@ __all__ = [
     "Polygon", "Problem", "ProblemError", "Rectangle", "Robin", "Sampling", "Solution", "TimeInterval",
     "Training", "TrustRequiredError", "Unknown", "div", "grad", "laplacian", "load", "normal_derivative", "observe",
     "references", "fit", "Interrupted", "RunFault", "UserError",
-    "Dynamics", "Forecast", "Integration", "SparseTerms", "Trajectory", "TrueSystem", "Windows", "read_trajectories",
+    "Dynamics", "Forecast", "Integration", "Rates", "SparseTerms", "Trajectory", "TrueSystem", "Windows", "read_trajectories",
 ]

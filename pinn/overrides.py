@@ -146,6 +146,8 @@ def _convert(key: str, value: Any, kind: Any) -> Any:
             return float(value)
         if kind.startswith("tuple[int"):
             return tuple(int(v) for v in value.replace(" ", "").strip("()").split(",") if v)
+        if kind.startswith("tuple[str"):
+            return tuple(v for v in value.replace(" ", "").strip("()").split(",") if v)
         if kind == "Causal":
             return Causal.parse(value)
         if kind == "Stall":

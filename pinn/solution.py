@@ -62,6 +62,8 @@ class Solution:
     @property
     def parameters(self) -> dict[str, float]:
         """The recovered unknown parameters (:class:`pinn.Unknown`) by name; empty for a forward problem."""
+        if not hasattr(self.model, "unknowns"):  # a model that needs trust: the values metrics.json recorded
+            return {k: v["value"] for k, v in (self.metrics or {}).get("parameters", {}).items()}
         return self.model.unknowns.as_floats()
 
     def predict(self, points: np.ndarray) -> dict[str, np.ndarray]:
@@ -123,6 +125,8 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
     if not same_run(config, state):
         raise CorruptFileError(f"config.json and checkpoint.pt in {folder} belong to different runs (a run replaced "
                                "by hand, or two writers): its settings cannot be trusted to describe its weights")
+    if "family" in config:  # a family other than physics-informed networks: its model is its problem's code
+        return _declared(folder, config, state, trust)
     if not trust:
         return Solution(model_from_data(folder, config, state), _metrics(folder), config, folder)
     problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
@@ -136,3 +140,30 @@ def load(run_dir: str | Path, *, trust: bool = False) -> Solution:
 def _metrics(folder: Path) -> dict | None:
     metrics_path = folder / "metrics.json"
     return read_json(metrics_path) if metrics_path.is_file() else None
+
+
+class _NeedsTrust:
+    """The model of a run whose model only its problem file can build: loaded without trust, it cannot predict."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+
+    def predict(self, points: np.ndarray) -> dict[str, np.ndarray]:
+        raise TrustRequiredError(f"the model of a {self.family} run is built by its problem file's code; load it with "
+                                 "pinn.load(run, trust=True) (which runs the folder's problem.py: only for runs you "
+                                 "trust); its results are in solution.h5 and metrics.json either way")
+
+
+def _declared(folder: Path, config: dict, state: dict, trust: bool) -> Solution:
+    """A run of another family (:class:`pinn.declaration.Declaration`): with ``trust``, its trained module (for a
+    :class:`pinn.Dynamics` run, the vector field) rebuilt by the folder's problem file with the checkpoint's
+    weights."""
+    if not trust:
+        return Solution(_NeedsTrust(config["family"]), _metrics(folder), config, folder)
+    if not (folder / "problem.py").is_file():
+        raise FileNotFoundError(f"{folder} holds a run of a problem defined in Python (no problem.py): its model can "
+                                "only be rebuilt by that problem; its results are in solution.h5 and metrics.json")
+    problem = apply_overrides(load_problem(folder / "problem.py"), config.get("overrides", {}))
+    module = load_weights(problem.trainer(None).objective.module, state, folder / "checkpoint.pt",
+                          f"{folder / 'problem.py'} with the settings of config.json")
+    return Solution(module, _metrics(folder), config, folder)

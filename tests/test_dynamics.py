@@ -131,6 +131,12 @@ def test_a_parametric_field_recovers_its_coefficients_and_forecasts_held_out_sta
     for name in ("config.json", "history.csv", "checkpoint.pt", "solution.h5", "plots/history.png",
                  "plots/held_out_trajectories.png", "plots/held_out_phase.png"):
         assert (tmp_path / "run" / name).is_file(), name
+    loaded = pinn.load(tmp_path / "run")  # nothing of the folder's code runs: the numbers, not the model
+    assert loaded.passed and abs(loaded.parameters["turn"] - 1.0) < 1e-5
+    with pytest.raises(pinn.TrustRequiredError, match="load it with pinn.load.run, trust=True"):
+        loaded.predict(np.zeros((1, 2)))
+    with pytest.raises(FileNotFoundError, match="a problem defined in Python .no problem.py.: its model can only"):
+        pinn.load(tmp_path / "run", trust=True)
     import h5py
     with h5py.File(tmp_path / "run" / "solution.h5") as handle:
         assert handle["cases/held_out/predicted"].shape == (1, 201, 2)
@@ -227,6 +233,9 @@ def test_the_command_line_exits_2_naming_the_mistake(tmp_path, capsys, edit, mes
     status = main([str(path), "--out", str(tmp_path / "run"), "--quiet"])
     if message is None:
         assert status in (0, 1) and (tmp_path / "run" / "metrics.json").is_file()
+        trusted = pinn.load(tmp_path / "run", trust=True)  # the vector field, rebuilt by the folder's problem.py
+        saved = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["model"]
+        assert all(torch.equal(trusted.model.state_dict()[k], v) for k, v in saved.items())
         return
     assert status == 2
     assert message in capsys.readouterr().err
@@ -262,3 +271,19 @@ def test_windows_of_a_regular_series_share_one_clock():
         assert grid.numel() == 10 and all(torch.equal(w, torch.arange(10)) for w in where)
     grid, where = _union([torch.tensor([0.0, 0.5, 1.0], dtype=F64), torch.tensor([0.0, 0.25, 1.0], dtype=F64)])
     assert grid.tolist() == [0.0, 0.25, 0.5, 1.0] and [w.tolist() for w in where] == [[0, 2, 3], [0, 1, 3]]
+
+
+def test_windows_grow_until_they_span_whole_trajectories():
+    windows = pinn.Windows(length=4, batch=3, grow_every=10)
+    assert [windows.length_at(step) for step in (0, 9, 10, 25)] == [4, 4, 8, 16]
+    problem = parametric(rhs=None, unknowns=[], net=pinn.MLP(width=4, depth=1), tolerance={}, windows=windows)
+    objective = problem.trainer(None).objective
+    assert all(b - a == 4 for _, a, b in objective.pieces) and len(objective.pieces) == 3
+    for _ in range(40):  # 4 * 2**4 = 64 observations, more than either trajectory has
+        objective.resample()
+    assert all(b - a == len(objective.times[i]) for i, a, b in objective.pieces)  # past their length: whole
+    assert not objective.fix_batch() and len(objective.pieces) == 2  # L-BFGS: every trajectory, whole (already)
+    fresh = problem.trainer(None).objective
+    assert fresh.fix_batch() and len(fresh.pieces) == 2
+    with pytest.raises(ValueError, match="Windows length must be a whole number >= 2 or None, got 1"):
+        pinn.Windows(length=1)

@@ -12,7 +12,8 @@ import torch
 from pinn.declaration import Outcome
 from pinn.dynamics.model import VectorField
 from pinn.dynamics.reference import DynamicsReference
-from pinn.dynamics.sparse import discover
+from pinn.dynamics.integrate import integrate
+from pinn.dynamics.sparse import SparseNet, discover
 from pinn.dynamics.validate import case_errors, mean_absolute, predict_case
 from pinn.output.files import write_hdf5
 
@@ -23,28 +24,27 @@ def finish(problem, field: VectorField, reference: DynamicsReference | None, fol
     """Validate ``field`` (the trained vector field of ``problem``), write solution.h5 and the figures."""
     from pinn.dynamics.plots import plot_case
 
-    errors, extra, predictions = {}, {"mae": {}}, {}
-    if reference is not None:
-        for name, case in reference.cases.items():
-            try:
-                predicted = predict_case(field, case, problem.integration)
-            except (AssertionError, RuntimeError) as err:  # the solver gave up on the learned field
-                logger.warning("warning: the learned field could not be integrated for case %s (%s)", name, err)
-                predicted = np.full_like(case.true, np.nan)
-            predictions[name] = predicted
-            errors.update(case_errors(name, predicted, case, problem.states, problem.tolerance))
-            extra["mae"][name] = mean_absolute(predicted, case)
-    parameters = {}
+    extra, parameters = {}, {}
+    judged = field
+    if problem.discover is not None:  # the found terms replace the network: they are what is judged
+        found, discovered = _discover(problem, field)
+        parameters.update(discovered)
+        extra["discovered_terms"] = found
+        judged = VectorField(problem.states, problem.rhs, SparseNet(found, problem.discover.outputs, problem.states,
+                                                                    problem.discover.degree), problem.unknowns)
+        judged.unknowns.load_state_dict(field.unknowns.state_dict())
+        parameter = next(field.parameters())
+        judged = judged.to(dtype=parameter.dtype, device=parameter.device)
+        if reference is not None:  # the network's own forecasts, for comparison
+            extra["network_fields"] = {k: {"rel_l2": e.rel_l2, "max_abs": e.max_abs} for k, e in
+                                       _validate(problem, field, reference)[0].items()}
+    errors, predictions, extra["mae"] = _validate(problem, judged, reference) if reference is not None else ({}, {}, {})
     values = field.unknowns.as_floats()
     for unknown in problem.unknowns:
         entry = unknown.report(values[unknown.name])
         limit = problem.tolerance.get(unknown.name)
         entry.update(tolerance=limit, passed=None if limit is None else bool(entry["rel_error"] <= limit))
         parameters[unknown.name] = entry
-    if problem.discover is not None:
-        found, discovered = _discover(problem, field)
-        parameters.update(discovered)
-        extra["discovered_terms"] = found
     _write_solution(folder.solution, problem, reference, predictions)
     try:
         for name, predicted in predictions.items():
@@ -54,21 +54,34 @@ def finish(problem, field: VectorField, reference: DynamicsReference | None, fol
     return Outcome(errors, parameters, extra)
 
 
+def _validate(problem, field: VectorField, reference: DynamicsReference) -> tuple[dict, dict, dict]:
+    """Every case: its errors, the predicted states and the mean absolute error."""
+    errors, predictions, mae = {}, {}, {}
+    for name, case in reference.cases.items():
+        try:
+            predicted = predict_case(field, case, problem.integration)
+        except (AssertionError, RuntimeError) as err:  # the solver gave up on the learned field
+            logger.warning("warning: the learned field could not be integrated for case %s (%s)", name, err)
+            predicted = np.full_like(case.true, np.nan)
+        predictions[name] = predicted
+        errors.update(case_errors(name, predicted, case, problem.states, problem.tolerance))
+        mae[name] = mean_absolute(predicted, case)
+    return errors, predictions, mae
+
+
 def _discover(problem, field: VectorField) -> tuple[dict, dict]:
-    """The sparse terms of the network's outputs along the training trajectories (observations and the
-    points between them, linearly interpolated)."""
+    """The sparse terms of the network's outputs along the learned trajectories: the trained field integrated
+    from each training trajectory's first observation over its span."""
     spec = problem.discover
-    samples = []
-    for trajectory in problem.data:
-        times = np.linspace(trajectory.times[0], trajectory.times[-1], max(spec.points // len(problem.data), 2))
-        samples.append(np.stack([np.interp(times, trajectory.times, trajectory.values[:, k])
-                                 for k in range(trajectory.states)], axis=1))
-    states = np.concatenate(samples)
     parameter = next(field.net.parameters())
+    initial = torch.as_tensor(np.stack([t.values[0] for t in problem.data]), dtype=parameter.dtype,
+                              device=parameter.device)
+    times = [torch.linspace(float(t.times[0]), float(t.times[-1]), max(spec.points // len(problem.data), 2),
+                            dtype=parameter.dtype, device=parameter.device) for t in problem.data]
     with torch.no_grad():
-        inputs = torch.as_tensor(states, dtype=parameter.dtype, device=parameter.device)
-        outputs = field.net(inputs).cpu().numpy().astype(np.float64)
-    return discover(spec, states, outputs, problem.states)
+        states = torch.cat(integrate(field, initial, times, problem.integration))
+        outputs = field.net(states).cpu().numpy().astype(np.float64)
+    return discover(spec, states.cpu().numpy().astype(np.float64), outputs, problem.states)
 
 
 def _write_solution(path, problem, reference: DynamicsReference | None, predictions: dict[str, np.ndarray]) -> None:

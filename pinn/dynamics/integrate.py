@@ -94,8 +94,25 @@ def integrate(field: nn.Module, initial: Tensor, times: list[Tensor], integratio
     Returns:
         One tensor per trajectory, (len(times[i]), states), its first row ``initial[i]``.
     """
-    import torchdiffeq
+    if len({t.numel() for t in times}) == 1:  # trajectories of one length: the vectorised route
+        return list(integrate_windows(field, initial, torch.stack(times), integration))
+    return _integrate_each(field, initial, times, integration)
 
+
+def integrate_windows(field: nn.Module, initial: Tensor, times: Tensor, integration: Integration) -> Tensor:
+    """:func:`integrate` of trajectories that all have ``times.shape[1]`` times (``times`` (batch, n)), as one
+    tensor (batch, n, states); where their local times agree (windows of a regular series), in a few whole-batch
+    operations."""
+    local = times - times[:, :1]
+    spans = local[:, -1]
+    shared = _rounding(spans.abs().max())
+    if bool(torch.all(torch.abs(local - local[0]) <= shared)):
+        states = _solve(field, initial, times[:, :1], None, local[0], integration)  # (n, batch, states)
+        return states.transpose(0, 1)
+    return torch.stack(_integrate_each(field, initial, list(times.unbind(0)), integration))
+
+
+def _integrate_each(field: nn.Module, initial: Tensor, times: list[Tensor], integration: Integration) -> list[Tensor]:
     starts = torch.stack([t[0] for t in times]).unsqueeze(1)
     spans = torch.stack([t[-1] - t[0] for t in times])
     same_span = bool(torch.all(torch.abs(spans - spans[0]) <= _rounding(spans[0])))
@@ -106,15 +123,23 @@ def integrate(field: nn.Module, initial: Tensor, times: list[Tensor], integratio
         scale = safe.unsqueeze(1)
         local = [(t - t[0]) / s for t, s in zip(times, safe)]
     grid, where = _union(local)
+    states = _solve(field, initial, starts, scale, grid, integration)  # (grid, batch, states)
+    return [states[index, i] for i, index in enumerate(where)]
+
+
+def _solve(field: nn.Module, initial: Tensor, starts: Tensor, scale: Tensor | None, grid: Tensor,
+           integration: Integration) -> Tensor:
+    """The states on the local ``grid`` (grid, batch, states), each trajectory in its own clock."""
+    import torchdiffeq
+
+    if grid.numel() == 1:  # every trajectory is a single observation: nothing to integrate
+        return initial.unsqueeze(0)
     clock = _Clock(field, starts, scale)
-    options = _options(integration, None if same_span else scale)
+    options = _options(integration, scale)
     solve = torchdiffeq.odeint_adjoint if integration.adjoint else torchdiffeq.odeint
     kwargs = {"adjoint_params": tuple(field.parameters())} if integration.adjoint else {}
-    if grid.numel() == 1:  # every trajectory is a single observation: nothing to integrate
-        return [initial[i:i + 1] for i in range(initial.shape[0])]
-    states = solve(clock, initial, grid, method=integration.method, rtol=integration.rtol, atol=integration.atol,
-                   options=options, **kwargs)  # (grid, batch, states)
-    return [states[index, i] for i, index in enumerate(where)]
+    return solve(clock, initial, grid, method=integration.method, rtol=integration.rtol, atol=integration.atol,
+                 options=options, **kwargs)
 
 
 def _rounding(scale: Tensor) -> Tensor:

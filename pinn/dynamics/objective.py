@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.dynamics.integrate import Integration, integrate
+from pinn.dynamics.integrate import Integration, integrate, integrate_windows
 from pinn.dynamics.model import VectorField
+from pinn.dynamics.rates import Rates, estimate
 from pinn.dynamics.trajectories import Trajectory
 from pinn.dynamics.windows import Windows
 from pinn.train.generator import generator_state, restore_generator
@@ -22,16 +23,26 @@ Piece = tuple[int, int, int]  # (trajectory, first observation, one past the las
 
 
 class TrajectoryObjective(Objective):
-    """The data misfit of ``field`` integrated over windows of ``trajectories`` (``data``, one term)."""
+    """The misfit of ``field`` to the observations: ``data``, the trajectories integrated over windows of the
+    observations; or ``rates``, the field against the rates estimated from them (a warm start, chosen by a
+    phase's ``terms=("rates",)``)."""
+
+    selectable_terms = ("data", "rates")
 
     def __init__(self, field: VectorField, trajectories: tuple[Trajectory, ...], windows: Windows,
-                 integration: Integration, dtype: torch.dtype, device: torch.device, seed: int) -> None:
+                 integration: Integration, rates: Rates, dtype: torch.dtype, device: torch.device,
+                 seed: int) -> None:
         self.module = field
         self.windows = windows
         self.integration = integration
+        self.selected = ("data",)
+        self.rates = _estimated(rates, trajectories, dtype, device) if rates is not None else None
         self.resample_every = windows.resample_every if (windows.length, windows.batch) != (None, None) else 0
         self.times = [torch.tensor(t.times, dtype=dtype, device=device) for t in trajectories]
         self.values = [torch.tensor(t.values, dtype=dtype, device=device) for t in trajectories]
+        self.all_times, self.all_values = torch.cat(self.times), torch.cat(self.values)
+        self.offsets = np.concatenate([[0], np.cumsum([len(t) for t in trajectories])[:-1]]).tolist()
+        self._index_of: list[Piece] | None = None  # the pieces _index was made for
         spread = np.concatenate([t.values for t in trajectories]).std(axis=0)
         self.inverse_variance = torch.as_tensor(1.0 / np.where(spread > 0, spread, 1.0) ** 2, dtype=dtype,
                                                 device=device)
@@ -40,7 +51,7 @@ class TrajectoryObjective(Objective):
         self.pieces = self._draw()
 
     # ------------------------------------------------------------------ batches
-    def _every(self, length: int | None) -> list[Piece]:
+    def _every(self, length: int | None, stride: int = 1) -> list[Piece]:
         if length is None:
             return [(i, 0, len(t)) for i, t in enumerate(self.times)]
         pieces = []
@@ -48,7 +59,7 @@ class TrajectoryObjective(Objective):
             if len(t) <= length:
                 pieces.append((i, 0, len(t)))
             else:
-                pieces.extend((i, a, a + length) for a in range(len(t) - length + 1))
+                pieces.extend((i, a, a + length) for a in range(0, len(t) - length + 1, stride))
         return pieces
 
     def _draw(self) -> list[Piece]:
@@ -64,20 +75,50 @@ class TrajectoryObjective(Objective):
         self.pieces = self._draw()
 
     def fix_batch(self) -> bool:
-        pieces = [p for p in self._every(self.windows.final) if p[2] - p[1] >= 2]
+        pieces = [p for p in self._every(self.windows.final, self.windows.stride) if p[2] - p[1] >= 2]
         changed = pieces != self.pieces
         self.pieces = pieces
         return changed
 
+    def _gather_index(self, length: int) -> Tensor:
+        """(windows, length): where each window's observations lie in the concatenated trajectories."""
+        if self._index_of != self.pieces:
+            first = torch.tensor([self.offsets[i] + a for i, a, _ in self.pieces], device=self.all_times.device)
+            self._index = first[:, None] + torch.arange(length, device=first.device)
+            self._index_of = list(self.pieces)
+        return self._index
+
     # ------------------------------------------------------------------ loss
+    def select(self, terms: tuple[str, ...] | None) -> bool:
+        chosen = ("data",) if terms is None else tuple(terms)
+        if "rates" in chosen and self.rates is None:
+            raise ValueError("a phase minimises the rates, but no rates were estimated from the data")
+        changed, self.selected = chosen != self.selected, chosen
+        return changed
+
     def terms(self) -> dict[str, Tensor]:
+        terms = {}
+        if "rates" in self.selected:
+            times, states, rates, inverse_variance = self.rates
+            terms["rates"] = ((self.module(times, states) - rates) ** 2 * inverse_variance).mean()
+        if "data" in self.selected:
+            terms["data"] = self._data()
+        return terms
+
+    def _data(self) -> Tensor:
+        lengths = {b - a for _, a, b in self.pieces}
+        if len(lengths) == 1:  # windows of one length: gathered and integrated as whole-batch tensors
+            index = self._gather_index(lengths.pop())
+            times, values = self.all_times[index], self.all_values[index]
+            predicted = integrate_windows(self.module, values[:, 0], times, self.integration)
+            return ((predicted[:, 1:] - values[:, 1:]) ** 2 * self.inverse_variance).mean()
         initial = torch.stack([self.values[i][a] for i, a, _ in self.pieces])
         times = [self.times[i][a:b] for i, a, b in self.pieces]
         predicted = integrate(self.module, initial, times, self.integration)
         squared = sum(((p[1:] - self.values[i][a + 1:b]) ** 2 * self.inverse_variance).sum()
                       for p, (i, a, b) in zip(predicted, self.pieces))
         count = sum(b - a - 1 for _, a, b in self.pieces) * len(self.inverse_variance)
-        return {"data": squared / count}
+        return squared / count
 
     def reported(self) -> dict[str, float]:
         return self.module.unknowns.as_floats()
@@ -87,9 +128,28 @@ class TrajectoryObjective(Objective):
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng": generator_state(self.rng), "draws": self.draws,
-                "pieces": torch.tensor(self.pieces, dtype=torch.int64)}
+                "pieces": torch.tensor(self.pieces, dtype=torch.int64), "selected": ",".join(self.selected)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         restore_generator(self.rng, state["rng"])
         self.draws = int(state["draws"])
         self.pieces = [tuple(int(v) for v in row) for row in state["pieces"].tolist()]
+        self.selected = tuple(state["selected"].split(","))
+
+
+def _estimated(rates: Rates, trajectories: tuple[Trajectory, ...], dtype: torch.dtype,
+               device: torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
+    """The rates estimated from every trajectory, as tensors (times (n, 1), states, rates), and the inverse
+    variance of the rates of each state (so that each counts alike); None where no trajectory gives any."""
+    pieces = [estimate(rates, trajectory) for trajectory in trajectories]
+    times = np.concatenate([p[0] for p in pieces])
+    if times.size == 0:
+        return None
+    states, values = np.concatenate([p[1] for p in pieces]), np.concatenate([p[2] for p in pieces])
+    spread = values.std(axis=0)
+    inverse = 1.0 / np.where(spread > 0, spread, 1.0) ** 2
+
+    def tensor(a: np.ndarray) -> Tensor:
+        return torch.tensor(a, dtype=dtype, device=device)
+
+    return tensor(times[:, None]), tensor(states), tensor(values), tensor(inverse)

@@ -39,21 +39,24 @@ from pinn.declaration import Declaration, Outcome
 from pinn.dynamics.integrate import Integration
 from pinn.dynamics.model import VectorField
 from pinn.dynamics.objective import TrajectoryObjective
+from pinn.dynamics.rates import Rates
 from pinn.dynamics.reference import DynamicsReference, Forecast, TrueSystem, build_cases, stack_initial
 from pinn.dynamics.sparse import SparseTerms
 from pinn.dynamics.trajectories import Trajectory, check_states
 from pinn.dynamics.windows import Windows
 from pinn.nets import MLP, Net
 from pinn.pde.unknowns import Unknown
-from pinn.train.phases import LBFGS, Adam, Stall
+from pinn.train.phases import LBFGS, Stall
 from pinn.train.settings import Checks, Training
 from pinn.train.trainer import Trainer, resolve_device
 
 
 def default_training() -> Training:
-    """Adam with a decaying rate over windows, then L-BFGS on the whole trajectories until it stalls."""
-    return Training([Adam(1500, learning_rate=1e-2, learning_rate_final=1e-3),
-                     LBFGS(500, stall=Stall(50, 1e-3))], checks=Checks(check_every=100, checkpoint_every=250))
+    """A warm start (L-BFGS fitting the field to the rates estimated from the data), then L-BFGS fitting the
+    integrated trajectories to the observations; each ends when its loss stalls."""
+    return Training([LBFGS(1000, terms=("rates",), stall=Stall(50, 1e-4), name="warm_start"),
+                     LBFGS(300, terms=("data",), stall=Stall(30, 1e-4))],
+                    checks=Checks(check_every=50, checkpoint_every=50))
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Dynamics(Declaration):
             unknown name, the relative error of its recovered value.
         integration: the solver (:class:`pinn.Integration`).
         windows: how the observations are batched (:class:`pinn.Windows`).
+        rates: how the rates of the warm start are estimated from the data (:class:`pinn.Rates`; a phase
+            minimises them with ``terms=("rates",)``, as the default training's first phase does).
         discover: a sparse regression naming what the network learned (:class:`pinn.SparseTerms`).
         training: the schedule; None: :func:`default_training`.
     """
@@ -95,6 +100,7 @@ class Dynamics(Declaration):
     tolerance: Mapping[str, float] = field(default_factory=dict)
     integration: Integration = Integration()
     windows: Windows = Windows()
+    rates: Rates = Rates()
     discover: SparseTerms | None = None
     training: Training | None = None
 
@@ -149,7 +155,7 @@ class Dynamics(Declaration):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError(f"{where}: tolerance {key!r} must be a number > 0, got {value!r}")
         object.__setattr__(self, "tolerance", dict(self.tolerance))
-        for name, kind in (("integration", Integration), ("windows", Windows)):
+        for name, kind in (("integration", Integration), ("windows", Windows), ("rates", Rates)):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"{where}: {name} must be a pinn.{kind.__name__}, got "
                                  f"{type(getattr(self, name)).__name__}")
@@ -158,6 +164,11 @@ class Dynamics(Declaration):
                 raise ValueError(f"{where}: discover must be a pinn.SparseTerms, got {type(self.discover).__name__}")
             if self.net is None:
                 raise ValueError(f"{where}: discover names what the network learned, but there is no network")
+            if (self.net_inputs or len(states)) != len(states) or len(self.discover.outputs) != (
+                    self.net_outputs or len(states)):
+                raise ValueError(f"{where}: discover fits the network's {self.net_outputs or len(states)} outputs as "
+                                 f"polynomials of the states: it needs a network of the {len(states)} states with one "
+                                 f"name in SparseTerms outputs per output")
         if self.training is None:
             object.__setattr__(self, "training", default_training())
         elif not isinstance(self.training, Training):
@@ -168,7 +179,7 @@ class Dynamics(Declaration):
         return {"problem": self.name, "family": self.family, "states": list(self.states)}
 
     def sections(self) -> dict[str, Any]:
-        sections = {"integration": self.integration, "windows": self.windows}
+        sections = {"integration": self.integration, "windows": self.windows, "rates": self.rates}
         if self.net is not None:
             sections["net"] = self.net
         return sections
@@ -229,8 +240,10 @@ class Dynamics(Declaration):
 
         numerics = self.training.numerics
         vector_field = self.field()
+        warm = any("rates" in (phase.terms or ()) for phase in self.training.schedule)
         objective = TrajectoryObjective(vector_field, self.data, self.windows, self.integration,
-                                        getattr(torch, numerics.dtype), resolve_device(numerics.device), numerics.seed)
+                                        self.rates if warm else None, getattr(torch, numerics.dtype),
+                                        resolve_device(numerics.device), numerics.seed)
         check = None if reference is None else DynamicsCheck(vector_field, reference, self.integration, self.states,
                                                              self.tolerance)
         return Trainer(objective, self.training, check)
@@ -252,6 +265,7 @@ class Dynamics(Declaration):
                               "t1": float(t.times[-1])} for t in self.data],
             "integration": dataclasses.asdict(self.integration),
             "windows": dataclasses.asdict(self.windows),
+            "rates": dataclasses.asdict(self.rates),
             "validation": {k: dataclasses.asdict(v) for k, v in self.validation.items()},
             "reference": None if self.reference is None else repr(self.reference),
             "discover": None if self.discover is None else dataclasses.asdict(self.discover),

@@ -97,10 +97,11 @@ class TrueSystem:
 
 
     def observe(self, initial: Sequence[float], times: Sequence[float], noise: float = 0.0, seed: int = 0,
-                name: str = "trajectory") -> "Trajectory":
+                name: str = "trajectory", known_start: bool = False) -> "Trajectory":
         """Synthetic observations: the true states at ``times`` from ``initial`` at ``times[0]``, plus Gaussian
         noise of standard deviation ``noise`` times each state's standard deviation along the trajectory
-        (seeded by ``seed``)."""
+        (seeded by ``seed``); with ``known_start`` the first observation is the initial state itself, without
+        noise (an initial condition that is set, not measured)."""
         from pinn.dynamics.trajectories import Trajectory
 
         where = f"TrueSystem.observe ({name})"
@@ -111,7 +112,8 @@ class TrueSystem:
         states = self.solve(initial, float(times[0]), times)
         if noise:
             rng = np.random.default_rng(seed)
-            states = states + noise * states.std(axis=0) * rng.standard_normal(states.shape)
+            noisy = states + noise * states.std(axis=0) * rng.standard_normal(states.shape)
+            states = np.concatenate([states[:1], noisy[1:]]) if known_start else noisy
         return Trajectory(times, states, name=name, noise=noise or None)
 
 

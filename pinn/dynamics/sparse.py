@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+from torch import Tensor, nn
 
 
 @dataclass(frozen=True)
@@ -111,3 +113,23 @@ def discover(spec: SparseTerms, values: np.ndarray, outputs: np.ndarray,
                     "value": value, "initial": None, "true_value": 0.0, "rel_error": math.inf,
                     "tolerance": spec.tolerance, "passed": None if spec.tolerance is None else False}
     return found, parameters
+
+
+class SparseNet(nn.Module):
+    """The found terms in place of the network: output ``k`` is ``sum_j c_kj * term_j(inputs)``. A field that
+    reads ``m.net(s.values)`` then runs with the discovered terms, to forecast with them."""
+
+    def __init__(self, found: dict[str, dict[str, float]], outputs: Sequence[str], states: Sequence[str],
+                 degree: int) -> None:
+        super().__init__()
+        self.states, self.degree = tuple(states), degree
+        _, names = library(np.zeros((1, len(states))), states, degree)
+        coefficients = np.array([[found[o].get(name, 0.0) for o in outputs] for name in names])
+        self.register_buffer("coefficients", torch.tensor(coefficients, dtype=torch.float64))
+
+    def forward(self, values: Tensor) -> Tensor:
+        columns = [torch.ones_like(values[:, 0])]
+        for power in range(1, self.degree + 1):
+            for combination in itertools.combinations_with_replacement(range(len(self.states)), power):
+                columns.append(torch.prod(values[:, list(combination)], dim=1))
+        return torch.stack(columns, dim=1) @ self.coefficients.to(values.dtype)

@@ -23,6 +23,7 @@ class Windows:
         final: the length that phases keeping one batch (L-BFGS) fit, as every window of that length (None: whole
             trajectories).
         resample_every: steps between draws of a new batch (while Adam runs).
+        stride: the observations between the starts of the windows that ``final`` makes.
     """
 
     length: int | None = None
@@ -30,6 +31,7 @@ class Windows:
     grow_every: int = 0
     final: int | None = None
     resample_every: int = 1
+    stride: int = 1
 
     def __post_init__(self) -> None:
         for name in ("length", "batch", "final"):
@@ -38,10 +40,10 @@ class Windows:
                     1 if name == "batch" else 2)):
                 raise ValueError(f"Windows {name} must be a whole number >= {1 if name == 'batch' else 2} or None, "
                                  f"got {value!r}")
-        for name in ("grow_every", "resample_every"):
+        for name, least in (("grow_every", 0), ("resample_every", 0), ("stride", 1)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"Windows {name} must be a whole number >= 0, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"Windows {name} must be a whole number >= {least}, got {value!r}")
 
     def length_at(self, step: int) -> int | None:
         """The window length at training step ``step`` (None: whole trajectories)."""

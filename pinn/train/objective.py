@@ -23,10 +23,12 @@ class Objective(abc.ABC):
     Attributes:
         module: the module holding every parameter; its ``state_dict`` is the checkpoint's model.
         resample_every: the trainer calls :meth:`resample` every this many steps (0: one batch throughout).
+        selectable_terms: the loss terms a phase may choose to minimise (``Phase.terms``, see :meth:`select`).
     """
 
     module: nn.Module
     resample_every: int = 0
+    selectable_terms: tuple[str, ...] = ()  # the terms a phase may choose among (Phase.terms); () none
 
     def parameters(self) -> list[Tensor]:
         """Every parameter of the module, in order (the optimisers' parameters)."""
@@ -54,6 +56,11 @@ class Objective(abc.ABC):
 
     def resample(self) -> None:
         """Draw a new batch."""
+
+    def select(self, terms: tuple[str, ...] | None) -> bool:
+        """A phase begins that minimises ``terms`` (its ``Phase.terms``, among :attr:`selectable_terms`; None:
+        the objective's own choice): :meth:`terms` gives those from now on. Returns whether they changed."""
+        return False
 
     def fix_batch(self) -> bool:
         """A phase that keeps one batch throughout (L-BFGS, Levenberg-Marquardt) begins, after one that redraws

@@ -71,6 +71,12 @@ class Trainer:
         weights = sum(p.numel() for p in objective.trainable())
         self.skipped = {phase.name: reason for phase in self.schedule
                         if (reason := phase.skip_reason(weights)) is not None}
+        for phase in self.schedule:
+            unknown = [t for t in phase.terms or () if t not in objective.selectable_terms]
+            if unknown:
+                offered = ", ".join(objective.selectable_terms) or "none: it minimises all its terms in every phase"
+                raise ValueError(f"phase {phase.name} minimises terms {unknown} that this problem cannot choose "
+                                 f"(the terms a phase can choose: {offered})")
         self.counts = [0 if phase.name in self.skipped else phase.steps for phase in self.schedule]
         self.deadlines = _deadlines(self.schedule, self.counts, training.time_budget)
         self._events: list[str] = []  # phase ends and the like, for the next history row
@@ -175,6 +181,7 @@ class Trainer:
         """
         monitor = monitor or Monitor()
         started = time.perf_counter() - self.elapsed
+        self._select()  # a resumed run continues with its phase's terms
         if self.step == 0:
             for name, reason in self.skipped.items():
                 logger.info("phase %s is skipped: %s", name, reason)
@@ -224,6 +231,13 @@ class Trainer:
             if self._due(self.training.checks.checkpoint_every) or self.finished:
                 monitor.on_checkpoint(self)
 
+    def _select(self) -> None:
+        """The phase under way minimises its terms: the objective is told; a change of terms is a new loss."""
+        if self.objective.select(self.phase.terms):
+            for each in self.runs:
+                each.forget()
+            self.guard.forget_previous_terms()
+
     def _fix_batch(self) -> None:
         """A phase that keeps one batch begins: the objective may choose that batch."""
         if self.objective.fix_batch():
@@ -257,6 +271,7 @@ class Trainer:
         following = self._next_running(index + 1)
         if following is not None and not (budget is not None and self.elapsed >= budget):
             self._index = following
+            self._select()
             if self.schedule[index].redraws_points and not self.schedule[following].redraws_points:
                 self._fix_batch()
         else:

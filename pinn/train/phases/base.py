@@ -59,12 +59,16 @@ class Phase(abc.ABC):
         time_share: under a time budget (``Training(time_budget=...)``), the fraction of it this
             phase may use, on top of what the phases before it left unused: the phase ends once
             the run has spent the shares of the phases up to it. None: only the budget itself ends it.
+        terms: the objective's loss terms this phase minimises, where the objective offers a choice
+            (a :class:`pinn.Dynamics` problem: ``("rates",)`` fits the field to the rates estimated from
+            the data before ``("data",)`` fits the integrated trajectories); None: the objective's own.
     """
 
     steps: int
     stall: Stall | None = None
     name: str | None = None
     time_share: float | None = None
+    terms: tuple[str, ...] | None = None
 
     kind: ClassVar[str] = "phase"
     guards_jumps: ClassVar[bool] = False  # the guard checks the loss for jumps (small steps expected)
@@ -77,6 +81,11 @@ class Phase(abc.ABC):
         whole(label, "steps", self.steps)
         if self.stall is not None and not isinstance(self.stall, Stall):
             raise ValueError(f"{label} stall must be a pinn.Stall or None, got {type(self.stall).__name__}")
+        if self.terms is not None:
+            terms = (self.terms,) if isinstance(self.terms, str) else self.terms
+            if not isinstance(terms, (tuple, list)) or not terms or not all(isinstance(t, str) and t for t in terms):
+                raise ValueError(f"{label} terms must be loss-term names, e.g. ('rates',), or None, got {self.terms!r}")
+            object.__setattr__(self, "terms", tuple(terms))
         if self.name is not None and (not isinstance(self.name, str) or not self.name.isidentifier()):
             raise ValueError(f"{label} name must be a simple identifier, got {self.name!r}")
         share = self.time_share
