@@ -177,6 +177,15 @@ def test_a_seeded_run_is_reproduced_exactly():
     assert other.report["coefficients"] != first.report["coefficients"]  # the batches follow the seed
 
 
+def test_a_phase_that_keeps_its_batch_fits_every_observed_step():
+    problem = batched(training=pinn.Training([pinn.Adam(3, learning_rate=0.05), pinn.LBFGS(2)]))
+    objective, _ = problem.build()
+    assert objective.batch.shape == (500,)
+    Trainer(objective, problem.training).run()
+    assert objective.batch is None
+    assert float(objective.terms()["likelihood"]) == pytest.approx(float(objective.negative_log_likelihood()))
+
+
 class StopAt(Monitor):
     def __init__(self, step: int) -> None:
         self.step = step

@@ -44,8 +44,7 @@ class Likelihood:
         scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"`` (one state; exact for a linear drift
             with constant diffusion).
         batch_steps: observed steps drawn at random per batch, redrawn every step in phases that redraw
-            (Adam); 0 for all of them. A phase that keeps its batch (L-BFGS) fits the last one drawn:
-            give such phases the full data (0).
+            (Adam); 0 for all of them. A phase that keeps one batch (L-BFGS) fits all the observed steps.
     """
 
     scheme: str = "euler"
@@ -135,6 +134,12 @@ class TransitionLikelihood(Objective):
 
     def resample(self) -> None:
         self.batch = self._draw()
+
+    def fix_batch(self) -> bool:
+        """A phase that keeps one batch (L-BFGS) fits every observed step, not the last random batch."""
+        changed = self.batch is not None
+        self.batch = None
+        return changed
 
     def reported(self) -> dict[str, float]:
         return self.module.coefficients()
