@@ -93,7 +93,6 @@ class TransitionLikelihood(Objective):
         self.generator = torch.Generator().manual_seed(seed)
         self.brownian_seed = int(brownian_seed)
         self.batch = self._draw()
-        self._fixed = False  # fix_batch chose all the steps: the redraw that follows at once is skipped
         self._check_diffusion()
 
     def _draw(self) -> Tensor | None:
@@ -134,15 +133,12 @@ class TransitionLikelihood(Objective):
         return {"likelihood": self.negative_log_likelihood(self.batch)}
 
     def resample(self) -> None:
-        if self._fixed:  # the trainer redraws once more after the step that ended the redrawing phase
-            self._fixed = False
-            return
         self.batch = self._draw()
 
     def fix_batch(self) -> bool:
         """A phase that keeps one batch (L-BFGS) fits every observed step, not the last random batch."""
         changed = self.batch is not None
-        self.batch, self._fixed = None, changed
+        self.batch = None
         return changed
 
     def reported(self) -> dict[str, float]:
@@ -153,13 +149,11 @@ class TransitionLikelihood(Objective):
                 "batch_steps": self.batch_steps, "brownian_seed": self.brownian_seed}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"generator": self.generator.get_state(), "batch": self.batch, "fixed": self._fixed,
-                "brownian_seed": self.brownian_seed}
+        return {"generator": self.generator.get_state(), "batch": self.batch, "brownian_seed": self.brownian_seed}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generator.set_state(state["generator"])
         self.batch = state["batch"]
-        self._fixed = bool(state.get("fixed", False))
         self.brownian_seed = int(state["brownian_seed"])
 
 
