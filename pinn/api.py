@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pinn.declaration import Declaration
 from pinn.faults import Interrupted, culprit, fault, solve_command, user_frame
 from pinn.loading import ProblemSource, UserError, load_problem_source
 from pinn.pde.memory import check_memory
 from pinn.output import figures
+from pinn.output import declared
 from pinn.output.config import run_config
 from pinn.output.files import atomic_write, write_json, write_solution
 from pinn.output.folder import RunFolder
@@ -67,7 +69,7 @@ class Options:
     callbacks: Callbacks = Callbacks()
 
 
-def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = None, *, resume: bool = False,
+def fit(problem: Problem | Declaration | str | os.PathLike, out: str | os.PathLike | None = None, *, resume: bool = False,
         overwrite: bool = False, force_resume: bool = False, steps: int | None = None,
         time_budget: str | float | None = None, seed: int | None = None,
         device: str | None = None, dtype: str | None = None, settings: dict | None = None, progress: bool = True,
@@ -78,7 +80,7 @@ def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = No
     ``python -m pinn.solve`` does; return the trained :class:`pinn.Solution` with its verdict.
 
     Args:
-        problem: a :class:`pinn.Problem` (defined in Python: the folder then holds no copy of a problem
+        problem: a :class:`pinn.Problem` or another family's declaration (:class:`pinn.Dynamics`, ...) (defined in Python: the folder then holds no copy of a problem
             file, and config.json records ``problem_file`` null), or the path of a problem file (exactly
             as the command line runs it).
         out: the run folder; default ``runs/<problem name>``.
@@ -112,9 +114,10 @@ def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = No
         pinn.Interrupted: Ctrl-C or SIGTERM stopped training; the message says how to continue.
     """
     source = None
-    if not isinstance(problem, Problem):
+    if not isinstance(problem, (Problem, Declaration)):
         if not isinstance(problem, (str, os.PathLike)):
-            raise UserError(f"pinn.fit: the problem must be a pinn.Problem or the path of a problem file, got "
+            raise UserError(f"pinn.fit: the problem must be a pinn.Problem or the path of a problem file (or another "
+                            f"family's declaration, such as pinn.Dynamics), got "
                             f"{type(problem).__name__}")
         problem, source = load_problem_source(problem)
     callbacks = Callbacks(on_step=on_step, on_check=on_check, stop_when=stop_when)
@@ -125,7 +128,7 @@ def fit(problem: Problem | str | os.PathLike, out: str | os.PathLike | None = No
     return fit_problem(problem, source, out, options)
 
 
-def fit_problem(problem: Problem, source: ProblemSource | None, out: str | os.PathLike | None,
+def fit_problem(problem: Problem | Declaration, source: ProblemSource | None, out: str | os.PathLike | None,
                 options: Options) -> Solution:
     """:func:`fit` once the problem is loaded (``source``: its file, None for a problem defined in Python)."""
     out = Path(out) if out is not None else Path("runs") / problem.name
@@ -156,14 +159,15 @@ def _as_recorded(value: object) -> object:
     return value
 
 
-def _configured(problem: Problem, overrides: dict, steps: int | None) -> Problem:
+def _configured(problem: Problem | Declaration, overrides: dict, steps: int | None) -> Problem | Declaration:
     """``problem`` with the overrides applied (``--steps`` adds its own to them), its memory checked."""
     try:
         problem = apply_overrides(problem, overrides)
         if steps is not None:
             overrides.update(step_overrides(problem, steps))
             problem = apply_overrides(problem, overrides)
-        check_memory(problem)  # before anything is allocated: the points alone can exhaust the memory
+        if isinstance(problem, Problem):
+            check_memory(problem)  # before anything is allocated: the points alone can exhaust the memory
     except ValueError as err:
         raise UserError(str(err)) from None
     return problem
@@ -181,7 +185,7 @@ def _check_name_length(out: Path) -> None:
                         "shorter --out") from None
 
 
-def execute(problem: Problem, source: ProblemSource | None, folder: RunFolder, overrides: dict,
+def execute(problem: Problem | Declaration, source: ProblemSource | None, folder: RunFolder, overrides: dict,
             options: Options) -> Solution:
     """Train, validate and write the run folder of the configured ``problem``.
 
@@ -202,16 +206,19 @@ def execute(problem: Problem, source: ProblemSource | None, folder: RunFolder, o
         folder.release()
 
 
-def _execute(problem: Problem, source: ProblemSource | None, folder: RunFolder, overrides: dict, options: Options,
+def _execute(problem: Problem | Declaration, source: ProblemSource | None, folder: RunFolder, overrides: dict, options: Options,
              device: str) -> Solution:
     identity = {"id": uuid.uuid4().hex, "problem_sha256": None if source is None else source.sha256}
     state = None
     if options.resume:  # a corrupt or mismatched file is reported before any long work
         state = checkpoint(folder)
         identity["id"] = resumed_run_id(folder, state)
-    reference, reference_time = build_reference(problem)
+    if isinstance(problem, Declaration):
+        reference, reference_time = declared.reference(problem)
+    else:
+        reference, reference_time = build_reference(problem)
     try:
-        trainer = pinn_trainer(problem, reference)
+        trainer = problem.trainer(reference) if isinstance(problem, Declaration) else pinn_trainer(problem, reference)
     except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
         raise UserError(f"problem {problem.name!r}: {err}") from None
     except (Exception, SystemExit) as err:  # the problem's own functions on the training points (pinn's bug: re-raised)
@@ -232,7 +239,8 @@ def _execute(problem: Problem, source: ProblemSource | None, folder: RunFolder, 
     if options.resume:
         monitor.saved_step = trainer.step
     try:
-        config = run_config(problem, source, overrides, problem.training.describe(), device, identity)
+        configure = declared.run_config if isinstance(problem, Declaration) else run_config
+        config = configure(problem, source, overrides, problem.training.describe(), device, identity)
         return _train_and_finish(problem, source, folder, config, trainer, monitor, reference, reference_time,
                                  options.resume)
     except (KeyboardInterrupt, UserError):
@@ -243,7 +251,7 @@ def _execute(problem: Problem, source: ProblemSource | None, folder: RunFolder, 
         monitor.close()
 
 
-def _train_and_finish(problem: Problem, source: ProblemSource | None, folder: RunFolder, config: dict, trainer,
+def _train_and_finish(problem: Problem | Declaration, source: ProblemSource | None, folder: RunFolder, config: dict, trainer,
                       monitor: RunMonitor, reference: GridReference | None, reference_time: float,
                       resume: bool) -> Solution:
     if resume:
@@ -296,10 +304,13 @@ def _keep_source(source: ProblemSource | None, folder: RunFolder) -> None:
         atomic_write(target, lambda p, text=text: p.write_bytes(text))
 
 
-def _finish(problem: Problem, trainer, folder: RunFolder, config: dict, rows: list[dict],
+def _finish(problem: Problem | Declaration, trainer, folder: RunFolder, config: dict, rows: list[dict],
             reference: GridReference | None, reference_time: float, failure: str | None,
             stopped_early_at: int | None) -> Solution:
     """Validate the trained model, write solution.h5, the figures and metrics.json (last), log the summary."""
+    if isinstance(problem, Declaration):
+        return declared.finish(problem, trainer, folder, config, rows, reference, reference_time, failure,
+                               stopped_early_at)
     errors: dict[str, FieldError] = {}
     grid = reference or prediction_grid(problem)
     predicted = trainer.objective.model.predict(grid.points())

@@ -106,6 +106,8 @@ def reference_name(reference: object) -> str:
 
 def _problem_functions(problem: Problem) -> dict[object, str]:
     """The code object of each function the problem was given, and what it is (``residual 'heat'``)."""
+    if not hasattr(problem, "residuals"):  # another family's declaration names its own functions
+        return dict(problem.functions())
     named: dict[object, str] = {}
     for kind, functions in (("residual", problem.residuals), ("derived quantity", problem.derived),
                             ("known part of", problem.known)):

@@ -13,6 +13,7 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pinn.declaration import Declaration
 from pinn.pde.problem import Problem
 
 
@@ -44,12 +45,12 @@ class ProblemSource:
         return digest.hexdigest()
 
 
-def load_problem(path: str | Path) -> Problem:
+def load_problem(path: str | Path) -> Problem | Declaration:
     """Execute the problem file at ``path`` and return the :class:`Problem` it defines as ``problem``."""
     return load_problem_source(path)[0]
 
 
-def load_problem_source(path: str | Path) -> tuple[Problem, ProblemSource]:
+def load_problem_source(path: str | Path) -> tuple[Problem | Declaration, ProblemSource]:
     """:func:`load_problem`, and the :class:`ProblemSource` that ran."""
     path = Path(path)
     try:
@@ -93,8 +94,9 @@ def load_problem_source(path: str | Path) -> tuple[Problem, ProblemSource]:
     problem = getattr(module, "problem", None)
     if problem is None:
         raise UserError(f"problem file {path} does not define `problem`; it must end with `problem = pinn.Problem(...)`")
-    if not isinstance(problem, Problem):
-        raise UserError(f"problem file {path}: `problem` must be a pinn.Problem, got {type(problem).__name__}")
+    if not isinstance(problem, (Problem, Declaration)):
+        raise UserError(f"problem file {path}: `problem` must be a pinn.Problem (or another family's declaration, "
+                        f"such as pinn.Dynamics), got {type(problem).__name__}")
     return problem, ProblemSource(path, text, _local_modules(folder, module_name))
 
 

@@ -16,6 +16,7 @@ import dataclasses
 from typing import Any
 
 from pinn.pde.causal import Causal
+from pinn.declaration import Declaration
 from pinn.pde.problem import Problem
 from pinn.train.phases import Phase, Stall
 from pinn.train.settings import parse_duration
@@ -43,7 +44,8 @@ RENAMED = {
 def _sections(problem: Problem) -> dict[str, Any]:
     """Every section ``--set`` reaches, by name: the problem's, the training concerns', the phases'."""
     training = problem.training
-    return {**{s: getattr(problem, s) for s in PROBLEM_SECTIONS},
+    own = problem.sections() if isinstance(problem, Declaration) else {s: getattr(problem, s) for s in PROBLEM_SECTIONS}
+    return {**own,
             **{s: getattr(training, s) for s in TRAINING_SECTIONS},
             **{phase.name: phase for phase in training.schedule}}
 
@@ -99,12 +101,13 @@ def apply_overrides(problem: Problem, overrides: dict[str, Any]) -> Problem:
         return problem
     training = problem.training
     schedule = tuple(replaced.get(phase.name, phase) for phase in training.schedule)
+    phases = {phase.name for phase in training.schedule}
     concerns = {s: replaced[s] for s in TRAINING_SECTIONS if s in replaced}
     try:
         training = training.replace(schedule=schedule, **concerns)
     except ValueError as err:
         raise ValueError(f"--set: {err}") from None
-    own = {s: replaced[s] for s in PROBLEM_SECTIONS if s in replaced}
+    own = {s: value for s, value in replaced.items() if s not in TRAINING_SECTIONS and s not in phases}
     return problem.with_settings(training=training, **own)
 
 

@@ -134,7 +134,7 @@ CATALOGUE: dict[str, Mistake] = {
                                              replace=("def heat(f):", "undefined_name\ndef heat(f):")),
     "no `problem`": Mistake(("does not define `problem`", "it must end with `problem = pinn.Problem(...)`"),
                             replace=("problem = pinn.Problem(", "other = pinn.Problem(")),
-    "`problem` of the wrong type": Mistake(("`problem` must be a pinn.Problem, got dict",),
+    "`problem` of the wrong type": Mistake(("`problem` must be a pinn.Problem (or another family's declaration", "got dict"),
                                            replace=("problem = pinn.Problem(", "problem = dict(")),
     "argument of the wrong type": Mistake(("domain must be a pinn geometry", "(e.g. pinn.Rectangle), got str"),
                                           replace=("    domain=domain,", '    domain="square",')),

@@ -188,5 +188,5 @@ def test_a_tuple_setting_is_kept_for_the_resume(tmp_path, no_plots):
 
 
 def test_fit_refuses_what_is_not_a_problem(tmp_path):
-    with pytest.raises(pinn.UserError, match="must be a pinn.Problem or the path of a problem file, got int"):
+    with pytest.raises(pinn.UserError, match=r"must be a pinn.Problem or the path of a problem file \(or another family's declaration, such as pinn.Dynamics\), got int"):
         pinn.fit(3, tmp_path / "run")

@@ -17,20 +17,21 @@ from pinn.loading import ProblemSource, UserError
 from pinn.output.files import CorruptFileError, load_checkpoint, read_history
 from pinn.output.folder import RunFolder, same_run
 from pinn.overrides import apply_overrides
+from pinn.declaration import Declaration
 from pinn.pde.problem import Problem
 
 
 def check_same_problem(saved: dict, problem: Problem, source: ProblemSource | None, out: Path, force: bool) -> None:
     """--resume continues only the problem that started the run: same declaration, same file."""
-    ours = {"problem": problem.name, "inputs": list(problem.inputs), "outputs": list(problem.outputs)}
+    ours = problem.identity() if isinstance(problem, Declaration) else {
+        "problem": problem.name, "inputs": list(problem.inputs), "outputs": list(problem.outputs)}
     theirs = {key: saved.get(key) for key in ours}
     without_file = "problem_file" in saved and saved["problem_file"] is None  # started by pinn.fit(problem)
     started_from = "a problem defined in Python" if without_file else saved.get("problem_file", "its own problem file")
     given = "the problem given" if source is None else source.path
     if theirs != ours:
-        raise UserError(f"--resume: {out} holds a run of problem {theirs['problem']!r} (inputs {theirs['inputs']}, "
-                        f"outputs {theirs['outputs']}), not of {given} ({problem.name!r}, inputs "
-                        f"{ours['inputs']}, outputs {ours['outputs']}); resume it with its own problem file, the "
+        raise UserError(f"--resume: {out} holds a run of problem {theirs['problem']!r} ({_facts(theirs)}), not of "
+                        f"{given} ({problem.name!r}, {_facts(ours)}); resume it with its own problem file, the "
                         f"one it was started from ({started_from}), or choose another --out")
     if source is None:
         if not without_file:
@@ -55,6 +56,11 @@ def check_same_problem(saved: dict, problem: Problem, source: ProblemSource | No
                     "different problem from the saved state; pass --force-resume to continue with the file as it "
                     "is now (the folder then keeps the new copy), or start a new run with --overwrite or another "
                     "--out")
+
+
+def _facts(identity: dict) -> str:
+    """``inputs ['x', 't'], outputs ['u']``: what identifies a run besides its name."""
+    return ", ".join(f"{key} {value}" for key, value in identity.items() if key != "problem")
 
 
 def saved_overrides(problem: Problem, folder: RunFolder, saved: dict) -> dict:
