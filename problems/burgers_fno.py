@@ -15,7 +15,7 @@ problem = OperatorProblem(
     net=FNO(modes=(16,), width=64, layers=4, padding=0),   # periodic: no padding
     splits=Splits(train=1000, validation=100, test=200, seed=0),
     data=OperatorData(resolution=256, test_resolutions=(512, 1024), batch_size=20),
-    training=pinn.Training([pinn.Adam(10000, learning_rate=2e-3, learning_rate_final=2e-5)],
+    training=pinn.Training([pinn.Adam(3000, learning_rate=3e-3, learning_rate_final=3e-5)],
                            numerics=pinn.Numerics(dtype="float32"),
                            checks=pinn.Checks(check_every=500, checkpoint_every=500),
                            time_budget=540),

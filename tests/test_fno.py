@@ -17,7 +17,7 @@ def generator(seed: int = 0) -> torch.Generator:
 
 @pytest.mark.parametrize("modes, grid", [((6,), (32,)), ((5, 4), (16, 12)), ((3, 3, 2), (8, 8, 6))])
 def test_shapes_at_any_resolution(modes, grid):
-    net = FNO(modes=modes, width=8, layers=2, padding=2, projection=16).build(2, 3, generator())
+    net = FNO(modes=modes, width=8, layers=2, padding=0.25, projection=16).build(2, 3, generator())
     for scale in (1, 2):
         a = torch.randn(4, 2, *(scale * n for n in grid))
         out = net(a)
@@ -83,10 +83,20 @@ def test_network_is_nearly_resolution_invariant():
     assert (fine - coarse).norm() / coarse.norm() < 1e-4
 
 
+def test_padding_is_a_fraction_of_the_domain():
+    """The same physical extension at every resolution: on grids with both walls the period in intervals
+    (n - 1 + 1 + zeros) doubles with the intervals; on periodic grids the zeros double with the points."""
+    net = FNO(padding=0.16)
+    assert [net.padding_points(n) for n in (32, 63, 125)] == [4, 9, 19]
+    assert [(n - 1 + 1 + net.padding_points(n)) / (n - 1) for n in (32, 63, 125)] == [36 / 31] * 3
+    assert [FNO(padding=0.25).padding_points(n, closed=False) for n in (16, 32)] == [4, 8]
+    assert FNO(padding=0).padding_points(100) == 0
+
+
 def test_padding_is_removed_and_changes_the_output():
     a = torch.randn(2, 1, 16, 16, generator=generator(3))
     plain = FNO(modes=(4, 4), width=8, layers=2, padding=0).build(1, 1, generator())
-    padded = FNO(modes=(4, 4), width=8, layers=2, padding=6).build(1, 1, generator())
+    padded = FNO(modes=(4, 4), width=8, layers=2, padding=0.4).build(1, 1, generator())
     assert padded(a).shape == plain(a).shape == (2, 1, 16, 16)
     assert not torch.allclose(padded(a), plain(a))
 
@@ -123,6 +133,7 @@ def test_wrong_input_shapes():
     (dict(width=0), "width"),
     (dict(layers=0), "layers"),
     (dict(padding=-1), "padding"),
+    (dict(padding=True), "padding"),
     (dict(activation="swish"), "activation"),
 ])
 def test_bad_settings(settings, match):

@@ -6,13 +6,17 @@ An input function with ``c`` channels on an ``n_1 x ... x n_d`` grid (``d`` = 1,
 the lowest ``modes`` Fourier modes per axis by learned complex weights, ``W`` is pointwise) and
 projected pointwise to the output channels. The learned weights act on Fourier modes, not grid
 points, so one trained operator takes inputs at any resolution that holds its modes (zero-shot
-super-resolution). For non-periodic problems ``padding`` grid points are appended along every axis
-before the Fourier layers and removed after, so the FFT's implied periodicity does not tie the
-opposite walls together.
+super-resolution). For non-periodic problems every axis is extended by ``padding`` times the domain's
+extent (zeros appended before the Fourier layers, removed after), so the FFT's implied periodicity does
+not tie the opposite walls together. The extension is a fraction of the domain, not a number of points,
+so the Fourier modes mean the same physical frequencies at every resolution: on grids with both walls
+(``n`` points, ``n - 1`` intervals) ``round(padding * (n - 1)) - 1`` zeros make the period
+``round(padding * (n - 1)) + n - 1`` intervals, the same length for ``n - 1 = 31, 62, 124`` whenever
+``padding * 31`` rounds to what ``padding * 62`` halves to (``padding = 0.16`` does: 4, 9 and 19 zeros).
 
 Example, Darcy flow at any resolution::
 
-    net = FNO(modes=(12, 12), width=32, layers=4, padding=8).build(in_channels=1, out_channels=1,
+    net = FNO(modes=(12, 12), width=32, layers=4, padding=0.25).build(in_channels=1, out_channels=1,
                                                                   generator=torch.Generator().manual_seed(0))
     u = net(a)          # a: (batch, 1, 32, 32) or (batch, 1, 64, 64), u of the same grid
 
@@ -44,8 +48,8 @@ class FNO:
             axis (a real FFT) at least ``2 * (modes - 1)``.
         width: channels of the Fourier layers.
         layers: number of Fourier layers.
-        padding: grid points appended along every axis before the Fourier layers (0 for periodic
-            problems).
+        padding: the fraction of the domain's extent added along every axis before the Fourier layers
+            (0 for periodic problems), see above.
         projection: hidden channels of the two-layer pointwise projection.
         activation: ``gelu``, ``relu``, ``tanh`` or ``silu``.
         coordinates: append the grid coordinates (in [0, 1] along each axis) as input channels.
@@ -54,7 +58,7 @@ class FNO:
     modes: tuple[int, ...] = (12, 12)
     width: int = 32
     layers: int = 4
-    padding: int = 0
+    padding: float = 0.0
     projection: int = 128
     activation: str = "gelu"
     coordinates: bool = True
@@ -70,7 +74,8 @@ class FNO:
         object.__setattr__(self, "modes", tuple(int(m) for m in modes))
         whole("FNO", "width", self.width, 1)
         whole("FNO", "layers", self.layers, 1)
-        whole("FNO", "padding", self.padding, 0)
+        if isinstance(self.padding, bool) or not isinstance(self.padding, (int, float)) or not 0 <= self.padding <= 4:
+            raise ValueError(f"FNO padding must be a fraction of the domain from 0 to 4, got {self.padding!r}")
         whole("FNO", "projection", self.projection, 1)
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"FNO activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
@@ -89,16 +94,23 @@ class FNO:
         whole("FNO", "out_channels", out_channels, 1)
         return FNOModule(self, in_channels, out_channels, generator, dtype)
 
-    def check_grid(self, shape: tuple[int, ...]) -> None:
+    def padding_points(self, n: int, closed: bool = True) -> int:
+        """The zeros appended to an axis of ``n`` points: ``round(padding * (n - 1)) - 1`` on a grid with both
+        walls (``closed``), ``round(padding * n)`` on one without its right end (periodic)."""
+        if not self.padding:
+            return 0
+        return max(round(self.padding * (n - 1)) - 1, 0) if closed else round(self.padding * n)
+
+    def check_grid(self, shape: tuple[int, ...], closed: bool = True) -> None:
         """A ValueError unless a grid of ``shape`` points (before padding) holds the modes."""
         if len(shape) != self.dim:
             raise ValueError(f"FNO with modes {self.modes} takes {self.dim}-D grids, got a grid of shape {tuple(shape)}")
         for axis, (n, m) in enumerate(zip(shape, self.modes)):
-            padded = n + self.padding
+            padded = n + self.padding_points(n, closed)
             least = 2 * (m - 1) if axis == self.dim - 1 else 2 * m
             if padded < least:
                 raise ValueError(f"FNO keeps {m} Fourier modes along axis {axis}, more than a grid of {n} points"
-                                 f" (+{self.padding} padding) holds: it needs at least {least} points; "
+                                 f" (+{self.padding_points(n, closed)} padding) holds: it needs at least {least} points; "
                                  "lower modes or raise the resolution")
 
 
@@ -180,16 +192,17 @@ class FNOModule(nn.Module):
                                      Pointwise(spec.projection, out_channels, generator, dtype))
         self.activation = ACTIVATIONS[spec.activation]()
 
-    def forward(self, a: Tensor, coordinates: Tensor | None = None) -> Tensor:
+    def forward(self, a: Tensor, coordinates: Tensor | None = None, closed: bool = True) -> Tensor:
         """The output on ``a``'s grid; ``coordinates`` (``(d, *grid)``, the points' coordinates) default to
         :func:`grid_coordinates` (both ends of [0, 1] on every axis); a periodic grid, which omits its
-        right end, passes its own so that a point has the same coordinates at every resolution."""
+        right end, passes its own so that a point has the same coordinates at every resolution, and
+        ``closed=False`` (for the padding)."""
         spec = self.spec
         if a.ndim != spec.dim + 2 or a.shape[1] != self.in_channels:
             raise ValueError(f"FNO expects inputs of shape (batch, {self.in_channels}, "
                              f"{', '.join('n' + str(i + 1) for i in range(spec.dim))}), got {tuple(a.shape)}")
         grid = tuple(a.shape[2:])
-        spec.check_grid(grid)
+        spec.check_grid(grid, closed)
         if spec.coordinates:
             if coordinates is None:
                 coordinates = grid_coordinates(grid, a.dtype, a.device)
@@ -197,13 +210,14 @@ class FNOModule(nn.Module):
                 raise ValueError(f"FNO coordinates must have shape {(spec.dim, *grid)}, got {tuple(coordinates.shape)}")
             a = torch.cat([a, coordinates.to(a).unsqueeze(0).expand(a.shape[0], *coordinates.shape)], dim=1)
         h = self.lift(a)
-        if spec.padding:
-            h = functional.pad(h, [0, spec.padding] * spec.dim)
+        pads = [spec.padding_points(n, closed) for n in grid]
+        if any(pads):
+            h = functional.pad(h, [value for pad in reversed(pads) for value in (0, pad)])  # last axis first
         for i, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
             h = spectral(h) + pointwise(h)
             if i < spec.layers - 1:
                 h = self.activation(h)
-        if spec.padding:
+        if any(pads):
             h = h[(slice(None), slice(None), *(slice(0, n) for n in grid))]
         return self.project(h)
 

@@ -42,7 +42,7 @@ class OperatorModel(nn.Module):
             grid = tuple(a.shape[2:])
             axes = [torch.arange(n, dtype=a.dtype, device=a.device) / n for n in grid]
             coordinates = torch.stack(torch.meshgrid(*axes, indexing="ij"))
-        h = self.fno((a - self.input_mean) / self.input_std, coordinates)
+        h = self.fno((a - self.input_mean) / self.input_std, coordinates, closed=not self.periodic)
         return h * self.output_std + self.output_mean
 
 

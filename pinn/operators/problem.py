@@ -140,7 +140,7 @@ class OperatorProblem(Declaration):
                              f"task's grids are {self.task.dim}-D")
         for resolution in self.data.resolutions:
             self.task.check_resolution(resolution)
-        self.net.check_grid((self.data.resolution,) * self.task.dim)
+        self.net.check_grid((self.data.resolution,) * self.task.dim, closed=not self.task.periodic)
         if self.splits.train < self.data.batch_size:
             raise ValueError(f"OperatorProblem splits.train ({self.splits.train}) holds fewer samples than "
                              f"data.batch_size ({self.data.batch_size})")
