@@ -16,8 +16,8 @@ problem = OperatorProblem(
     task=Darcy(),                                  # a: thresholded GRF (12 / 3), u: finite differences
     net=FNO(modes=(10, 10), width=24, layers=4, padding=0.16, projection=64),   # 4 zeros at 32 points
     splits=Splits(train=1000, validation=100, test=200, seed=0),
-    data=OperatorData(resolution=32, test_resolutions=(63, 125), batch_size=20),  # spacing 1/31, 1/62, 1/124
-    training=pinn.Training([pinn.Adam(1500, learning_rate=3e-3, learning_rate_final=3e-5)],
+    data=OperatorData(resolution=32, test_resolutions=(63, 125), batch_size=10),  # spacing 1/31, 1/62, 1/124
+    training=pinn.Training([pinn.Adam(4000, learning_rate=2e-3, learning_rate_final=2e-5)],
                            numerics=pinn.Numerics(dtype="float32"),
                            checks=pinn.Checks(check_every=500, checkpoint_every=500),
                            time_budget=540),

@@ -210,18 +210,26 @@ def test_short_training_learns_darcy(tmp_path):
     assert (tmp_path / "run" / "plots" / "test_samples.png").exists()
 
 
-def test_resume_continues_exactly(tmp_path):
-    """20 steps then 20 more on resume end where 40 in one go end."""
+@pytest.fixture
+def no_figures(monkeypatch):
+    """Runs in this test draw no figures (seconds each; test_short_training_learns_darcy keeps them)."""
+    monkeypatch.setattr(OperatorProblem, "_plots", lambda *args: None)
+    monkeypatch.setattr("pinn.plots.plot_history", lambda *args, **kwargs: None)
+
+
+def test_resume_continues_exactly(tmp_path, no_figures):
+    """Stopped at step 20 (a checkpoint) and resumed, a run ends where 40 steps in one go end: the model,
+    the optimiser and the batches' order and position all come back."""
     whole = pinn.fit(tiny_problem(tmp_path / "data", steps=40), tmp_path / "whole", progress=False)
-    pinn.fit(tiny_problem(tmp_path / "data", steps=40), tmp_path / "split", progress=False, steps=20)
-    resumed = pinn.fit(tiny_problem(tmp_path / "data", steps=40), tmp_path / "split", progress=False, resume=True,
-                       steps=40)
+    pinn.fit(tiny_problem(tmp_path / "data", steps=40), tmp_path / "split", progress=False,
+             stop_when=lambda row: row["step"] >= 20)
+    resumed = pinn.fit(tiny_problem(tmp_path / "data", steps=40), tmp_path / "split", progress=False, resume=True)
     assert resumed.metrics["steps"] == 40
     assert resumed.metrics["fields"]["u"]["rel_l2"] == whole.metrics["fields"]["u"]["rel_l2"]
 
 
-def problem_file(tmp_path, body: str):
-    path = tmp_path / "problem.py"
+def problem_file(tmp_path, body: str, name: str):
+    path = tmp_path / f"{name}.py"
     path.write_text(textwrap.dedent(f"""
         import pinn
         from pinn.operators import FNO, Darcy, GaussianRandomField, OperatorData, OperatorProblem, Splits
@@ -233,13 +241,15 @@ def problem_file(tmp_path, body: str):
     return path
 
 
-def test_command_line_exit_status(tmp_path, capsys):
+def test_command_line_exit_status(tmp_path, capsys, no_figures):
     cache = tmp_path / "data"
     ok = problem_file(tmp_path, f"net=FNO(modes=(3, 3), width=4, layers=1), "
-                                f"data=OperatorData(resolution=8, batch_size=5, cache={str(cache)!r}), tolerance={{'u': 10.0}}")
+                                f"data=OperatorData(resolution=8, batch_size=5, cache={str(cache)!r}), tolerance={{'u': 10.0}}",
+                      "ok")
     assert main([str(ok), "--out", str(tmp_path / "ok"), "--quiet"]) == 0
     assert json.loads((tmp_path / "ok" / "metrics.json").read_text())["passed"] is True
-    too_many_modes = problem_file(tmp_path, "net=FNO(modes=(12, 12)), data=OperatorData(resolution=8, batch_size=5)")
+    too_many_modes = problem_file(tmp_path, "net=FNO(modes=(12, 12)), data=OperatorData(resolution=8, batch_size=5)",
+                                  "too_many_modes")
     assert main([str(too_many_modes), "--out", str(tmp_path / "bad"), "--quiet"]) == 2
     assert "more than a grid of 8 points" in capsys.readouterr().err
     (path,) = cache.glob("darcy-train-*.h5")
