@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,7 +112,8 @@ def _console() -> Iterator[None]:
     logger = logging.getLogger("pinn")
     handler, level = _Console(), logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    # under torchrun, process 0 speaks for the run: the others only warn
+    logger.setLevel(logging.INFO if os.environ.get("RANK", "0") == "0" else logging.WARNING)
     try:
         yield
     finally:
