@@ -4,6 +4,11 @@ Exit status: 0 the run met its tolerance (or has none), 1 it completed but misse
 fault stopped it: an exception in the problem's code during training, a file that could not be written;
 ``--resume`` continues), 2 a user mistake (bad problem file, option or folder), reported in one paragraph,
 130 interrupted (Ctrl-C or SIGTERM; ``--resume`` continues).
+
+Across processes: ``torchrun --nproc-per-node N -m pinn.solve PROBLEM.py [options]`` (gloo on CPUs, one
+process per GPU with NCCL; several machines through torchrun's rendezvous, see
+:mod:`pinn.train.distributed`). Process 0 writes the run folder and speaks; a checkpoint resumes with
+any number of processes.
 """
 from __future__ import annotations
 

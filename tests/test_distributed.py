@@ -43,8 +43,9 @@ def _flat(trainer) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in trainer.parameters])
 
 
-def _gradient() -> tuple[torch.Tensor, dict]:
-    trainer = pinn_trainer(load_problem(HEAT1D), None, Training([pinn.Adam(1)], numerics=_numerics()))
+def _gradient(points: int = 1000) -> tuple[torch.Tensor, dict]:
+    problem = apply_overrides(load_problem(HEAT1D), {"sampling.interior": points})
+    trainer = pinn_trainer(problem, None, Training([pinn.Adam(1)], numerics=_numerics()))
     terms = trainer.differentiate()
     return torch.cat([p.grad.reshape(-1) for p in trainer.parameters]), terms
 
@@ -54,8 +55,9 @@ def _worker(rank: int, init_file: str, out: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=PROCESSES)
     try:
         out = Path(out)
-        gradient, terms = _gradient()
-        torch.save({"gradient": gradient, "terms": terms}, out / f"gradient{rank}.pt")
+        for points in (1000, 1001):  # equal shares; shares of 501 and 500 points
+            gradient, terms = _gradient(points)
+            torch.save({"gradient": gradient, "terms": terms}, out / f"gradient{rank}-{points}.pt")
         trainer = pinn_trainer(_small_problem(), None, _every_phase())
         trainer.run()
         torch.save({"weights": _flat(trainer), "step": trainer.step}, out / f"phases{rank}.pt")
@@ -75,11 +77,13 @@ def two_processes(tmp_path_factory) -> Path:
     return out
 
 
-def test_gradient_is_the_single_process_gradient(two_processes):
-    """float64: the averaged gradient of two halves of the points is the gradient over all of them."""
-    alone, terms = _gradient()
+@pytest.mark.parametrize("points", [1000, 1001])
+def test_gradient_is_the_single_process_gradient(two_processes, points):
+    """float64: the averaged gradient of two shares of the points (equal, or 501 and 500) is the
+    gradient over all of them, and so are the loss terms."""
+    alone, terms = _gradient(points)
     for rank in range(PROCESSES):
-        saved = torch.load(two_processes / f"gradient{rank}.pt")
+        saved = torch.load(two_processes / f"gradient{rank}-{points}.pt")
         assert float((saved["gradient"] - alone).abs().max()) <= 1e-12 * float(alone.abs().max())
         for name, value in terms.items():
             assert saved["terms"][name] == pytest.approx(value, rel=1e-12, abs=0)
@@ -121,3 +125,12 @@ def test_two_process_checkpoint_resumes_with_one(two_processes, tmp_path):
     whole = _errors(two_processes / "heat")
     for name, field in resumed.metrics["fields"].items():
         assert field["rel_l2"] == pytest.approx(whole[name]["rel_l2"], rel=1e-10, abs=0)
+
+
+def test_more_processes_than_points_is_refused():
+    """Every process needs a share of every batch: too many processes is a clear error, before training."""
+    trainer = pinn_trainer(_small_problem(), None, Training([pinn.Adam(1)], numerics=_numerics()))
+    objective = trainer.objective
+    objective.processes = 400
+    with pytest.raises(ValueError, match=r"400 processes cannot share the points of the interior \(301\)"):
+        objective._set_points(objective.all_points)
