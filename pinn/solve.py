@@ -68,17 +68,21 @@ def _seed(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # under torchrun, process 0 speaks for the run; another names itself when it has something to say
+    rank = os.environ.get("RANK", "0")
+    who = "" if rank == "0" else f"process {rank}: "
     with _console():
         try:
             return _main(argv)
         except UserError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"{who}error: {err}", file=sys.stderr)
             return EXIT_USER_ERROR
         except RunFault as err:  # the run folder holds what was saved; the message says how to continue
-            print(f"error: {err}", file=sys.stderr)
+            print(f"{who}error: {err}", file=sys.stderr)
             return EXIT_FAULT
         except Interrupted as err:  # training stopped by a signal; the message says what was kept
-            print(f"\n{err}", file=sys.stderr)
+            if not who:  # every process stopped at the same step; process 0 says so
+                print(f"\n{err}", file=sys.stderr)
             return EXIT_INTERRUPTED
         except KeyboardInterrupt:  # before training started
             print("\ninterrupted before training started", file=sys.stderr)

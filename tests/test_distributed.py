@@ -134,3 +134,16 @@ def test_more_processes_than_points_is_refused():
     objective.processes = 400
     with pytest.raises(ValueError, match=r"400 processes cannot share the points of the interior \(301\)"):
         objective._set_points(objective.all_points)
+
+
+def test_a_process_without_a_gpu_of_its_own_is_refused(monkeypatch):
+    """torchrun starting more processes on a machine than it has GPUs: the process left without one says so."""
+    from pinn.train import distributed
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match=r"process 1 \(local rank 1\) has no GPU of its own: this machine shows 1"):
+        distributed.setup("cuda")
+    assert not distributed.active()
