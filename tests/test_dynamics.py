@@ -348,3 +348,28 @@ def test_each_dynamics_example_meets_its_tolerances(tmp_path, name):
     assert solution.passed, solution.summary()
     if name == "spiral_ode":
         assert max(solution.metrics["mae"].values()) <= 1e-2
+
+
+def test_trajectories_read_from_csv_and_hdf5(tmp_path):
+    import h5py
+
+    csv = tmp_path / "observed.csv"
+    csv.write_text("trajectory,t,x,y\na,0.0,1.0,2.0\na,0.5,1.5,2.5\nb,0.1,3.0,4.0\nb,0.3,3.5,4.5\nb,0.4,3.7,4.7\n")
+    a, b = pinn.read_trajectories(csv, "x y")
+    assert (a.name, len(a), b.name, len(b)) == ("a", 2, "b", 3)
+    assert b.times.tolist() == [0.1, 0.3, 0.4] and b.values[:, 1].tolist() == [4.0, 4.5, 4.7]
+    assert pinn.read_trajectories(csv, "y")[0].values.tolist() == [[2.0], [2.5]]
+    with h5py.File(tmp_path / "observed.h5", "w") as handle:
+        for trajectory in (a, b):
+            handle.create_dataset(f"{trajectory.name}/t", data=trajectory.times)
+            handle.create_dataset(f"{trajectory.name}/values", data=trajectory.values)
+    again = pinn.read_trajectories(tmp_path / "observed.h5")
+    assert [t.values.tolist() for t in again] == [a.values.tolist(), b.values.tolist()]
+    csv.write_text("trajectory,t,x\na,0.0,1.0\na,0.0,2.0\n")
+    with pytest.raises(ValueError, match=r"observed.csv: trajectory 'a': times must be strictly increasing"):
+        pinn.read_trajectories(csv)
+    csv.write_text("trajectory,t,x\na,0.0,one\n")
+    with pytest.raises(ValueError, match="line 2: every t and state value must be a number"):
+        pinn.read_trajectories(csv)
+    with pytest.raises(ValueError, match="no column for state"):
+        pinn.read_trajectories(csv, "z")

@@ -88,6 +88,7 @@ class Trainer:
         self.balance = GradientBalance(training.balance.every, training.balance.momentum)
         self.guard = DivergenceGuard(training.guard)
         self.step = 0  # steps taken in all phases
+        self._batch_fixed = False  # fix_batch chose a new batch at this step: no redraw may replace it
         self._previous_step = 0  # the step before the last phase step
         self.ended = False  # the last phase has ended: the run is done
         self.taken = [0] * len(self.schedule)  # steps each phase has taken
@@ -255,7 +256,8 @@ class Trainer:
             if events:
                 row["event"] = "; ".join(events)
             every = self.objective.resample_every
-            if every and self._due(every) and not self.finished and phase.redraws_points:
+            fixed, self._batch_fixed = self._batch_fixed, False  # a batch fixed for the next phase stays
+            if every and self._due(every) and not self.finished and phase.redraws_points and not fixed:
                 self.objective.resample()
                 for each in self.runs:
                     each.forget()
@@ -289,6 +291,7 @@ class Trainer:
     def _fix_batch(self) -> None:
         """A phase that keeps one batch begins: the objective may choose that batch."""
         if self.objective.fix_batch():
+            self._batch_fixed = True
             for each in self.runs:
                 each.forget()
             self.guard.forget_previous_terms()

@@ -1,0 +1,164 @@
+"""The Gaussian transition likelihood of a discretisation, as a trainer objective.
+
+Over an observed step from ``x`` at ``t`` to ``x'`` at ``t + dt``, Euler-Maruyama says
+``x' ~ N(x + f(x, t) dt, g(x, t)^2 dt)`` (diagonal noise). The loss is the mean over all observed steps
+of the negative log-likelihood, less its constant ``0.5 d log(2 pi dt)``::
+
+    0.5 * sum_i [ (x'_i - x_i - f_i dt)^2 / (g_i^2 dt) + log g_i^2 ]
+
+With ``scheme="local_linear"`` (one state only) the drift is linearised about the step's start,
+``f(y) ~ f(x) + f'(x) (y - x)``, with the diffusion frozen there (Shoji and Ozaki, 1998): the step is then
+``N(x + f dt phi(f' dt), g^2 dt phi(2 f' dt))`` with ``phi(z) = (e^z - 1) / z``. It is the exact
+transition density of a linear drift with constant diffusion (Ornstein-Uhlenbeck), and an
+approximation otherwise.
+
+Euler-Maruyama's bias is the discretisation's: of order ``dt`` in the coefficients (for Ornstein-Uhlenbeck,
+``theta dt / 2`` relative in theta and in sigma), which :mod:`pinn.dynamics.sde.references` computes
+where it has a closed form. With ``batch_steps`` it draws that many steps at random (with replacement) every
+``resample_every`` step from a seeded generator whose state is part of :meth:`state_dict`.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from pinn.dynamics.sde.paths import transitions
+from pinn.dynamics.trajectories import Trajectory
+from pinn.dynamics.sde.model import SDEModel
+from pinn.train.objective import Objective
+from pinn.train.validate import one_of, whole
+
+
+SCHEMES = ("euler", "local_linear")
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """Which transition likelihood trains the SDE (``--set likelihood.scheme=local_linear``).
+
+    Args:
+        scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"`` (one state; exact for a linear drift
+            with constant diffusion).
+        batch_steps: observed steps drawn at random per batch, redrawn every step in phases that redraw
+            (Adam); 0 for all of them. A phase that keeps one batch (L-BFGS) fits all the observed steps.
+    """
+
+    scheme: str = "euler"
+    batch_steps: int = 0
+
+    def __post_init__(self) -> None:
+        one_of("Likelihood", "scheme", self.scheme, SCHEMES)
+        whole("Likelihood", "batch_steps", self.batch_steps)
+
+
+class TransitionLikelihood(Objective):
+    """Trains ``model`` on the steps of ``paths``.
+
+    Args:
+        model: the SDE whose drift and diffusion are learnt.
+        paths: the observed sample paths.
+        batch_steps: steps per batch (None: all of them, every step).
+        seed: seeds the batches' generator.
+        scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"`` (one state).
+        brownian_seed: the seed of the Brownian paths the checks simulate the learnt SDE with
+            (kept in :meth:`state_dict`, so a resumed run checks with the same paths).
+    """
+
+    def __init__(self, model: SDEModel, paths: Sequence[Trajectory], batch_steps: int | None = None, seed: int = 0,
+                 brownian_seed: int = 0, scheme: str = "euler") -> None:
+        if scheme not in SCHEMES:
+            raise ValueError(f"TransitionLikelihood scheme {scheme!r} is not one of {', '.join(SCHEMES)}")
+        if scheme == "local_linear" and paths[0].states != 1:
+            raise ValueError(f"TransitionLikelihood scheme 'local_linear' needs one state, the paths have "
+                             f"{paths[0].states}")
+        self.scheme = scheme
+        self.module = model
+        parameter = next(iter(model.parameters()), None)
+        self.dtype = parameter.dtype if parameter is not None else torch.float64
+        self.device = parameter.device if parameter is not None else torch.device("cpu")
+        before, after, t0, dt = transitions(paths)
+        as_tensor = lambda a: torch.as_tensor(a, dtype=self.dtype, device=self.device)  # noqa: E731
+        self.before, self.after = as_tensor(before), as_tensor(after)
+        self.t0, self.dt = as_tensor(t0)[:, None], as_tensor(dt)[:, None]
+        count = self.before.shape[0]
+        if batch_steps is not None and not 1 <= batch_steps <= count:
+            raise ValueError(f"TransitionLikelihood batch_steps must be from 1 to the {count} observed steps, "
+                             f"got {batch_steps!r}")
+        self.batch_steps = batch_steps
+        self.resample_every = 1 if batch_steps is not None else 0
+        self.generator = torch.Generator().manual_seed(seed)
+        self.brownian_seed = int(brownian_seed)
+        self.batch = self._draw()
+        self._check_diffusion()
+
+    def _draw(self) -> Tensor | None:
+        if self.batch_steps is None:
+            return None
+        # with replacement: a permutation of millions of steps would cost more than the step itself
+        return torch.randint(self.before.shape[0], (self.batch_steps,), generator=self.generator).to(self.device)
+
+    def _check_diffusion(self) -> None:
+        """A diffusion that is not positive at an observed point has no likelihood: say where."""
+        with torch.no_grad():
+            g = self.module.diffusion(self.before, self.t0)
+        bad = ~(torch.isfinite(g) & (g > 0))
+        if bool(bad.any()):
+            row = int(bad.any(dim=1).nonzero()[0])
+            raise ValueError(f"the diffusion must be positive where paths are observed, but it is "
+                             f"{g[row].tolist()} at x = {self.before[row].tolist()}, t = {float(self.t0[row]):g} "
+                             "(declare its coefficients positive=True, or a positive constant)")
+
+    def negative_log_likelihood(self, index: Tensor | None = None) -> Tensor:
+        """The loss over the steps ``index`` (all: None)."""
+        x, x1, t, dt = self.before, self.after, self.t0, self.dt
+        if index is not None:
+            x, x1, t, dt = x[index], x1[index], t[index], dt[index]
+        if self.scheme == "local_linear":
+            x = x.detach().requires_grad_(True)
+        f = self.module.drift(x, t)
+        variance = self.module.diffusion(x, t).square()
+        if self.scheme == "local_linear":
+            slope = torch.autograd.grad(f.sum(), x, create_graph=True)[0]
+            residual = x1 - x - f * dt * _phi(slope * dt)
+            variance = variance * _phi(2 * slope * dt)
+        else:
+            residual = x1 - x - f * dt
+        return 0.5 * (residual.square() / (variance * dt) + variance.log()).sum(dim=1).mean()
+
+    def terms(self) -> dict[str, Tensor]:
+        return {"likelihood": self.negative_log_likelihood(self.batch)}
+
+    def resample(self) -> None:
+        self.batch = self._draw()
+
+    def fix_batch(self) -> bool:
+        """A phase that keeps one batch (L-BFGS) fits every observed step, not the last random batch."""
+        changed = self.batch is not None
+        self.batch = None
+        return changed
+
+    def reported(self) -> dict[str, float]:
+        return self.module.coefficients()
+
+    def summary(self) -> dict[str, Any]:
+        return {"objective": "transition_likelihood", "scheme": self.scheme, "observed_steps": int(self.before.shape[0]),
+                "batch_steps": self.batch_steps, "brownian_seed": self.brownian_seed}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self.generator.get_state(), "batch": self.batch, "brownian_seed": self.brownian_seed}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["generator"])
+        self.batch = state["batch"]
+        self.brownian_seed = int(state["brownian_seed"])
+
+
+def _phi(z: Tensor) -> Tensor:
+    """``(e^z - 1) / z``, 1 + z / 2 near 0 (no 0 / 0)."""
+    small = z.abs() < 1e-6
+    safe = torch.where(small, torch.ones_like(z), z)
+    return torch.where(small, 1 + z / 2, torch.expm1(safe) / safe)

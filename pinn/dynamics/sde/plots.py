@@ -1,0 +1,78 @@
+"""Figures of a learnt SDE: sample paths, moment bands and the stationary density (pinn's one style)."""
+from __future__ import annotations
+
+from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pinn.dynamics.trajectories import Trajectory
+from pinn.dynamics.sde.references import Reference
+from pinn.plots.style import figure, save
+
+
+def sample_paths(paths: Sequence[Trajectory], report: dict[str, Any], path: Path, shown: int = 12) -> Path:
+    """A few observed paths beside a few paths of the learnt SDE from the validation start."""
+    fig = figure(10, 3.6)
+    observed, learnt = fig.subplots(1, 2, sharey=False)
+    for observation in paths[:shown]:
+        observed.plot(observation.times, observation.values[:, 0], lw=0.7)
+    observed.set(title=f"observed paths ({min(shown, len(paths))} of {len(paths)})", xlabel="t", ylabel="x")
+    ensemble = report["ensemble"]
+    learnt.plot(ensemble.times, ensemble.fine[:, :shown], lw=0.8, marker=".")
+    learnt.set(title="learnt SDE at the validation times", xlabel="t", ylabel="x")
+    return save(fig, path)
+
+
+def moment_bands(reference: Reference, report: dict[str, Any], path: Path) -> Path:
+    """The reference mean and mean ± 2 standard deviations against the learnt ones, with each moment's
+    tolerance (3 SE + bias) as an error bar."""
+    ensemble = report["ensemble"]
+    times = ensemble.times[1:]
+    dense = np.linspace(times[0] / 4, times[-1], 200)
+    mean, spread = reference.mean(dense), 2 * np.sqrt(reference.variance(dense))
+    moments = {m.name: m for m in report["moments"]}
+    learnt_mean = np.array([moments[f"mean(t={t:g})"].learnt for t in times])
+    mean_bar = np.array([moments[f"mean(t={t:g})"].tolerance for t in times])
+    learnt_var = np.array([moments[f"var(t={t:g})"].learnt for t in times])
+    var_bar = np.array([moments[f"var(t={t:g})"].tolerance for t in times])
+    fig = figure(10, 3.6)
+    bands, variances = fig.subplots(1, 2)
+    bands.fill_between(dense, mean - spread, mean + spread, alpha=0.25, label="reference mean ± 2 sd")
+    bands.plot(dense, mean, label="reference mean")
+    bands.errorbar(times, learnt_mean, yerr=mean_bar, fmt="o", capsize=3, label="learnt mean ± (3 SE + bias)")
+    bands.plot(times, learnt_mean + 2 * np.sqrt(learnt_var), "k_", ms=12, label="learnt mean ± 2 sd")
+    bands.plot(times, learnt_mean - 2 * np.sqrt(learnt_var), "k_", ms=12)
+    bands.set(xlabel="t", ylabel="x", title="moment bands")
+    bands.legend(fontsize=7)
+    variances.plot(dense, reference.variance(dense), label="reference")
+    variances.errorbar(times, learnt_var, yerr=var_bar, fmt="o", capsize=3, label="learnt ± (3 SE + bias)")
+    variances.set(xlabel="t", ylabel="variance", title="variance")
+    variances.legend(fontsize=7)
+    return save(fig, path)
+
+
+def stationary_density(report: dict[str, Any], path: Path) -> Path | None:
+    """The exact stationary density, the learnt SDE's (by quadrature) and a histogram of its
+    simulated paths at the last validation time (None: no stationary density to show)."""
+    density = report.get("density")
+    if density is None:
+        return None
+    fig = figure(5.5, 3.6)
+    axes = fig.subplots()
+    axes.hist(report["ensemble"].fine[-1], bins=60, density=True, alpha=0.3, label="learnt SDE, simulated")
+    axes.plot(density["grid"], density["exact"], label="exact ∝ exp(-2V/σ²)")
+    axes.plot(density["grid"], density["learnt"], "--", label=f"learnt (L1 {density['l1']:.2g})")
+    axes.set(xlabel="x", ylabel="density", title="stationary density")
+    axes.legend(fontsize=7)
+    return save(fig, path)
+
+
+def all_figures(paths: Sequence[Trajectory], reference: Reference, report: dict[str, Any], folder: Path) -> list[Path]:
+    """Every figure into ``folder``: sample_paths.png, moments.png, stationary_density.png (where one exists)."""
+    folder = Path(folder)
+    written = [sample_paths(paths, report, folder / "sample_paths.png"),
+               moment_bands(reference, report, folder / "moments.png"),
+               stationary_density(report, folder / "stationary_density.png")]
+    return [p for p in written if p is not None]

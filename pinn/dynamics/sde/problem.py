@@ -1,0 +1,163 @@
+"""An SDE learnt from sample paths: the declaration, and training with validation from Python.
+
+A problem file declares::
+
+    problem = SDEProblem(
+        name="ornstein_uhlenbeck", states="x",
+        drift=Parametric(lambda x, t, p: p.theta * (p.mu - x), [theta, mu]),
+        diffusion=Parametric(lambda x, t, p: p.sigma, [sigma]),
+        paths=paths_from_arrays(times, values),
+        reference=OrnsteinUhlenbeck(theta=1.0, mu=0.5, sigma=0.5, start=2.0),
+        tolerance={"theta": 0.02, "sigma": 0.02},
+    )
+
+and ``python -m pinn.solve FILE`` (or :func:`pinn.fit`) trains it with the transition likelihood on the
+shared trainer, validates it (:mod:`pinn.dynamics.sde.validation`) and writes the run folder;
+:func:`~pinn.dynamics.sde.fit.fit_sde` does the same in memory, without a folder. ``tolerance`` names
+coefficients (relative error) and, where the reference has a stationary density, ``"density"`` (L1);
+the moments (3 standard errors plus the bias) and the terminal two-sample test are always required.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import CodeType
+from typing import Any, ClassVar
+
+import torch
+
+from pinn.declaration import Declaration, Outcome
+from pinn.dynamics.sde.paths import bounds, check_paths
+from pinn.dynamics.sde.likelihood import Likelihood, TransitionLikelihood
+from pinn.dynamics.sde.model import SDEModel
+from pinn.dynamics.sde.references import Reference
+from pinn.dynamics.sde.terms import Known, Neural, Parametric, Term
+from pinn.dynamics.sde.validation import Validation
+from pinn.dynamics.sde.validator import SDEValidator
+from pinn.dynamics.trajectories import Trajectory
+from pinn.pde.unknowns import Unknown
+from pinn.train.phases import LBFGS, Adam
+from pinn.train.settings import Training
+from pinn.train.trainer import Trainer, resolve_device
+
+
+@dataclass(frozen=True)
+class SDEProblem(Declaration):
+    """A stochastic differential equation ``dX = f(X, t) dt + g(X, t) dW`` to learn from sample paths.
+
+    Args:
+        name: names the run (default folder ``runs/<name>``).
+        states: the state names, e.g. ``"x"`` (one value per state at each time of each path).
+        drift, diffusion: :class:`~pinn.dynamics.sde.terms.Known`, ``Parametric`` or ``Neural``.
+        paths: the observed sample paths (:class:`pinn.dynamics.Trajectory`, e.g. from
+            :func:`~pinn.dynamics.sde.paths_from_arrays` or :func:`pinn.dynamics.read_trajectories`).
+        reference: the true SDE's closed forms it is validated against (one state).
+        tolerance: relative error per coefficient name, and ``"density"`` (L1 of the stationary density).
+        validation: how the learnt SDE is simulated and compared (``--set validation.paths=4000``).
+        likelihood: the training objective's scheme and batches (``--set likelihood.scheme=...``).
+        training: the optimiser schedule and numerics (dtype, device, seed).
+    """
+
+    family: ClassVar[str] = "sde"
+
+    name: str
+    states: str | tuple[str, ...]
+    drift: Term
+    diffusion: Term
+    paths: Sequence[Trajectory]
+    reference: Reference
+    tolerance: Mapping[str, float] = field(default_factory=dict)
+    validation: Validation = Validation()
+    likelihood: Likelihood = Likelihood()
+    training: Training = Training([Adam(300, learning_rate=0.05), LBFGS(50)])
+
+    def __post_init__(self) -> None:
+        label = f"SDEProblem {self.name!r}"
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"SDEProblem name must be a non-empty string, got {self.name!r}")
+        states = tuple(self.states.split()) if isinstance(self.states, str) else tuple(self.states)
+        if not states or not all(isinstance(s, str) and s.isidentifier() for s in states):
+            raise ValueError(f"{label}: states must name each state, e.g. 'x' or 'x y', got {self.states!r}")
+        object.__setattr__(self, "states", states)
+        for role in ("drift", "diffusion"):
+            if not isinstance(getattr(self, role), (Known, Parametric, Neural)):
+                raise ValueError(f"{label}: {role} must be Known, Parametric or Neural, got {getattr(self, role)!r}")
+        for section, kind in (("validation", Validation), ("likelihood", Likelihood), ("training", Training),
+                              ("reference", Reference)):
+            if not isinstance(getattr(self, section), kind):
+                raise ValueError(f"{label}: {section} must be a {kind.__name__}, got {type(getattr(self, section)).__name__}")
+        object.__setattr__(self, "paths", check_paths(self.paths, states, label))
+        if len(states) != 1:
+            raise ValueError(f"{label}: validation against a reference handles one state for now, got {len(states)}")
+        if self.likelihood.scheme == "local_linear" and len(states) != 1:
+            raise ValueError(f"{label}: likelihood scheme 'local_linear' needs one state")
+        if isinstance(self.diffusion, Known) and not callable(self.diffusion.function) and not self.diffusion.function > 0:
+            raise ValueError(f"{label}: the diffusion must be positive, got the constant {self.diffusion.function!r}")
+        names = [u.name for u in self.unknowns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{label}: drift and diffusion declare the unknowns {names}; each name once")
+        for key, value in dict(self.tolerance).items():
+            if key not in names and key != "density":
+                raise ValueError(f"{label}: tolerance names {key!r}, which is neither an unknown "
+                                 f"({', '.join(names) or 'none'}) nor 'density'")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{label}: tolerance {key!r} must be a positive number, got {value!r}")
+        if "density" in self.tolerance and self.reference.support is None:
+            raise ValueError(f"{label}: a 'density' tolerance needs a reference with a stationary density")
+        steps = sum(len(p) - 1 for p in self.paths)
+        if self.likelihood.batch_steps > steps:
+            raise ValueError(f"{label}: likelihood batch_steps {self.likelihood.batch_steps} exceeds the {steps} "
+                             "observed steps")
+        object.__setattr__(self, "tolerance", dict(self.tolerance))
+
+    @property
+    def unknowns(self) -> tuple[Unknown, ...]:
+        return (*self.drift.unknowns, *self.diffusion.unknowns)
+
+    def build(self) -> tuple[TransitionLikelihood, SDEValidator]:
+        """The objective (with a fresh model, seeded by ``training.numerics.seed``) and the validator."""
+        numerics = self.training.numerics
+        dtype = getattr(torch, numerics.dtype)
+        device = resolve_device(numerics.device)
+        generator = torch.Generator().manual_seed(numerics.seed)
+        lower, upper = (torch.tensor(b, dtype=dtype) for b in bounds(self.paths))
+        model = SDEModel(self.drift, self.diffusion, len(self.states), lower, upper, generator).to(device, dtype)
+        objective = TransitionLikelihood(model, self.paths, self.likelihood.batch_steps or None, seed=numerics.seed,
+                                         brownian_seed=self.validation.seed, scheme=self.likelihood.scheme)
+        return objective, SDEValidator(self, objective)
+
+    # ------------------------------------------------------------ the family seam (pinn.fit, pinn.solve)
+    def identity(self) -> dict[str, Any]:
+        return {"problem": self.name, "family": self.family, "states": list(self.states),
+                "unknowns": [u.name for u in self.unknowns]}
+
+    def sections(self) -> dict[str, Any]:
+        return {"validation": self.validation, "likelihood": self.likelihood}
+
+    def build_reference(self) -> Reference:
+        return self.reference
+
+    def trainer(self, reference: Any | None) -> Trainer:
+        objective, validator = self.build()
+        return Trainer(objective, self.training, validator.check)
+
+    def finish(self, trainer: Trainer, reference: Any | None, folder: Any) -> Outcome:
+        from pinn.dynamics.sde.finish import finish
+        return finish(self, trainer, folder)
+
+    def describe(self) -> dict[str, Any]:
+        return {"states": list(self.states), "drift": type(self.drift).__name__,
+                "diffusion": type(self.diffusion).__name__, "unknowns": [u.name for u in self.unknowns],
+                "paths": len(self.paths), "observed_steps": sum(len(p) - 1 for p in self.paths),
+                "reference": self.reference.description,
+                "validation": dataclasses.asdict(self.validation), "likelihood": dataclasses.asdict(self.likelihood)}
+
+    def functions(self) -> dict[CodeType, str]:
+        named = {}
+        for role, term in (("drift", self.drift), ("diffusion", self.diffusion)):
+            for attribute in ("function", "known"):
+                function = getattr(term, attribute, None)
+                if callable(function) and hasattr(function, "__code__"):
+                    named[function.__code__] = role
+        return named

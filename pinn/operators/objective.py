@@ -1,0 +1,91 @@
+"""The objective of operator learning: the relative L2 error of the operator on minibatches of training pairs.
+
+The loss of a batch is the mean over its samples of ``||G(a) - u|| / ||u||`` (each sample's relative L2
+error on its grid, as Li et al. train), so every sample weighs the same whatever its size. Batches are
+drawn without replacement from a seeded permutation of the training set, a new one every epoch (the
+batches left over at the end of an epoch are skipped); the permutation, the position in it and the
+generator's state are the objective's state, so a resumed run draws the same batches.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from pinn.operators.data import Samples
+from pinn.operators.model import OperatorModel
+from pinn.train.objective import Objective
+
+
+def relative_l2(predicted: Tensor, target: Tensor) -> Tensor:
+    """Each sample's relative L2 error over all its channels and grid points, shape ``(batch,)``."""
+    difference = (predicted - target).flatten(1).norm(dim=1)
+    return difference / target.flatten(1).norm(dim=1).clamp_min(torch.finfo(target.dtype).tiny)
+
+
+class OperatorObjective(Objective):
+    """Minibatch relative L2 loss of ``model`` on ``train``.
+
+    Args:
+        model: the operator. train: the training pairs. batch_size: samples per step.
+        seed: the seed of the batches' order. device, dtype: where and how the data is held.
+    """
+
+    resample_every = 1
+
+    def __init__(self, model: OperatorModel, train: Samples, batch_size: int, seed: int,
+                 device: torch.device, dtype: torch.dtype) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        if train.count < batch_size:
+            raise ValueError(f"the training split holds {train.count} samples, fewer than the batch size {batch_size}; "
+                             "lower the batch size or draw more training inputs")
+        self.module = model.to(device)
+        self.inputs = torch.as_tensor(train.inputs, dtype=dtype, device=device)
+        self.outputs = torch.as_tensor(train.outputs, dtype=dtype, device=device)
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order = torch.randperm(train.count, generator=self.generator)
+        self.position = 0
+        self.epochs = 0
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.inputs.shape[0] // self.batch_size
+
+    def _batch(self) -> Tensor:
+        return self.order[self.position:self.position + self.batch_size].to(self.inputs.device)
+
+    def terms(self) -> dict[str, Tensor]:
+        index = self._batch()
+        return {"data": relative_l2(self.module(self.inputs[index]), self.outputs[index]).mean()}
+
+    def resample(self) -> None:
+        self.position += self.batch_size
+        if self.position + self.batch_size > len(self.order):
+            self.order = torch.randperm(len(self.order), generator=self.generator)
+            self.position = 0
+            self.epochs += 1
+
+    @property
+    def epochs_trained(self) -> float:
+        """The batches drawn so far (the current one included) in epochs."""
+        return self.epochs + (self.position // self.batch_size + 1) / self.batches_per_epoch
+
+    def reported(self) -> dict[str, float]:
+        return {"epoch": self.epochs_trained}
+
+    def summary(self) -> dict[str, Any]:
+        return {"batch_size": self.batch_size, "batches_per_epoch": self.batches_per_epoch,
+                "epochs": round(self.epochs_trained, 6)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self.generator.get_state(), "order": self.order.clone(), "position": self.position,
+                "epochs": self.epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["generator"])
+        self.order = state["order"].clone()
+        self.position = int(state["position"])
+        self.epochs = int(state["epochs"])

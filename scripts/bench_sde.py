@@ -1,0 +1,108 @@
+"""Neural SDEs (issue 18): every figure of the targets, measured by real runs, written as JSON.
+
+    python scripts/bench_sde.py [--out bench_sde.json] [--runs DIR] [--problems ornstein_uhlenbeck ...]
+                                [--ou-data-seeds 5]
+
+Each example problem (problems/ornstein_uhlenbeck.py, geometric_brownian.py, double_well_sde.py) runs
+as ``pinn.fit`` would from the command line (a run folder under ``--runs``); the JSON holds, per problem,
+the recovered coefficients against their true values with the likelihood's computed discretisation bias,
+every compared moment with its Monte Carlo standard error and bias, the terminal two-sample test, the
+stationary density's L1 error, and the training, validation and total wall times. For the
+Ornstein-Uhlenbeck target (theta and sigma within 2% from 1000 paths) it also refits on fresh data from
+``--ou-data-seeds`` other seeds, so that the figure is not one lucky draw. Times are on a shared 2-core
+machine: upper bounds.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import runpy
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pinn  # noqa: E402
+from pinn.dynamics import sde  # noqa: E402
+
+PROBLEMS = ("ornstein_uhlenbeck", "geometric_brownian", "double_well_sde")
+
+
+def run_problem(name: str, runs: Path) -> dict:
+    path = ROOT / "problems" / f"{name}.py"
+    started = time.perf_counter()
+    pinn.fit(str(path), out=runs / name, overwrite=True, progress=False)
+    wall = time.perf_counter() - started
+    metrics = json.loads((runs / name / "metrics.json").read_text())
+    moments = metrics.get("moments", [])
+    ratios = [abs(m["learnt"] - m["reference"]) / m["tolerance"] for m in moments]
+    return {
+        "command": f"python -m pinn.solve problems/{name}.py",
+        "passed": metrics["passed"],
+        "parameters": metrics.get("parameters", {}),
+        "fields": metrics.get("fields", {}),
+        "moments": moments,
+        "moments_within_budget": sum(m["passed"] for m in moments), "moments_compared": len(moments),
+        "largest_moment_ratio": max(ratios, default=None),
+        "terminal_test": metrics.get("terminal_test"),
+        "density_l1": metrics.get("density_l1"),
+        "discretisation_bias": metrics.get("discretisation_bias"),
+        "training_time_s": metrics.get("training_time_s"),
+        "validation_time_s": metrics.get("validation_time_s"),
+        "wall_time_s_fit": wall,
+        "steps": metrics.get("steps"),
+        "likelihood": metrics.get("likelihood"),
+    }
+
+
+def ou_data_seeds(count: int) -> dict:
+    """theta, mu, sigma refitted on data drawn from ``count`` other seeds (the same 1000 paths' layout)."""
+    module = runpy.run_path(str(ROOT / "problems" / "ornstein_uhlenbeck.py"))
+    problem, truth, times = module["problem"], module["truth"], module["times"]
+    fits = []
+    for seed in range(count):
+        rng = np.random.default_rng(1000 + seed)
+        values = truth.simulate(times, rng.uniform(-1.0, 2.0, 1000), rng)
+        changed = dataclasses.replace(problem, paths=sde.paths_from_arrays(times, values))
+        started = time.perf_counter()
+        fit = sde.fit_sde(changed)
+        entry = {"data_seed": 1000 + seed, "training_time_s": fit.training_time_s,
+                 "total_time_s": time.perf_counter() - started,
+                 "rel_error": {k: v["rel_error"] for k, v in fit.report["coefficients"].items()},
+                 "passed": fit.passed}
+        fits.append(entry)
+        print(f"  OU data seed {1000 + seed}: {entry['rel_error']}", flush=True)
+    worst = {k: max(f["rel_error"][k] for f in fits) for k in fits[0]["rel_error"]}
+    return {"fits": fits, "worst_rel_error": worst, "all_passed": all(f["passed"] for f in fits)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="bench_sde.json")
+    parser.add_argument("--runs", default="runs/bench_sde")
+    parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
+    parser.add_argument("--ou-data-seeds", type=int, default=5)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    results = {"machine": f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, shared: "
+                          "times are upper bounds", "torch": __import__("torch").__version__,
+               "torchsde": __import__("torchsde").__version__, "problems": {}}
+    for name in args.problems:
+        print(f"{name} ...", flush=True)
+        results["problems"][name] = run_problem(name, Path(args.runs))
+        print(f"  passed={results['problems'][name]['passed']}", flush=True)
+    if "ornstein_uhlenbeck" in args.problems and args.ou_data_seeds:
+        results["ornstein_uhlenbeck_other_data"] = ou_data_seeds(args.ou_data_seeds)
+    Path(args.out).write_text(json.dumps(results, indent=1, default=float))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
