@@ -8,6 +8,10 @@ completed. Ctrl-C (SIGINT) or SIGTERM stops training after the current step with
 which a resume continues exactly as if nothing had happened; so does a resume after a hard kill
 (SIGKILL, power cut), from the last periodic checkpoint.
 
+Under torchrun (``torchrun --nproc-per-node N -m pinn.solve FILE``) every process trains its share
+of the points (:mod:`pinn.train.distributed`); process 0 alone checks and writes the run folder and
+the others follow it: they stop when it stops and end with its verdict.
+
 Messages go to the ``pinn`` loggers (the command line shows them on stderr); the progress bar is
 drawn on stderr when ``progress`` is on.
 """
@@ -43,8 +47,9 @@ from pinn.references.build import build_reference
 from pinn.references.grid import GridReference
 from pinn.solution import Solution
 from pinn.pde.objective import pinn_trainer
+from pinn.train import distributed
 from pinn.train.phases import Stall
-from pinn.train.trainer import TrainingDiverged, resolve_device
+from pinn.train.trainer import Monitor, TrainingDiverged, resolve_device
 from pinn.validation import FieldError, field_errors
 
 __all__ = ["Options", "execute", "fit", "fit_problem"]
@@ -196,14 +201,76 @@ def execute(problem: Problem | Declaration, source: ProblemSource | None, folder
         device = str(resolve_device(problem.training.numerics.device))
     except ValueError as err:
         raise UserError(str(err)) from None
-    problem_file = None if source is None else source.path
-    folder.check(resume=options.resume, overwrite=options.overwrite, problem_file=problem_file)
-    folder.acquire()  # a second writer is refused before any long work
     try:
-        return _execute(problem, source, folder, overrides, options, device)
+        joined = distributed.setup(device)  # torchrun started this process as one of several
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    try:
+        if distributed.rank() != 0:
+            return _follow(problem, folder, options)
+        return _lead(problem, source, folder, overrides, options, device)
+    finally:
+        if joined:
+            distributed.teardown()
+
+
+def _lead(problem: Problem | Declaration, source: ProblemSource | None, folder: RunFolder, overrides: dict,
+          options: Options, device: str) -> Solution:
+    """The run, by process 0 (or the only process), which writes the folder; the other processes are told
+    whether the folder may be used, and how the run ended."""
+    problem_file = None if source is None else source.path
+    try:
+        folder.check(resume=options.resume, overwrite=options.overwrite, problem_file=problem_file)
+        folder.acquire()  # a second writer is refused before any long work
+    except UserError as err:
+        distributed.broadcast_object({"error": str(err)})
+        raise
+    distributed.broadcast_object({"error": None})
+    try:
+        solution = _execute(problem, source, folder, overrides, options, device)
+    except Interrupted as err:
+        if not isinstance(err.__context__, KeyboardInterrupt):  # stopped after a step: the others wait for word
+            distributed.broadcast_object({"interrupted": str(err)})
+        raise
     finally:
         folder.restore_replaced()  # nothing to do once the new run has written a checkpoint
         folder.release()
+    distributed.broadcast_object({"metrics": solution.metrics})
+    return solution
+
+
+def _follow(problem: Problem | Declaration, folder: RunFolder, options: Options) -> Solution:
+    """Process 1, 2, ... of a run across processes: trains its share alongside process 0 and writes
+    nothing; ends as process 0 does (its verdict, or the same interruption)."""
+    verdict = distributed.broadcast_object(None)
+    if verdict["error"] is not None:
+        raise UserError(verdict["error"])
+    state = checkpoint(folder) if options.resume else None
+    reference = (declared.reference(problem) if isinstance(problem, Declaration) else build_reference(problem))[0]
+    trainer = _trainer(problem, reference)
+    if state is not None:
+        resume_trainer(trainer, folder, state)
+    try:
+        with StopOnSignal(trainer):
+            trainer.run(Monitor())
+    except TrainingDiverged:
+        pass  # every process diverged alike (from the same global numbers); process 0 reports it
+    outcome = distributed.broadcast_object(None)
+    if "interrupted" in outcome:
+        raise Interrupted(outcome["interrupted"])
+    return Solution(trainer.objective.model, outcome["metrics"], {}, folder.path)
+
+
+def _trainer(problem: Problem | Declaration, reference):
+    """The problem's trainer; a mistake the problem's code makes on the training points is a UserError."""
+    try:
+        return problem.trainer(reference) if isinstance(problem, Declaration) else pinn_trainer(problem, reference)
+    except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
+        raise UserError(f"problem {problem.name!r}: {err}") from None
+    except (Exception, SystemExit) as err:  # the problem's own functions on the training points (pinn's bug: re-raised)
+        if user_frame(err) is None:
+            raise
+        raise UserError(f"problem {problem.name!r}: {culprit(err, problem)}") from None
 
 
 def _execute(problem: Problem | Declaration, source: ProblemSource | None, folder: RunFolder, overrides: dict, options: Options,
@@ -217,14 +284,7 @@ def _execute(problem: Problem | Declaration, source: ProblemSource | None, folde
         reference, reference_time = declared.reference(problem)
     else:
         reference, reference_time = build_reference(problem)
-    try:
-        trainer = problem.trainer(reference) if isinstance(problem, Declaration) else pinn_trainer(problem, reference)
-    except ValueError as err:  # observations made from the reference only now (pinn.observe) can fail here
-        raise UserError(f"problem {problem.name!r}: {err}") from None
-    except (Exception, SystemExit) as err:  # the problem's own functions on the training points (pinn's bug: re-raised)
-        if user_frame(err) is None:
-            raise
-        raise UserError(f"problem {problem.name!r}: {culprit(err, problem)}") from None
+    trainer = _trainer(problem, reference)
     rows: list[dict] = []
     if state is not None:
         resume_trainer(trainer, folder, state)
@@ -323,6 +383,7 @@ def _finish(problem: Problem | Declaration, trainer, folder: RunFolder, config: 
     parameters = parameters_report(problem, trainer.objective.model.unknowns.as_floats())
     result = metrics(problem, errors, parameters, failure, rows, reference, reference_time,
                      trainer_facts(problem.training, trainer), stopped_early_at)
+    result["processes"] = distributed.world_size()
     record_model(problem, trainer.objective.model, folder.path)  # before metrics.json, the mark of a finished run
     write_json(folder.metrics, result)
     logger.info("%s", summary(result, folder.path))

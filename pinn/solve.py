@@ -4,11 +4,17 @@ Exit status: 0 the run met its tolerance (or has none), 1 it completed but misse
 fault stopped it: an exception in the problem's code during training, a file that could not be written;
 ``--resume`` continues), 2 a user mistake (bad problem file, option or folder), reported in one paragraph,
 130 interrupted (Ctrl-C or SIGTERM; ``--resume`` continues).
+
+Across processes: ``torchrun --nproc-per-node N -m pinn.solve PROBLEM.py [options]`` (gloo on CPUs, one
+process per GPU with NCCL; several machines through torchrun's rendezvous, see
+:mod:`pinn.train.distributed`). Process 0 writes the run folder and speaks; a checkpoint resumes with
+any number of processes.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,17 +68,21 @@ def _seed(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # under torchrun, process 0 speaks for the run; another names itself when it has something to say
+    rank = os.environ.get("RANK", "0")
+    who = "" if rank == "0" else f"process {rank}: "
     with _console():
         try:
             return _main(argv)
         except UserError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"{who}error: {err}", file=sys.stderr)
             return EXIT_USER_ERROR
         except RunFault as err:  # the run folder holds what was saved; the message says how to continue
-            print(f"error: {err}", file=sys.stderr)
+            print(f"{who}error: {err}", file=sys.stderr)
             return EXIT_FAULT
         except Interrupted as err:  # training stopped by a signal; the message says what was kept
-            print(f"\n{err}", file=sys.stderr)
+            if not who:  # every process stopped at the same step; process 0 says so
+                print(f"\n{err}", file=sys.stderr)
             return EXIT_INTERRUPTED
         except KeyboardInterrupt:  # before training started
             print("\ninterrupted before training started", file=sys.stderr)
@@ -111,7 +121,8 @@ def _console() -> Iterator[None]:
     logger = logging.getLogger("pinn")
     handler, level = _Console(), logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    # under torchrun, process 0 speaks for the run: the others only warn
+    logger.setLevel(logging.INFO if os.environ.get("RANK", "0") == "0" else logging.WARNING)
     try:
         yield
     finally:

@@ -1,12 +1,21 @@
 """Ctrl-C (SIGINT) and SIGTERM while training: stop after the current step, so that a checkpoint can
-be saved and ``--resume`` continues exactly; a second signal stops at once."""
+be saved and ``--resume`` continues exactly; a second signal stops at once.
+
+Under torchrun every process catches them (the trainer agrees on the stop across processes after each
+step). Ctrl-C there reaches a process twice, from the terminal and forwarded by torchrun: a repeat
+within ``REPEAT_WINDOW_S`` of the first signal is the same request, not a second one."""
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import time
+
+from pinn.train import distributed
 
 logger = logging.getLogger(__name__)
+
+REPEAT_WINDOW_S = 2.0  # under torchrun: a signal this soon after the first is the same Ctrl-C
 
 
 class StopOnSignal:
@@ -18,6 +27,7 @@ class StopOnSignal:
     def __init__(self, trainer) -> None:
         self.trainer = trainer
         self.received = False
+        self._first = 0.0  # when the first signal came (time.monotonic)
         self.previous: dict[int, object] = {}
 
     def __enter__(self) -> "StopOnSignal":
@@ -31,8 +41,11 @@ class StopOnSignal:
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.received:
+            if distributed.launched() and time.monotonic() - self._first < REPEAT_WINDOW_S:
+                return  # the terminal's Ctrl-C and torchrun's forwarded copy of it
             raise KeyboardInterrupt
         self.received = True
+        self._first = time.monotonic()
         self.trainer.request_stop()
         logger.warning("\n%s: stopping after the current step to save a checkpoint (signal again to stop at once)",
                        signal.Signals(signum).name)

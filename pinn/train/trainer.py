@@ -6,6 +6,10 @@ through the phases of a :class:`~pinn.train.settings.Training` schedule and repo
 :class:`~pinn.train.guard.DivergenceGuard` checks every step and undoes one that diverged. Every
 ``checks.check_every`` steps it measures the error with ``check`` (the family's validation
 against its reference), which only reports: nothing it measures reaches the training.
+
+Across processes (torchrun, :mod:`pinn.train.distributed`) every loss term and gradient the phases
+see is the mean over the processes, so each process takes the same step; the wall time and a stop
+request are agreed after every step, and the weights are checked identical at every checkpoint.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from pinn.train import distributed
 from pinn.train.guard import DivergenceGuard, StepDiverged, TrainingDiverged
 from pinn.train.objective import Objective
 from pinn.train.phases import Phase, PhaseRun
@@ -92,6 +97,7 @@ class Trainer:
         self.best: dict[str, float] | None = None  # the lowest worst-field error seen at a check, and its step
         self.stalls: dict[str, dict[str, float]] = {}  # per phase with a stall rule: its best loss and step
         self._stop_requested = False
+        self._stop_agreed = False  # across processes: some process was asked to stop (agreed after each step)
         self._index = self._next_running(0)
         if self._index is None:
             self._index, self.ended = len(self.schedule) - 1, True
@@ -113,18 +119,44 @@ class Trainer:
         if self.phase.balances and self.balance.due(self.step):
             total, values = self.evaluate()
             total.backward()
+            distributed.average_(self._gradients())
             return values
-        return self._checked(self.objective.backward(self.balance.weights))
+        terms = self.objective.backward(self.balance.weights)
+        if distributed.active():
+            terms = self._averaged(terms, self._gradients())
+        return self._checked(terms)
 
     def evaluate(self) -> tuple[Tensor, dict[str, float]]:
         """The total loss (to differentiate) and its terms as numbers, checked by the guard."""
         terms = self.objective.terms()
+        if distributed.active():
+            return self._evaluate_across(terms)
         values = self._checked(terms)
         if not self.balance.every:
             return sum(terms.values()), values
         if self.phase.balances and self.balance.due(self.step):
             self.balance.update(terms, self.objective.trainable())
         return self.balance.total(terms), values
+
+    def _evaluate_across(self, terms: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
+        """:meth:`evaluate` across processes: the terms' means over the processes; the total's value is
+        the global one, its gradient this process's (averaged by whoever differentiates it)."""
+        values = self._checked(self._averaged(terms))
+        if self.balance.every and self.phase.balances and self.balance.due(self.step):
+            self.balance.update(terms, self.objective.trainable())  # global norms (GradientBalance)
+        local = self.balance.total(terms) if self.balance.every else sum(terms.values())
+        return local + (self.balance.total(values) - local.detach()), values
+
+    def _gradients(self) -> list[Tensor]:
+        return [p.grad for p in self.parameters if p.grad is not None]
+
+    @staticmethod
+    def _averaged(terms: dict[str, Tensor], gradients: list[Tensor] = ()) -> dict[str, Tensor]:
+        """The terms' means over the processes (detached), the ``gradients`` averaged in place with them
+        in the same all-reduce."""
+        values = torch.stack([t.detach().reshape(()) for t in terms.values()])
+        distributed.average_([*gradients, values])
+        return dict(zip(terms, values.unbind()))
 
     def check_gradients(self) -> None:
         """Raise :class:`StepDiverged` if a gradient is NaN or infinite, naming the term at fault."""
@@ -184,13 +216,14 @@ class Trainer:
         started = time.perf_counter() - self.elapsed
         self._select()  # a resumed run continues with its phase's terms
         if self.step == 0:
+            distributed.broadcast_(self.parameters)  # every process starts from process 0's weights
             for name, reason in self.skipped.items():
                 logger.info("phase %s is skipped: %s", name, reason)
             if self.check is not None:
                 self._check(monitor)
             if not self.phase.redraws_points:
                 self._fix_batch()
-        while not self.finished and not self._stop_requested:
+        while not self.finished and not self._stopping():
             index = self._index
             phase, run = self.schedule[index], self.runs[index]
             self._previous_step = self.step
@@ -202,6 +235,8 @@ class Trainer:
             self.step += taken
             self.taken[index] += taken
             self.elapsed = time.perf_counter() - started
+            if distributed.active():
+                self._agree()
             reason = self._ending(index, run, terms)
             if reason is not None:
                 self._events.append(f"{phase.name} ended: {reason}")
@@ -231,7 +266,20 @@ class Trainer:
                 row.update(self._check(monitor))
             monitor.on_step(self, row)
             if self._due(self.training.checks.checkpoint_every) or self.finished:
+                distributed.check_identical(self.parameters)
                 monitor.on_checkpoint(self)
+
+    def _stopping(self) -> bool:
+        """Whether to stop before the next step: alone, on request; across processes, once they agreed."""
+        return self._stop_agreed if distributed.active() else self._stop_requested
+
+    def _agree(self) -> None:
+        """Across processes: the longest wall time (the time budget ends every process at the same step)
+        and whether any process was asked to stop."""
+        elapsed, stop = distributed.maximum([self.elapsed, float(self._stop_requested)], self.parameters[0])
+        self.elapsed = elapsed
+        if stop:
+            self._stop_requested = self._stop_agreed = True
 
     def _select(self) -> None:
         """The phase under way minimises its terms: the objective is told; a change of terms is a new loss."""

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
+from pinn.train import distributed
+
 
 def weighted_total(terms: Mapping[str, Tensor | float], weights: Mapping[str, float]) -> Tensor | float:
     """``sum_k w_k L_k`` over the terms, ``w_k = weights[k]`` and 1 where absent (tensors or numbers)."""
@@ -31,17 +33,32 @@ class GradientBalance:
         return self.every > 0 and step % self.every == 0
 
     def update(self, terms: dict[str, Tensor], parameters: list[Tensor]) -> None:
-        """Measure every term's gradient norm (keeping the graph for the step's own backward)."""
-        norms = {}
-        for name, term in terms.items():
-            grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
-            squares = [g.square().sum() for g in grads if g is not None]
-            norms[name] = float(torch.stack(squares).sum().sqrt()) if squares else 0.0
+        """Measure every term's gradient norm (keeping the graph for the step's own backward); across
+        processes, the norm of each term's gradient averaged over them (the global term's gradient)."""
+        if distributed.active():
+            norms = self._global_norms(terms, parameters)
+        else:
+            norms = {}
+            for name, term in terms.items():
+                grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
+                squares = [g.square().sum() for g in grads if g is not None]
+                norms[name] = float(torch.stack(squares).sum().sqrt()) if squares else 0.0
         total = sum(norms.values())
         for name, norm in norms.items():
             if norm > 0 and total > 0:  # a term without gradient keeps its weight
                 target = total / norm
                 self.weights[name] = self.momentum * self.weights.get(name, 1.0) + (1 - self.momentum) * target
+
+    @staticmethod
+    def _global_norms(terms: dict[str, Tensor], parameters: list[Tensor]) -> dict[str, float]:
+        rows = []
+        for term in terms.values():
+            grads = torch.autograd.grad(term, parameters, retain_graph=True, allow_unused=True)
+            rows.append(torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1)
+                                   for p, g in zip(parameters, grads)]))
+        gradients = torch.stack(rows)
+        distributed.average_([gradients])
+        return {name: float(norm) for name, norm in zip(terms, gradients.norm(dim=1))}
 
     def total(self, terms: Mapping[str, Tensor | float]) -> Tensor | float:
         """The weighted sum of the terms (the plain sum while no weight was set)."""

@@ -15,6 +15,10 @@ It needs more residual values than weights: with fewer, it can fit every residua
 the error between them grows (on ``heat.py``, 2000 points for 2273 weights took the loss down and
 the error up; an :class:`UnderdeterminedWarning` says so). When no damping lowers the loss the
 phase has converged and ends.
+
+Across processes each process's residuals are those of its share of the points, scaled so that its
+``r @ r`` is its share of the loss; ``J^T J``, ``J^T r`` and ``r @ r`` are averaged over the processes
+(one all-reduce), which gives the global system, and every process solves it alike.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, ClassVar
 import torch
 from torch import Tensor
 
+from pinn.train import distributed
 from pinn.train.guard import StepDiverged
 from pinn.train.phases.base import Phase, PhaseRun
 from pinn.train.validate import positive, whole
@@ -109,23 +114,29 @@ class LevenbergMarquardtRun(PhaseRun):
             raise TypeError(f"{type(objective).__name__} gives no residual vector: the Levenberg-Marquardt phase "
                             "cannot train it; remove that phase from the schedule") from None
         rows, weights = jacobian.shape
+        across = distributed.active()
+        if across:
+            normal, gradient, start, rows, finite = _global_system(residuals, jacobian)
         if rows < self.min_rows_per_weight * weights:
             logger.info("levenberg_marquardt ends at once: %d residual values for %d weights, fewer than "
                         "min_rows_per_weight=%g per weight (sample more points to use it)", rows, weights,
                         self.min_rows_per_weight)
             self.converged = True
             return evaluate()[1]
-        if jacobian.shape[0] < jacobian.shape[1] and not self._warned:
+        if rows < weights and not self._warned:
             self._warned = True
             warnings.warn(
-                f"Gauss-Newton has {jacobian.shape[0]} residual values for {jacobian.shape[1]} weights: it can fit them "
+                f"Gauss-Newton has {rows} residual values for {weights} weights: it can fit them "
                 "exactly while the error between the points grows; sample more points than the network has weights "
                 "(sampling.interior)", UnderdeterminedWarning, stacklevel=2)
-        if not (bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())):
+        if not across:
+            finite = bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())
+        if not finite:
             raise StepDiverged(trainer.gradient_culprit("the residuals or their Jacobian became NaN or infinite"))
-        start = float(residuals @ residuals)
-        normal = jacobian.T @ jacobian
-        gradient = jacobian.T @ residuals
+        if not across:
+            start = float(residuals @ residuals)
+            normal = jacobian.T @ jacobian
+            gradient = jacobian.T @ residuals
         del jacobian
         scale = normal.diagonal().clone()
         floor = 1e-12 * float(scale.mean()) + torch.finfo(normal.dtype).tiny  # weights without any effect
@@ -163,6 +174,19 @@ class LevenbergMarquardtRun(PhaseRun):
     def load_state_dict(self, state: dict) -> None:
         self.damping = float(state["damping"])
         self.converged = bool(state["converged"])
+
+
+def _global_system(residuals: Tensor, jacobian: Tensor) -> tuple[Tensor, Tensor, float, int, bool]:
+    """``J^T J``, ``J^T r`` and ``r @ r`` averaged over the processes, the residual values of all of them,
+    and whether every process's were finite: one all-reduce."""
+    n = jacobian.shape[1]
+    finite = bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())
+    packed = torch.cat([(jacobian.T @ jacobian).reshape(-1), jacobian.T @ residuals, (residuals @ residuals).reshape(1),
+                        residuals.new_tensor([residuals.numel(), 0.0 if finite else 1.0])])
+    distributed.average_([packed])
+    world = distributed.world_size()
+    return (packed[:n * n].view(n, n), packed[n * n:n * n + n], float(packed[n * n + n]),
+            round(float(packed[-2]) * world), float(packed[-1]) == 0.0)
 
 
 def _assign(parameters: list[Tensor], flat: Tensor) -> None:
