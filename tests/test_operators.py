@@ -4,7 +4,6 @@ batches, a short training with a real bound, and a problem run through pinn.fit 
 from __future__ import annotations
 
 import json
-import math
 import textwrap
 
 import h5py
