@@ -48,25 +48,28 @@ class TrajectoryObjective(Objective):
                                                 device=device)
         self.rng = np.random.default_rng(seed)
         self.draws = 0  # batches drawn: the windows' growth follows it
+        self._windows: dict[tuple[int | None, int], tuple[Piece, ...]] = {}
         self.pieces = self._draw()
 
     # ------------------------------------------------------------------ batches
-    def _every(self, length: int | None, stride: int = 1) -> list[Piece]:
-        if length is None:
-            return [(i, 0, len(t)) for i, t in enumerate(self.times)]
+    def _every(self, length: int | None, stride: int = 1) -> tuple[Piece, ...]:
+        """Every window of ``length`` observations (whole trajectories: None) starting each ``stride``, of at
+        least two observations; kept, as a draw only picks among them."""
+        if (length, stride) in self._windows:
+            return self._windows[length, stride]
         pieces = []
         for i, t in enumerate(self.times):
-            if len(t) <= length:
+            if length is None or len(t) <= length:
                 pieces.append((i, 0, len(t)))
             else:
                 pieces.extend((i, a, a + length) for a in range(0, len(t) - length + 1, stride))
-        return pieces
+        self._windows[length, stride] = tuple(p for p in pieces if p[2] - p[1] >= 2)
+        return self._windows[length, stride]
 
     def _draw(self) -> list[Piece]:
-        length = self.windows.length_at(self.draws * max(self.resample_every, 1))
-        every = [p for p in self._every(length) if p[2] - p[1] >= 2]
+        every = self._every(self.windows.length_at(self.draws * max(self.resample_every, 1)))
         if self.windows.batch is None or self.windows.batch >= len(every):
-            return every
+            return list(every)
         chosen = self.rng.choice(len(every), size=self.windows.batch, replace=False)
         return [every[k] for k in np.sort(chosen)]
 
@@ -75,7 +78,7 @@ class TrajectoryObjective(Objective):
         self.pieces = self._draw()
 
     def fix_batch(self) -> bool:
-        pieces = [p for p in self._every(self.windows.final, self.windows.stride) if p[2] - p[1] >= 2]
+        pieces = list(self._every(self.windows.final, self.windows.stride))
         changed = pieces != self.pieces
         self.pieces = pieces
         return changed
