@@ -14,8 +14,9 @@ from pinn.dynamics.model import VectorField
 from pinn.dynamics.reference import DynamicsReference
 from pinn.dynamics.integrate import integrate
 from pinn.dynamics.sparse import SparseNet, discover
-from pinn.dynamics.validate import case_errors, mean_absolute, predict_case
+from pinn.dynamics.validate import validate_cases
 from pinn.output.files import write_hdf5
+from pinn.output.metrics import parameters_report
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +37,13 @@ def finish(problem, field: VectorField, reference: DynamicsReference | None, fol
         parameter = next(field.parameters())
         judged = judged.to(dtype=parameter.dtype, device=parameter.device)
         if reference is not None:  # the network's own forecasts, for comparison
-            extra["network_fields"] = {k: {"rel_l2": e.rel_l2, "max_abs": e.max_abs} for k, e in
-                                       _validate(problem, field, reference)[0].items()}
-    errors, predictions, extra["mae"] = _validate(problem, judged, reference) if reference is not None else ({}, {}, {})
-    values = field.unknowns.as_floats()
-    for unknown in problem.unknowns:
-        entry = unknown.report(values[unknown.name])
-        limit = problem.tolerance.get(unknown.name)
-        entry.update(tolerance=limit, passed=None if limit is None else bool(entry["rel_error"] <= limit))
-        parameters[unknown.name] = entry
+            own = validate_cases(field, reference, problem.integration, problem.states, problem.tolerance)[0]
+            extra["network_fields"] = {k: {"rel_l2": e.rel_l2, "max_abs": e.max_abs} for k, e in own.items()}
+    errors, predictions, extra["mae"] = {}, {}, {}
+    if reference is not None:
+        errors, predictions, extra["mae"] = validate_cases(judged, reference, problem.integration, problem.states,
+                                                           problem.tolerance)
+    parameters.update(parameters_report(problem, field.unknowns.as_floats()))
     _write_solution(folder.solution, problem, reference, predictions)
     try:
         for name, predicted in predictions.items():
@@ -52,21 +51,6 @@ def finish(problem, field: VectorField, reference: DynamicsReference | None, fol
     except Exception as err:  # a plot must never cost the user the run's numbers
         logger.warning("warning: plotting failed (%s: %s); the numbers are unaffected", type(err).__name__, err)
     return Outcome(errors, parameters, extra)
-
-
-def _validate(problem, field: VectorField, reference: DynamicsReference) -> tuple[dict, dict, dict]:
-    """Every case: its errors, the predicted states and the mean absolute error."""
-    errors, predictions, mae = {}, {}, {}
-    for name, case in reference.cases.items():
-        try:
-            predicted = predict_case(field, case, problem.integration)
-        except (AssertionError, RuntimeError) as err:  # the solver gave up on the learned field
-            logger.warning("warning: the learned field could not be integrated for case %s (%s)", name, err)
-            predicted = np.full_like(case.true, np.nan)
-        predictions[name] = predicted
-        errors.update(case_errors(name, predicted, case, problem.states, problem.tolerance))
-        mae[name] = mean_absolute(predicted, case)
-    return errors, predictions, mae
 
 
 def _discover(problem, field: VectorField) -> tuple[dict, dict]:

@@ -184,9 +184,6 @@ class Dynamics(Declaration):
             sections["net"] = self.net
         return sections
 
-    def with_settings(self, **changes: Any) -> "Dynamics":
-        return dataclasses.replace(self, **changes)
-
     def build_reference(self) -> DynamicsReference | None:
         if self.reference is None:
             return None

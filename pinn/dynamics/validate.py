@@ -4,6 +4,7 @@ error and the mean absolute error)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -14,6 +15,7 @@ from pinn.dynamics.model import VectorField
 from pinn.dynamics.reference import Case, DynamicsReference
 from pinn.validation import FieldError
 
+logger = logging.getLogger(__name__)
 CHECK_MAX_STEPS = 2000  # solver steps per check's solve: beyond them the error is reported unbounded
 
 
@@ -59,6 +61,23 @@ def mean_absolute(predicted: np.ndarray, case: Case) -> float:
     return float(np.mean(np.abs(diff))) if np.all(np.isfinite(diff)) else float("inf")
 
 
+def validate_cases(field: VectorField, reference: DynamicsReference, integration: Integration,
+                   states: tuple[str, ...], tolerance: Mapping[str, float]) -> tuple[dict, dict, dict]:
+    """Every case of ``reference``: the errors by ``<case>.<state>``, the predicted states and the mean absolute
+    error. A case the solver gives up on (too many steps: a field that blows up) has unbounded errors."""
+    errors, predictions, mae = {}, {}, {}
+    for name, case in reference.cases.items():
+        try:
+            predicted = predict_case(field, case, integration)
+        except (AssertionError, RuntimeError) as err:
+            logger.warning("warning: the learned field could not be integrated for case %s (%s)", name, err)
+            predicted = np.full_like(case.true, np.nan)
+        predictions[name] = predicted
+        errors.update(case_errors(name, predicted, case, states, tolerance))
+        mae[name] = mean_absolute(predicted, case)
+    return errors, predictions, mae
+
+
 class DynamicsCheck:
     """The errors of every case, for the trainer's checks (they only report)."""
 
@@ -70,11 +89,4 @@ class DynamicsCheck:
         self.states, self.tolerance = states, tolerance
 
     def __call__(self) -> dict[str, FieldError]:
-        errors = {}
-        for name, case in self.reference.cases.items():
-            try:
-                predicted = predict_case(self.field, case, self.integration)
-            except (AssertionError, RuntimeError):  # the solver gave up (too many steps): the error is unbounded
-                predicted = np.full_like(case.true, np.nan)
-            errors.update(case_errors(name, predicted, case, self.states, self.tolerance))
-        return errors
+        return validate_cases(self.field, self.reference, self.integration, self.states, self.tolerance)[0]
