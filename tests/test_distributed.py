@@ -6,6 +6,7 @@ what they left with a one-process run here.
 """
 import json
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -70,11 +71,21 @@ def _worker(rank: int, init_file: str, out: str) -> None:
 
 @pytest.fixture(scope="module")
 def two_processes(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("two")
-    init_file = out / "rendezvous"
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    mp.spawn(_worker, args=(str(init_file), str(out)), nprocs=PROCESSES, join=True)
-    return out
+    for attempt in range(2):
+        out = tmp_path_factory.mktemp("two")
+        try:
+            mp.spawn(_worker, args=(str(out / "rendezvous"), str(out)), nprocs=PROCESSES, join=True)
+            return out
+        except mp.ProcessExitedException as err:
+            # Seen once, in one full CI run of the suite: a worker aborted inside gloo ("terminate called without
+            # an active exception", SIGABRT) and did not recur in isolation, under load, or in later full runs.
+            # One fresh pair is started again; the checks below still judge whatever it leaves. A second
+            # abort fails the tests.
+            if attempt == 1:
+                raise
+            warnings.warn(f"the two-process workers aborted ({err}); starting them once more")
+    raise AssertionError("unreachable")
 
 
 @pytest.mark.parametrize("points", [1000, 1001])
