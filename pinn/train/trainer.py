@@ -88,7 +88,6 @@ class Trainer:
         self.balance = GradientBalance(training.balance.every, training.balance.momentum)
         self.guard = DivergenceGuard(training.guard)
         self.step = 0  # steps taken in all phases
-        self._batch_fixed = False  # fix_batch chose a new batch at this step: no redraw may replace it
         self._previous_step = 0  # the step before the last phase step
         self.ended = False  # the last phase has ended: the run is done
         self.taken = [0] * len(self.schedule)  # steps each phase has taken
@@ -256,12 +255,13 @@ class Trainer:
             if events:
                 row["event"] = "; ".join(events)
             every = self.objective.resample_every
-            fixed, self._batch_fixed = self._batch_fixed, False  # a batch fixed for the next phase stays
-            if every and self._due(every) and not self.finished and phase.redraws_points and not fixed:
+            if every and self._due(every) and not self.finished and phase.redraws_points:
                 self.objective.resample()
                 for each in self.runs:
                     each.forget()
                 self.guard.forget_previous_terms()
+            if self._index != index and phase.redraws_points and not self.phase.redraws_points:
+                self._fix_batch()  # after the ending phase's last redraw: the batch the next phase keeps
             if self.check is not None and (self._due(self.training.checks.check_every) or self.finished):
                 row.update(self._check(monitor))
             monitor.on_step(self, row)
@@ -291,7 +291,6 @@ class Trainer:
     def _fix_batch(self) -> None:
         """A phase that keeps one batch begins: the objective may choose that batch."""
         if self.objective.fix_batch():
-            self._batch_fixed = True
             for each in self.runs:
                 each.forget()
             self.guard.forget_previous_terms()
@@ -323,8 +322,6 @@ class Trainer:
         if following is not None and not (budget is not None and self.elapsed >= budget):
             self._index = following
             self._select()
-            if self.schedule[index].redraws_points and not self.schedule[following].redraws_points:
-                self._fix_batch()
         else:
             self.ended = True
 
