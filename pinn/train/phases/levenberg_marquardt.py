@@ -61,10 +61,13 @@ class LevenbergMarquardt(Phase):
         min_rows_per_weight: end the phase at its first step (logged) when the residual vector has
             fewer values than this many per weight, where Gauss-Newton would fit the points rather than
             the equations between them; 0: always step (warning below one per weight).
+        check_every: steps between measurements of the error: every 10th, as a step costs
+            hundreds of first-order steps (the progress bar shows this phase's own error).
         stall, name, time_share: see :class:`~pinn.train.phases.base.Phase`.
     """
 
     steps: int = 100
+    check_every: int | None = 10
     damping: float = 1e-3
     max_weights: int | None = None
     min_rows_per_weight: float = 0.0
