@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import html
+import re
+import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # mkdocs loads a hook by its path, not as a package
+from docs_roles import ROLE, importable  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
@@ -50,13 +56,13 @@ def _tutorial(path: Path) -> str:
         raise ValueError(f"{path}: a built-in problem needs a module docstring (its tutorial page opens with it)")
     call = _problem_call(module, path)
     tolerance = next((k.value for k in call.keywords if k.arg == "tolerance"), None)
-    title, _, body = docstring.partition("\n")
+    title, _, body = _references(docstring, module, path).partition("\n")
     family = _family(call)
     lines = [
         f"# {path.stem}: {title.rstrip('.')}", "",
         f"`problems/{path.name}`, a [{FAMILIES.get(family, family)}](../{FAMILY_PAGES.get(family, 'index.md')}) "
         "problem.", "",
-        _as_text(body.strip()), "",
+        _as_text(body.strip("\n")), "",
         "## Run it", "",
         "```bash", f"python -m pinn.solve problems/{path.name}", "```", "",
         "The run folder is described in [the output contract](../output.md); the exit status is 0 when every "
@@ -85,6 +91,23 @@ def _family(call: ast.Call) -> str:
     return function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "?")
 
 
+def _references(text: str, module: ast.Module, path: Path) -> str:
+    """A docstring's Sphinx roles as cross-references (the file's own functions as code); a role naming
+    nothing is a ValueError, so a broken reference fails the build."""
+    own = {node.name for node in module.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+    def reference(match: re.Match) -> str:
+        name = match["name"]
+        shown = html.escape((name.rsplit(".", 1)[-1] if match["tilde"] else name) + (match["call"] or ""))
+        if name in own:
+            return f"<code>{shown}</code>"
+        if not importable(name):
+            raise ValueError(f"{path}: its docstring refers to {match[0]}, which does not exist")
+        return f'<autoref identifier="{html.escape(name)}" optional><code>{shown}</code></autoref>'
+
+    return ROLE.sub(reference, text)
+
+
 def _as_text(docstring: str) -> str:
     """A docstring's paragraphs as Markdown: its indented formulas stay code blocks, its text stays text."""
     return "\n".join(line if line.strip() else "" for line in docstring.splitlines())
@@ -98,7 +121,7 @@ def _tutorial_index(problems: Path) -> str:
              "| problem | family | what it solves |", "|---|---|---|"]
     for path in sorted(problems.glob("*.py")):
         module = ast.parse(path.read_text(encoding="utf-8"))
-        title = (ast.get_docstring(module) or "").partition("\n")[0]
+        title = _references((ast.get_docstring(module) or "").partition("\n")[0], module, path)
         family = FAMILIES.get(_family(_problem_call(module, path)), "?")
         lines.append(f"| [`{path.stem}`]({path.stem}.md) | {family} | {title.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
@@ -117,7 +140,8 @@ def solve_help() -> str:
 
 def on_config(config: Any, **kwargs: Any) -> Any:
     """Fill the navigation's "Tutorials" entry with one page per problem file."""
-    pages = [f"{TUTORIALS}/index.md"] + [f"{TUTORIALS}/{path.stem}.md" for path in sorted(PROBLEMS.glob("*.py"))]
+    pages = [{"All problems": f"{TUTORIALS}/index.md"}]
+    pages += [{path.stem: f"{TUTORIALS}/{path.stem}.md"} for path in sorted(PROBLEMS.glob("*.py"))]
     for entry in config["nav"] or []:
         if isinstance(entry, dict) and "Tutorials" in entry:
             entry["Tutorials"] = pages
@@ -125,9 +149,14 @@ def on_config(config: Any, **kwargs: Any) -> Any:
 
 
 def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
+    from mkdocs.exceptions import PluginError
     from mkdocs.structure.files import File
 
-    for uri, markdown in tutorial_pages().items():
+    try:
+        pages = tutorial_pages()
+    except ValueError as err:  # a problem file the page cannot be made from: one line, no traceback
+        raise PluginError(str(err)) from None
+    for uri, markdown in pages.items():
         files.append(File.generated(config, uri, content=markdown))
     files.append(File.generated(config, PYGMENTS_CSS, content=_pygments_css()))
     return files

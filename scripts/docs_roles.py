@@ -70,7 +70,7 @@ def resolve(name: str, obj: griffe.Object) -> str | None:
         found = _member(scope, relative)
         if found is not None:
             return found
-    return name if _importable(name) else None
+    return name if importable(name) else None
 
 
 def _member(scope: griffe.Object, dotted: str) -> str | None:
@@ -86,7 +86,7 @@ def _member(scope: griffe.Object, dotted: str) -> str | None:
         return found.target_path if found.is_alias else found.path
 
 
-def _importable(name: str) -> bool:
+def importable(name: str) -> bool:
     """Whether ``name`` is an object outside the package (``dataclasses.replace``, ``torch.Tensor``)."""
     parts = name.split(".")
     for split in range(len(parts), 0, -1):
