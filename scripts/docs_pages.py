@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
 TUTORIALS = "tutorials"
 HELP_MARKER = "<!-- pinn-solve-help -->"
-HELP_WIDTH = 100
+HELP_WIDTH = 80  # the code column of the theme
 PYGMENTS_CSS = "css/pygments.css"  # listed in mkdocs.yml's extra_css
 
 # which model family a problem file declares, by the declaration its `problem = ...` calls
