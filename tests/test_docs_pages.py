@@ -71,3 +71,19 @@ def test_the_cli_page_gets_the_help_of_the_real_parser(docs_pages):
         assert option in text
     assert "repeat --set" in " ".join(text.split())
     assert max(len(line) for line in text.splitlines()) <= docs_pages.HELP_WIDTH
+
+
+def test_docstring_roles_resolve_as_sphinx_does_and_a_missing_target_is_none():
+    import griffe
+
+    spec = importlib.util.spec_from_file_location("docs_roles", ROOT / "scripts" / "docs_roles.py")
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    package = griffe.load("pinn", search_paths=[str(ROOT)])
+    problem = package["pde.problem.Problem"]
+    assert roles.resolve("Problem.with_settings", problem) == "pinn.pde.problem.Problem.with_settings"
+    assert roles.resolve("pinn.Unknown", problem) == "pinn.pde.unknowns.Unknown"  # an export: where it is defined
+    assert roles.resolve("pinn.pde.automatic", problem) == "pinn.pde.automatic"
+    assert roles.resolve("dataclasses.replace", problem) == "dataclasses.replace"  # outside the package: as written
+    assert roles.resolve("pinn.NoSuchThing", problem) is None
+    assert roles.resolve("no_such_helper", problem) is None
