@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pinn.declaration import Declaration
-from pinn.faults import Interrupted, culprit, fault, solve_command, user_frame
+from pinn.faults import Interrupted, RunFault, culprit, fault, solve_command, user_frame
 from pinn.loading import ProblemSource, UserError, load_problem_source
 from pinn.pde.memory import check_memory
 from pinn.output import figures
@@ -207,10 +207,16 @@ def execute(problem: Problem | Declaration, source: ProblemSource | None, folder
         joined = distributed.setup(device)  # torchrun started this process as one of several
     except ValueError as err:
         raise UserError(str(err)) from None
+    except distributed.ProcessLost as err:
+        raise RunFault(f"the processes could not start the run together: {err}") from err
     try:
         if distributed.rank() != 0:
             return _follow(problem, folder, options)
         return _lead(problem, source, folder, overrides, options, device)
+    except distributed.ProcessLost as err:  # process 0 reports one during training itself, with its checkpoint
+        resume = solve_command(None if source is None else source.path, folder.path, "--resume")
+        raise RunFault(f"the run stopped: {err}; the run folder keeps process 0's last checkpoint: continue with any "
+                       f"number of processes:\n  {resume}") from err
     finally:
         if joined:
             distributed.teardown()

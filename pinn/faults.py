@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pinn.output.files import WriteError, atomic_write
 from pinn.loading import describe_exit
+from pinn.train.distributed import ProcessLost
 
 if TYPE_CHECKING:
     from pinn.pde.problem import Problem
@@ -41,6 +42,8 @@ def fault(err: BaseException, problem: Problem, problem_path: Path | None, folde
     """The :class:`RunFault` for ``err``, raised once the run folder exists; its traceback goes to error.log."""
     if isinstance(err, WriteError):
         what, cause = f"could not write {err.filename}: {err.strerror}", "once there is room (or the cause is fixed)"
+    elif isinstance(err, ProcessLost):  # a checkpoint resumes with any number of processes
+        what, cause = f"the run stopped at step {step}: {err}", "with any number of processes"
     else:
         what, cause = f"the run stopped at step {step}: {culprit(err, problem)}", "once the cause is fixed"
     start_again = solve_command(problem_path, folder.path, "--overwrite")
@@ -53,7 +56,7 @@ def fault(err: BaseException, problem: Problem, problem_path: Path | None, folde
         # --resume checks the problem file is the one that ran: a fix in it needs --force-resume.
         message = (f"{what}; the checkpoint of step {saved_step} is kept: {cause}, continue with:\n  "
                    f"{solve_command(problem_path, folder.path, '--resume')}")
-        if problem_path is not None:
+        if problem_path is not None and not isinstance(err, ProcessLost):
             message += "\n(add --force-resume if the fix is an edit of the problem file)"
     log = folder.path / "error.log"
     try:

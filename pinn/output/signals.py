@@ -37,7 +37,8 @@ class StopOnSignal:
 
     def __exit__(self, *exc: object) -> None:
         for number, handler in self.previous.items():
-            signal.signal(number, handler)
+            if signal.getsignal(number) == self._handle:  # not one changed since (a lost process ignores SIGTERM)
+                signal.signal(number, handler)
 
     def _handle(self, signum: int, frame: object) -> None:
         if self.received:

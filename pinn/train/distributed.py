@@ -19,12 +19,26 @@ hooks did not average every gradient (a residual-only loss gives the output bias
 bucket never completes and each process silently keeps its own), see issue 19. One all-reduce of
 the flattened gradient is exact and costs the same.
 
+A process that dies (killed, out of memory, a lost machine) makes the next collective of the others
+fail: :class:`ProcessLost` then names it. Every process records its rank, host and pid when the group
+is joined (:func:`setup`); the survivors check which processes of their own machine are gone, and
+say honestly that those on other machines cannot be checked from there. From then on SIGTERM is
+ignored, so that torchrun's signal to the survivors does not cut their report short (torchrun kills
+them after its grace period otherwise).
+
 With one process (no ``WORLD_SIZE`` above 1, or no process group) every function here is a no-op.
 """
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import torch
 import torch.distributed as dist
@@ -32,10 +46,36 @@ from torch import Tensor
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WeightsDiverged", "active", "average", "average_", "broadcast_", "broadcast_object",
-           "check_identical", "gather_rows", "launched", "maximum", "rank", "setup", "teardown", "world_size"]
+__all__ = ["Peer", "ProcessLost", "WeightsDiverged", "active", "average", "average_", "broadcast_", "broadcast_object",
+           "check_identical", "gather_rows", "launched", "maximum", "peers", "rank", "setup", "teardown", "world_size"]
 
 _OWNED = False  # setup() made the process group: teardown() ends it
+LOST_WAIT_S = 2.0  # how long a survivor waits for a dying process of its machine to be gone
+
+
+class Peer(NamedTuple):
+    """One process of the run: its rank, the host it runs on and its process id there."""
+
+    rank: int
+    host: str
+    pid: int
+
+
+_PEERS: list[Peer] = []  # every process of the group, by rank (recorded by setup())
+
+
+class ProcessLost(RuntimeError):
+    """A collective operation failed: another process of the run died or its connection broke. The
+    message names the processes of this machine that are gone (rank, host, pid), or says that none is
+    and which processes, on other machines, could not be checked.
+
+    Attributes:
+        lost: the processes found gone (empty when none could be found).
+    """
+
+    def __init__(self, message: str, lost: list[Peer]) -> None:
+        super().__init__(message)
+        self.lost = lost
 
 
 class WeightsDiverged(RuntimeError):
@@ -73,6 +113,8 @@ def setup(device: str) -> bool:
     """
     global _OWNED
     if not launched() or (dist.is_available() and dist.is_initialized()):
+        if active():  # a group made by the caller (a test, a script): its processes are recorded all the same
+            _record_peers()
         return False
     if not dist.is_available():
         raise ValueError("WORLD_SIZE > 1 asks for several processes, but this torch was built without "
@@ -90,15 +132,109 @@ def setup(device: str) -> bool:
     dist.init_process_group(backend)
     _OWNED = True
     logger.debug("process %d of %d joined (%s)", dist.get_rank(), dist.get_world_size(), backend)
+    _record_peers()
     return True
+
+
+def peers() -> list[Peer]:
+    """Every process of the run, by rank, as recorded when it was joined (empty alone)."""
+    return list(_PEERS) if active() else []
+
+
+def _record_peers() -> None:
+    """Every process's rank, host and pid, on every process: a dead one can then be named."""
+    me = (socket.gethostname(), os.getpid())
+    gathered: list[object] = [None] * dist.get_world_size()
+    with _collective():
+        dist.all_gather_object(gathered, me)
+    _PEERS[:] = [Peer(rank, host, pid) for rank, (host, pid) in enumerate(gathered)]
 
 
 def teardown() -> None:
     """End the process group :func:`setup` made (nothing otherwise)."""
     global _OWNED
     if _OWNED and dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.destroy_process_group()
+        except RuntimeError as err:  # a group broken by a lost process: what is left of it goes with this process
+            logger.debug("ending the process group failed: %s", err)
     _OWNED = False
+    _PEERS.clear()
+
+
+@contextmanager
+def _collective() -> Iterator[None]:
+    """Around every collective operation: its failure (a process died, a connection broke, a timeout)
+    becomes :class:`ProcessLost`, naming the processes gone."""
+    try:
+        yield
+    except ProcessLost:
+        raise
+    except RuntimeError as err:  # gloo and NCCL raise RuntimeError (DistBackendError, DistNetworkError among them)
+        _ignore_termination()
+        lost = _lost_processes()
+        raise ProcessLost(_describe_lost(lost, err), lost) from err
+
+
+def _ignore_termination() -> None:
+    """The run is broken and this process is ending: torchrun's SIGTERM to the survivors must not cut its
+    report short (torchrun kills it after its grace period otherwise)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _lost_processes(wait_s: float = LOST_WAIT_S) -> list[Peer]:
+    """The processes of this machine that are gone; a dying process's connections close before its pid
+    does, so this waits up to ``wait_s`` for one to be gone."""
+    here = socket.gethostname()
+    mine = [peer for peer in _PEERS if peer.host == here and peer.pid != os.getpid()]
+    deadline = time.monotonic() + wait_s
+    while True:
+        lost = [peer for peer in mine if not _running(peer.pid)]
+        if lost or not mine or time.monotonic() >= deadline:
+            return lost
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    try:  # Linux: the state is the field after the parenthesised command name
+        state = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def _describe_lost(lost: list[Peer], err: RuntimeError) -> str:
+    """What a survivor knows: which processes died, else which it could not check, and the failure itself."""
+    here = socket.gethostname()
+    cause = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    elsewhere = [peer for peer in _PEERS if peer.host != here]
+    if lost:
+        named = ", ".join(f"process {p.rank} (pid {p.pid} on {p.host})" for p in lost)
+        verb = "has" if len(lost) == 1 else "have"
+        message = f"{named} {verb} died"
+        if elsewhere:
+            message += f"; processes {_ranks(elsewhere)} on other machines cannot be checked from here"
+        return message
+    if not _PEERS:
+        return f"a collective operation across the processes failed ({cause})"
+    if elsewhere:
+        hosts = ", ".join(sorted({p.host for p in elsewhere}))
+        return (f"a process of another machine died or its connection broke: every process on {here} still "
+                f"runs; processes {_ranks(elsewhere)} (on {hosts}) cannot be checked from here, see their logs "
+                f"({cause})")
+    return f"the connection between the processes broke, though every one of them still runs ({cause})"
+
+
+def _ranks(group: list[Peer]) -> str:
+    return ", ".join(str(p.rank) for p in group)
 
 
 def average_(tensors: list[Tensor]) -> None:
@@ -108,7 +244,8 @@ def average_(tensors: list[Tensor]) -> None:
         return
     first = tensors[0]
     flat = torch.cat([t.detach().reshape(-1).to(first.dtype) for t in tensors])
-    dist.all_reduce(flat)
+    with _collective():
+        dist.all_reduce(flat)
     flat /= dist.get_world_size()
     offset = 0
     with torch.no_grad():
@@ -131,7 +268,8 @@ def maximum(values: list[float], like: Tensor | None = None) -> list[float]:
     if not active():
         return list(values)
     packed = torch.tensor(values, dtype=torch.float64, device=_device(like))
-    dist.all_reduce(packed, op=dist.ReduceOp.MAX)
+    with _collective():
+        dist.all_reduce(packed, op=dist.ReduceOp.MAX)
     return [float(v) for v in packed]
 
 
@@ -142,7 +280,8 @@ def gather_rows(local: Tensor, counts: list[int]) -> Tensor:
     padded = local.new_zeros((max(counts), *local.shape[1:]))
     padded[:local.shape[0]] = local
     parts = [torch.empty_like(padded) for _ in counts]
-    dist.all_gather(parts, padded)
+    with _collective():
+        dist.all_gather(parts, padded)
     return torch.cat([part[:n] for part, n in zip(parts, counts)])
 
 
@@ -150,7 +289,7 @@ def broadcast_(tensors: list[Tensor]) -> None:
     """Give every process process 0's values of ``tensors``, in place."""
     if not active():
         return
-    with torch.no_grad():
+    with torch.no_grad(), _collective():
         for t in tensors:
             dist.broadcast(t.data, src=0)
 
@@ -160,7 +299,8 @@ def broadcast_object(value: object) -> object:
     if not active():
         return value
     box = [value if rank() == 0 else None]
-    dist.broadcast_object_list(box, src=0)
+    with _collective():
+        dist.broadcast_object_list(box, src=0)
     return box[0]
 
 
@@ -170,8 +310,9 @@ def check_identical(tensors: list[Tensor], what: str = "weights") -> None:
         return
     flat = torch.cat([t.detach().reshape(-1).to(tensors[0].dtype) for t in tensors])
     high, low = flat.clone(), flat.clone()
-    dist.all_reduce(high, op=dist.ReduceOp.MAX)
-    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    with _collective():
+        dist.all_reduce(high, op=dist.ReduceOp.MAX)
+        dist.all_reduce(low, op=dist.ReduceOp.MIN)
     spread = float((high - low).abs().max()) if flat.numel() else 0.0
     if not spread == 0.0:  # NaN counts as a difference
         raise WeightsDiverged(f"the {world_size()} processes hold different {what} (largest difference {spread:.3g}): "
