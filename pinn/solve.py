@@ -5,10 +5,12 @@ fault stopped it: an exception in the problem's code during training, a file tha
 ``--resume`` continues), 2 a user mistake (bad problem file, option or folder), reported in one paragraph,
 130 interrupted (Ctrl-C or SIGTERM; ``--resume`` continues).
 
-Across processes: ``torchrun --nproc-per-node N -m pinn.solve PROBLEM.py [options]`` (gloo on CPUs, one
-process per GPU with NCCL; several machines through torchrun's rendezvous, see
-:mod:`pinn.train.distributed`). Process 0 writes the run folder and speaks; a checkpoint resumes with
-any number of processes.
+Across processes: ``python -m pinn.solve --processes N PROBLEM.py [options]`` starts N processes on this
+machine and ends with process 0's exit status (:mod:`pinn.launch`); ``torchrun --nproc-per-node N -m
+pinn.solve PROBLEM.py [options]`` does the same across machines through torchrun's rendezvous, but its
+exit status is torchrun's (1 whatever the verdict: read ``passed`` in metrics.json). gloo on CPUs, one
+process per GPU with NCCL (see :mod:`pinn.train.distributed`). Process 0 writes the run folder and
+speaks; a checkpoint resumes with any number of processes.
 """
 from __future__ import annotations
 
@@ -22,8 +24,10 @@ from pathlib import Path
 
 from pinn.api import Options, fit_problem
 from pinn.faults import Interrupted, RunFault
+from pinn.launch import LAUNCHED, launch
 from pinn.loading import UserError, load_problem_source
 from pinn.overrides import parse_assignments
+from pinn.train import distributed
 from pinn.train.settings import LARGEST_SEED
 
 EXIT_PASSED, EXIT_MISSED, EXIT_USER_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -55,7 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a training default, one KEY=VALUE per --set (repeat --set for each setting), "
                              "e.g. --set adam.steps=500 --set net.width=64")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--processes", type=_processes, metavar="N",
+                        help="train on N processes of this machine (one per GPU with --device cuda) and exit with "
+                             "process 0's status; across machines use torchrun")
     return parser
+
+
+def _processes(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {count}")
+    return count
 
 
 def _seed(text: str) -> int:
@@ -92,11 +109,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    launching = args.processes is not None and not os.environ.get(LAUNCHED)  # not one of the processes it started
+    if launching and distributed.launched():
+        raise UserError("--processes starts the processes itself: under torchrun leave it out")
     problem, source = load_problem_source(Path(args.problem))
     try:
         settings = parse_assignments(args.assignments)
     except ValueError as err:
         raise UserError(str(err)) from None
+    if launching and args.processes > 1:  # the mistakes above are reported once, not by every process
+        return launch(sys.argv[1:] if argv is None else list(argv), args.processes)
     options = Options(resume=args.resume, overwrite=args.overwrite, force_resume=args.force_resume, steps=args.steps,
                       seed=args.seed, device=args.device, dtype=args.dtype, settings=settings,
                       progress=not args.quiet, time_budget=args.time_budget)
