@@ -5,6 +5,12 @@ error on its grid, as Li et al. train), so every sample weighs the same whatever
 drawn without replacement from a seeded permutation of the training set, a new one every epoch (the
 batches left over at the end of an epoch are skipped); the permutation, the position in it and the
 generator's state are the objective's state, so a resumed run draws the same batches.
+
+Across processes (:mod:`pinn.train.distributed`) every process draws the same batches and evaluates its
+share of each (contiguous, in process order); its term is its share's sum of errors over the whole
+batch's size times the number of processes, so the processes' mean is the whole batch's mean even where
+the shares differ by a sample (a batch smaller than the processes is evaluated whole by each). The
+state is the whole run's: a checkpoint resumes with any number of processes.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from torch import Tensor
 
 from pinn.operators.data import Samples
 from pinn.operators.model import OperatorModel
+from pinn.train import distributed
 from pinn.train.objective import Objective
 
 
@@ -41,6 +48,10 @@ class OperatorObjective(Objective):
         if train.count < batch_size:
             raise ValueError(f"the training split holds {train.count} samples, fewer than the batch size {batch_size}; "
                              "lower the batch size or draw more training inputs")
+        # A batch smaller than the processes is not shared: each process evaluates all of it, the same mean.
+        self.rank, self.processes = distributed.rank(), distributed.world_size()
+        if batch_size < self.processes:
+            self.rank, self.processes = 0, 1
         self.module = model.to(device)
         self.inputs = torch.as_tensor(train.inputs, dtype=dtype, device=device)
         self.outputs = torch.as_tensor(train.outputs, dtype=dtype, device=device)
@@ -59,7 +70,11 @@ class OperatorObjective(Objective):
 
     def terms(self) -> dict[str, Tensor]:
         index = self._batch()
-        return {"data": relative_l2(self.module(self.inputs[index]), self.outputs[index]).mean()}
+        if self.processes == 1:
+            return {"data": relative_l2(self.module(self.inputs[index]), self.outputs[index]).mean()}
+        mine = torch.tensor_split(index, self.processes)[self.rank]
+        errors = relative_l2(self.module(self.inputs[mine]), self.outputs[mine])
+        return {"data": errors.sum() * (self.processes / self.batch_size)}
 
     def resample(self) -> None:
         self.position += self.batch_size

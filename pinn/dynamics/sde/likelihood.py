@@ -16,6 +16,12 @@ Euler-Maruyama's bias is the discretisation's: of order ``dt`` in the coefficien
 ``theta dt / 2`` relative in theta and in sigma), which :mod:`pinn.dynamics.sde.references` computes
 where it has a closed form. With ``batch_steps`` it draws that many steps at random (with replacement) every
 ``resample_every`` step from a seeded generator whose state is part of :meth:`TransitionLikelihood.state_dict`.
+
+Across processes (:mod:`pinn.train.distributed`) every process draws the same batch and evaluates its
+share of its steps (contiguous, in process order), summed and scaled by the number of processes over
+the batch's size, so the processes' mean is the whole batch's mean; a batch smaller than the processes
+is evaluated whole by each. The state is the whole run's: a checkpoint resumes with any number of
+processes.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from torch import Tensor
 from pinn.dynamics.sde.paths import transitions
 from pinn.dynamics.trajectories import Trajectory
 from pinn.dynamics.sde.model import SDEModel
+from pinn.train import distributed
 from pinn.train.objective import Objective
 from pinn.train.validate import one_of, whole
 
@@ -93,6 +100,7 @@ class TransitionLikelihood(Objective):
         self.generator = torch.Generator().manual_seed(seed)
         self.brownian_seed = int(brownian_seed)
         self.batch = self._draw()
+        self.rank, self.processes = distributed.rank(), distributed.world_size()
         self._check_diffusion()
 
     def _draw(self) -> Tensor | None:
@@ -114,6 +122,10 @@ class TransitionLikelihood(Objective):
 
     def negative_log_likelihood(self, index: Tensor | None = None) -> Tensor:
         """The loss over the steps ``index`` (all: None)."""
+        return self._each_step(index).mean()
+
+    def _each_step(self, index: Tensor | None) -> Tensor:
+        """Each of the steps ``index``'s term of the loss (all steps: None)."""
         x, x1, t, dt = self.before, self.after, self.t0, self.dt
         if index is not None:
             x, x1, t, dt = x[index], x1[index], t[index], dt[index]
@@ -127,10 +139,15 @@ class TransitionLikelihood(Objective):
             variance = variance * _phi(2 * slope * dt)
         else:
             residual = x1 - x - f * dt
-        return 0.5 * (residual.square() / (variance * dt) + variance.log()).sum(dim=1).mean()
+        return 0.5 * (residual.square() / (variance * dt) + variance.log()).sum(dim=1)
 
     def terms(self) -> dict[str, Tensor]:
-        return {"likelihood": self.negative_log_likelihood(self.batch)}
+        steps = self.before.shape[0] if self.batch is None else self.batch.numel()
+        if self.processes == 1 or steps < self.processes:
+            return {"likelihood": self.negative_log_likelihood(self.batch)}
+        index = torch.arange(steps, device=self.device) if self.batch is None else self.batch
+        mine = torch.tensor_split(index, self.processes)[self.rank]
+        return {"likelihood": self._each_step(mine).sum() * (self.processes / steps)}
 
     def resample(self) -> None:
         self.batch = self._draw()
