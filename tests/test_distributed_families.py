@@ -17,6 +17,7 @@ import torch.multiprocessing as mp
 
 import pinn
 from pinn.dynamics import sde
+from pinn.dynamics.integrate import Integration
 from pinn.nets.fno import FNO
 from pinn.operators import Samples
 from pinn.operators.model import OperatorModel
@@ -25,6 +26,8 @@ from pinn.operators.objective import OperatorObjective
 PROCESSES = 2
 OPERATOR_BATCHES = (7, 1)  # shares of 4 and 3; a batch smaller than the processes, evaluated whole by each
 SDE_BATCHES = (25, None)  # a random batch of 25 steps; all 70 observed steps
+DYNAMICS = ("data", "rates")  # windows integrated by rk4 (7 of 4 observations); the estimated rates (80)
+DOPRI5_AGREES = 1e-6  # dopri5's shares choose their own steps: the gradient agrees to its accuracy only
 
 
 def _operator(batch: int) -> OperatorObjective:
@@ -53,6 +56,22 @@ def _sde(batch: int | None) -> sde.TransitionLikelihood:
     return problem.build()[0]
 
 
+def _dynamics(term: str, method: str = "rk4"):
+    rotation = np.array([[-0.5, 1.0], [-1.0, -0.5]])
+    truth = pinn.TrueSystem(lambda t, y: y @ rotation)
+    times = np.linspace(0, 4, 41)
+    integration = Integration(method="rk4", step=0.05) if method == "rk4" else Integration(rtol=1e-7, atol=1e-9)
+    problem = pinn.Dynamics(
+        name="rotation", states="x y", net=pinn.MLP(width=8, depth=1), integration=integration,
+        data=[truth.observe([1.0, 0.0], times, name="a"), truth.observe([0.0, 2.0], times, name="b")],
+        windows=pinn.Windows(length=4, batch=7),
+        training=pinn.Training([pinn.LBFGS(1, terms=("rates",)), pinn.Adam(1)],
+                               numerics=pinn.Numerics(dtype="float64", seed=2)))
+    objective = problem.trainer(None).objective
+    objective.select((term,))
+    return objective
+
+
 def _gradient(objective) -> tuple[torch.Tensor, float]:
     """The gradient of the objective's one term, averaged over the processes, and the term's mean."""
     (term,) = objective.terms().values()
@@ -68,7 +87,9 @@ def _gradient(objective) -> tuple[torch.Tensor, float]:
 
 def _gradients() -> dict:
     return {**{f"operator-{b}": _gradient(_operator(b)) for b in OPERATOR_BATCHES},
-            **{f"sde-{b}": _gradient(_sde(b)) for b in SDE_BATCHES}}
+            **{f"sde-{b}": _gradient(_sde(b)) for b in SDE_BATCHES},
+            **{f"dynamics-{term}": _gradient(_dynamics(term)) for term in DYNAMICS},
+            "dynamics-dopri5": _gradient(_dynamics("data", "dopri5"))}
 
 
 def _worker(rank: int, init_file: str, out: str) -> None:
@@ -96,7 +117,8 @@ def two_processes(tmp_path_factory) -> list[dict]:
     raise AssertionError("unreachable")
 
 
-@pytest.mark.parametrize("name", [f"operator-{b}" for b in OPERATOR_BATCHES] + [f"sde-{b}" for b in SDE_BATCHES])
+@pytest.mark.parametrize("name", [f"operator-{b}" for b in OPERATOR_BATCHES] + [f"sde-{b}" for b in SDE_BATCHES]
+                         + [f"dynamics-{term}" for term in DYNAMICS])
 def test_two_processes_give_the_one_process_gradient(two_processes, name):
     alone, term = _gradients()[name]
     assert float(alone.abs().max()) > 0
@@ -104,6 +126,15 @@ def test_two_processes_give_the_one_process_gradient(two_processes, name):
         gradient, mean = saved[name]
         assert float((gradient - alone).abs().max()) <= 1e-12 * float(alone.abs().max())
         assert mean == pytest.approx(term, rel=1e-12, abs=0)
+
+
+def test_dopri5_shares_agree_to_the_solvers_accuracy(two_processes):
+    """dopri5 chooses its steps for the windows it integrates together: a share's steps are its own."""
+    alone, term = _gradients()["dynamics-dopri5"]
+    for saved in two_processes:
+        gradient, mean = saved["dynamics-dopri5"]
+        assert float((gradient - alone).abs().max()) <= DOPRI5_AGREES * float(alone.abs().max())
+        assert mean == pytest.approx(term, rel=DOPRI5_AGREES, abs=0)
 
 
 def test_each_process_evaluates_only_its_share(monkeypatch):

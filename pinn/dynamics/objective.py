@@ -2,6 +2,18 @@
 
 Each term's squared differences are divided by the variance of each state over all observations, so that
 states of different sizes count alike and the loss reads as a fraction of the data's own spread.
+
+Across processes (:mod:`pinn.train.distributed`) every process draws the same windows and integrates
+its share of them (contiguous, in process order), and fits its share of the estimated rates; each
+term is its share's sum over the whole batch's count times the number of processes, so the processes'
+mean is the whole batch's term. A batch of fewer windows (or rates) than processes is evaluated whole
+by each. With ``rk4`` on windows of one length of a regular series (one local clock for all), a
+window's integration does not depend on the others in its batch, and the averaged gradient is the
+one-process gradient to rounding. Otherwise the steps depend on the batch integrated together
+(``dopri5`` chooses its adaptive steps for all of it; ``rk4`` cuts its steps at every window's
+observation times), so a share's steps differ from the whole batch's and the loss agrees with the
+one-process loss to the solver's accuracy, not to rounding. The batch state is the whole run's: a
+checkpoint resumes with any number of processes.
 """
 from __future__ import annotations
 
@@ -16,6 +28,7 @@ from pinn.dynamics.model import VectorField
 from pinn.dynamics.rates import Rates, estimate
 from pinn.dynamics.trajectories import Trajectory
 from pinn.dynamics.windows import Windows
+from pinn.train import distributed
 from pinn.train.generator import generator_state, restore_generator
 from pinn.train.objective import Objective
 
@@ -33,6 +46,7 @@ class TrajectoryObjective(Objective):
                  integration: Integration, rates: Rates, dtype: torch.dtype, device: torch.device,
                  seed: int) -> None:
         self.module = field
+        self.rank, self.processes = distributed.rank(), distributed.world_size()
         self.windows = windows
         self.integration = integration
         self.selected = ("data",)
@@ -83,13 +97,21 @@ class TrajectoryObjective(Objective):
         self.pieces = pieces
         return changed
 
-    def _gather_index(self, length: int) -> Tensor:
+    def _gather_index(self, pieces: list[Piece], length: int) -> Tensor:
         """(windows, length): where each window's observations lie in the concatenated trajectories."""
-        if self._index_of != self.pieces:
-            first = torch.tensor([self.offsets[i] + a for i, a, _ in self.pieces], device=self.all_times.device)
+        if self._index_of != pieces:
+            first = torch.tensor([self.offsets[i] + a for i, a, _ in pieces], device=self.all_times.device)
             self._index = first[:, None] + torch.arange(length, device=first.device)
-            self._index_of = list(self.pieces)
+            self._index_of = list(pieces)
         return self._index
+
+    def _share(self, count: int) -> slice | None:
+        """This process's share of ``count`` items (contiguous, in process order); None: all of them (one
+        process, or fewer items than processes)."""
+        if self.processes == 1 or count < self.processes:
+            return None
+        bounds = torch.tensor_split(torch.arange(count), self.processes)[self.rank]
+        return slice(int(bounds[0]), int(bounds[-1]) + 1)
 
     # ------------------------------------------------------------------ loss
     def select(self, terms: tuple[str, ...] | None) -> bool:
@@ -103,24 +125,39 @@ class TrajectoryObjective(Objective):
         terms = {}
         if "rates" in self.selected:
             times, states, rates, inverse_variance = self.rates
-            terms["rates"] = ((self.module(times, states) - rates) ** 2 * inverse_variance).mean()
+            share = self._share(times.shape[0])
+            if share is None:
+                terms["rates"] = ((self.module(times, states) - rates) ** 2 * inverse_variance).mean()
+            else:
+                squared = ((self.module(times[share], states[share]) - rates[share]) ** 2 * inverse_variance).sum()
+                terms["rates"] = squared * (self.processes / rates.numel())
         if "data" in self.selected:
             terms["data"] = self._data()
         return terms
 
     def _data(self) -> Tensor:
-        lengths = {b - a for _, a, b in self.pieces}
+        share = self._share(len(self.pieces))
+        if share is None:
+            return self._misfit(self.pieces, None)
+        count = sum(b - a - 1 for _, a, b in self.pieces) * len(self.inverse_variance)
+        return self._misfit(self.pieces[share], count) * self.processes
+
+    def _misfit(self, pieces: list[Piece], count: int | None) -> Tensor:
+        """The squared misfit of the windows ``pieces`` over ``count`` values (None: their mean)."""
+        lengths = {b - a for _, a, b in pieces}
         if len(lengths) == 1:  # windows of one length: gathered and integrated as whole-batch tensors
-            index = self._gather_index(lengths.pop())
+            index = self._gather_index(pieces, lengths.pop())
             times, values = self.all_times[index], self.all_values[index]
             predicted = integrate_windows(self.module, values[:, 0], times, self.integration)
-            return ((predicted[:, 1:] - values[:, 1:]) ** 2 * self.inverse_variance).mean()
-        initial = torch.stack([self.values[i][a] for i, a, _ in self.pieces])
-        times = [self.times[i][a:b] for i, a, b in self.pieces]
+            squared = (predicted[:, 1:] - values[:, 1:]) ** 2 * self.inverse_variance
+            return squared.mean() if count is None else squared.sum() / count
+        initial = torch.stack([self.values[i][a] for i, a, _ in pieces])
+        times = [self.times[i][a:b] for i, a, b in pieces]
         predicted = integrate(self.module, initial, times, self.integration)
         squared = sum(((p[1:] - self.values[i][a + 1:b]) ** 2 * self.inverse_variance).sum()
-                      for p, (i, a, b) in zip(predicted, self.pieces))
-        count = sum(b - a - 1 for _, a, b in self.pieces) * len(self.inverse_variance)
+                      for p, (i, a, b) in zip(predicted, pieces))
+        if count is None:
+            count = sum(b - a - 1 for _, a, b in pieces) * len(self.inverse_variance)
         return squared / count
 
     def reported(self) -> dict[str, float]:
