@@ -266,7 +266,9 @@ def _follow(problem: Problem | Declaration, folder: RunFolder, options: Options)
     outcome = distributed.broadcast_object(None)
     if "interrupted" in outcome:
         raise Interrupted(outcome["interrupted"])
-    return Solution(trainer.objective.model, outcome["metrics"], {}, folder.path)
+    # as process 0's: a physics-informed model, another family's module (pinn.output.declared.finish)
+    model = trainer.objective.module if isinstance(problem, Declaration) else trainer.objective.model
+    return Solution(model, outcome["metrics"], {}, folder.path)
 
 
 def _trainer(problem: Problem | Declaration, reference):

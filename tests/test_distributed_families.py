@@ -5,6 +5,7 @@ One pair of processes computes every family's gradients once for the module; eac
 with one process here. Batches of odd sizes: the shares differ by one.
 """
 import datetime
+import json
 import os
 import warnings
 from pathlib import Path
@@ -26,6 +27,7 @@ from pinn.operators.objective import OperatorObjective
 PROCESSES = 2
 OPERATOR_BATCHES = (7, 1)  # shares of 4 and 3; a batch smaller than the processes, evaluated whole by each
 SDE_BATCHES = (25, None)  # a random batch of 25 steps; all 70 observed steps
+SDE_STEPS = 6  # a whole SDE run across the processes, to compare with one process's
 DYNAMICS = ("data", "rates")  # windows integrated by rk4 (7 of 4 observations); the estimated rates (80)
 DOPRI5_AGREES = 1e-6  # dopri5's shares choose their own steps: the gradient agrees to its accuracy only
 
@@ -40,6 +42,10 @@ def _operator(batch: int) -> OperatorObjective:
 
 
 def _sde(batch: int | None) -> sde.TransitionLikelihood:
+    return _sde_problem(batch).build()[0]
+
+
+def _sde_problem(batch: int | None, steps: int = 1) -> sde.SDEProblem:
     ou = sde.OrnsteinUhlenbeck(theta=1.0, mu=0.5, sigma=0.5, start=2.0)
     rng = np.random.default_rng(0)
     times = np.arange(0.0, 1.0 + 1e-9, 0.1)
@@ -51,9 +57,9 @@ def _sde(batch: int | None) -> sde.TransitionLikelihood:
                               pinn.Unknown("c", 0.05)]),
         diffusion=sde.Parametric(lambda x, t, p: p.sigma * (1 + 0.1 * x**2), [pinn.Unknown("sigma", 1.0, positive=True)]),
         likelihood=sde.Likelihood(batch_steps=batch or 0),
-        training=pinn.Training([pinn.Adam(1)], numerics=pinn.Numerics(dtype="float64", seed=5)),
+        training=pinn.Training([pinn.Adam(steps, learning_rate=0.05)], numerics=pinn.Numerics(dtype="float64", seed=5)),
         validation=sde.Validation(times=(0.5,), paths=20, step=0.1))
-    return problem.build()[0]
+    return problem
 
 
 def _dynamics(term: str, method: str = "rk4"):
@@ -98,6 +104,8 @@ def _worker(rank: int, init_file: str, out: str) -> None:
                             timeout=datetime.timedelta(seconds=60))
     try:
         torch.save(_gradients(), Path(out) / f"gradients{rank}.pt")
+        run = pinn.fit(_sde_problem(25, steps=SDE_STEPS), Path(out) / "sde", progress=False)
+        (Path(out) / f"sde{rank}.json").write_text(json.dumps(run.metrics))
     finally:
         dist.destroy_process_group()
 
@@ -109,7 +117,8 @@ def two_processes(tmp_path_factory) -> list[dict]:
         out = tmp_path_factory.mktemp("families")
         try:
             mp.spawn(_worker, args=(str(out / "rendezvous"), str(out)), nprocs=PROCESSES, join=True)
-            return [torch.load(out / f"gradients{rank}.pt") for rank in range(PROCESSES)]
+            return [{**torch.load(out / f"gradients{rank}.pt"), "sde": json.loads((out / f"sde{rank}.json").read_text())}
+                    for rank in range(PROCESSES)]
         except mp.ProcessExitedException as err:  # as in test_distributed.py: one rare gloo abort is retried
             if attempt == 1:
                 raise
@@ -126,6 +135,17 @@ def test_two_processes_give_the_one_process_gradient(two_processes, name):
         gradient, mean = saved[name]
         assert float((gradient - alone).abs().max()) <= 1e-12 * float(alone.abs().max())
         assert mean == pytest.approx(term, rel=1e-12, abs=0)
+
+
+def test_an_sde_run_on_two_processes_ends_as_on_one(two_processes, tmp_path):
+    """The whole run (pinn.fit on both processes): every process ends with process 0's metrics, and the
+    coefficients are the one-process run's."""
+    first, second = (saved["sde"] for saved in two_processes)
+    assert first == second and first["processes"] == PROCESSES and first["steps"] == SDE_STEPS
+    alone = pinn.fit(_sde_problem(25, steps=SDE_STEPS), tmp_path / "alone", progress=False).metrics
+    assert alone["processes"] == 1
+    for name, value in alone["parameters"].items():
+        assert first["parameters"][name]["value"] == pytest.approx(value["value"], rel=1e-10, abs=0)
 
 
 def test_dopri5_shares_agree_to_the_solvers_accuracy(two_processes):

@@ -16,6 +16,7 @@ from pinn.output.folder import RunFolder
 from pinn.output.metrics import metrics, trainer_facts, versions
 from pinn.output.summary import summary
 from pinn.solution import Solution
+from pinn.train import distributed
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def finish(problem: Declaration, trainer, folder: RunFolder, config: dict, rows:
     result = metrics(problem, outcome.errors, outcome.parameters, failure, rows, reference, reference_time,
                      trainer_facts(problem.training, trainer), stopped_early_at)
     result["family"] = problem.family
+    result["processes"] = distributed.world_size()  # as a physics-informed run's
     result.update(outcome.extra)
     write_json(folder.metrics, result)
     logger.info("%s", summary(result, folder.path))
