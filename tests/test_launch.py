@@ -65,3 +65,19 @@ def test_processes_under_torchrun_is_refused(monkeypatch, capsys):
     monkeypatch.setenv("RANK", "0")
     assert main([HEAT1D, "--processes", "2"]) == EXIT_USER_ERROR
     assert "under torchrun leave it out" in capsys.readouterr().err
+
+
+def test_a_process_left_running_after_another_ended_is_stopped(monkeypatch):
+    """Once one process has ended, one that does not end within the grace period is stopped (SIGTERM, then
+    SIGKILL if it ignores that): the launcher never waits for ever."""
+    from pinn import launch
+
+    monkeypatch.setattr(launch, "GRACE_S", 0.3)
+    monkeypatch.setattr(launch, "KILL_AFTER_S", 0.3)
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    workers = [subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"]),
+               subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]),
+               subprocess.Popen([sys.executable, "-c", stubborn], stdout=subprocess.PIPE, text=True)]
+    assert workers[2].stdout.readline() == "ready\n"  # its SIGTERM is ignored from here on
+    launch._wait(workers)
+    assert [w.returncode for w in workers] == [3, -15, -9]
