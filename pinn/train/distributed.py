@@ -47,7 +47,7 @@ from torch import Tensor
 logger = logging.getLogger(__name__)
 
 __all__ = ["Peer", "ProcessLost", "WeightsDiverged", "active", "average", "average_", "broadcast_", "broadcast_object",
-           "check_identical", "gather_rows", "launched", "maximum", "peers", "rank", "setup", "teardown", "world_size"]
+           "check_identical", "gather_rows", "launched", "maximum", "rank", "setup", "teardown", "world_size"]
 
 _OWNED = False  # setup() made the process group: teardown() ends it
 LOST_WAIT_S = 2.0  # how long a survivor waits for a dying process of its machine to be gone
@@ -134,11 +134,6 @@ def setup(device: str) -> bool:
     logger.debug("process %d of %d joined (%s)", dist.get_rank(), dist.get_world_size(), backend)
     _record_peers()
     return True
-
-
-def peers() -> list[Peer]:
-    """Every process of the run, by rank, as recorded when it was joined (empty alone)."""
-    return list(_PEERS) if active() else []
 
 
 def _record_peers() -> None:
