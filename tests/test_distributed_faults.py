@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,27 @@ def test_the_checkpoint_resumes_with_one_process(killed, tmp_path):
     whole = pinn.fit(HEAT1D, tmp_path / "whole", settings=SETTINGS, device="cpu", dtype="float64", progress=False)
     for name, field in whole.metrics["fields"].items():
         assert resumed.metrics["fields"][name]["rel_l2"] == pytest.approx(field["rel_l2"], rel=1e-10, abs=0)
+
+
+def test_processes_on_other_machines_are_not_guessed_at(monkeypatch):
+    """A broken exchange where no process of this machine is gone: the message says which processes
+    (on which machines) could not be checked, and what the backend said."""
+    from pinn.train import distributed
+
+    here = socket.gethostname()
+    peers = [distributed.Peer(0, here, os.getpid()), distributed.Peer(1, "node-b", 4242),
+             distributed.Peer(2, "node-b", 4243)]
+    monkeypatch.setattr(distributed, "_PEERS", peers)
+    failure = RuntimeError("Connection closed by peer [10.0.0.2]:1234\nmore detail")
+    message = distributed._describe_lost(distributed._lost_processes(wait_s=0), failure)
+    assert message == (f"a process of another machine died or its connection broke: every process on {here} "
+                       "still runs; processes 1, 2 (on node-b) cannot be checked from here, see their logs "
+                       "(Connection closed by peer [10.0.0.2]:1234)")
+    sibling = subprocess.Popen(["true"])
+    sibling.wait()  # gone (reaped): named, with the others still unknown
+    monkeypatch.setattr(distributed, "_PEERS", [*peers, distributed.Peer(3, here, sibling.pid)])
+    lost = distributed._lost_processes(wait_s=0)
+    assert lost == [distributed.Peer(3, here, sibling.pid)]
+    assert distributed._describe_lost(lost, failure) == (
+        f"process 3 (pid {sibling.pid} on {here}) has died; processes 1, 2 on other machines cannot be checked "
+        "from here")
