@@ -33,6 +33,7 @@ from pinn.output import figures
 from pinn.output import declared
 from pinn.output.config import run_config
 from pinn.output.files import atomic_write, write_json, write_solution
+from pinn.output.xdmf import write_xdmf
 from pinn.output.folder import RunFolder
 from pinn.output.metrics import metrics, parameters_report, prediction_grid, trainer_facts
 from pinn.output.progress import Callbacks, RunMonitor
@@ -378,6 +379,7 @@ def _finish(problem: Problem | Declaration, trainer, folder: RunFolder, config: 
         errors = field_errors(predicted, reference, problem.tolerance)
     write_solution(folder.solution, grid, predicted, problem.time,
                    {"problem": problem.name, "reference": grid.description})
+    write_xdmf(folder.xdmf, folder.xdmf_data, grid, predicted, problem.time)
     figures.run_plots(folder, grid, predicted, rows, problem)
     figures.problem_plots(problem, trainer.objective.model, reference, folder)
     parameters = parameters_report(problem, trainer.objective.model.unknowns.as_floats())

@@ -31,7 +31,7 @@ LOCK_FILE = ".lock"
 """Who holds the folder (process, host, start, command): written while a run writes, removed after."""
 
 RUN_FILES = frozenset({"config.json", "metrics.json", "history.csv", "checkpoint.pt", "solution.h5", "problem.py",
-                       "plots", "model_graph.pt", "error.log", LOCK_FILE,
+                       "solution.xdmf", "solution.xdmf.h5", "plots", "model_graph.pt", "error.log", LOCK_FILE,
                        ".write-test"})
 """Every name a run writes at the top of its folder (local modules of the problem come from config.json)."""
 
@@ -47,6 +47,8 @@ class RunFolder:
         self.history = self.path / "history.csv"
         self.checkpoint = self.path / "checkpoint.pt"
         self.solution = self.path / "solution.h5"
+        self.xdmf = self.path / "solution.xdmf"  # for ParaView; its numbers in xdmf_data
+        self.xdmf_data = self.path / "solution.xdmf.h5"
         self.problem_copy = self.path / "problem.py"
         self.plots = self.path / "plots"
         self._lock: _Lock | None = None
