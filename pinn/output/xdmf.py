@@ -64,8 +64,7 @@ def write_xdmf(path: Path, data_path: Path, grid: GridReference, predicted: dict
                                       data=values.reshape(len(points), *values.shape[len(space_shape):]))
 
     write_hdf5(data_path, fill)
-    with_data = data_path.name
-    text = _xml(with_data, points, cells, len(space), fields, times, time, space_shape)
+    text = _xml(data_path.name, points, cells, len(space), fields, times, time, space_shape)  # a relative path
     atomic_write(path, lambda p: p.write_text(text))
     return True
 
