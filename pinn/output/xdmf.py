@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 KINDS = ("predicted", "reference", "error")
 CELLS = {1: ("Polyline", "XY"), 2: ("Quadrilateral", "XY"), 3: ("Hexahedron", "XYZ")}
 """Per number of space dimensions: the XDMF cell type and geometry type."""
+COMPRESS_FROM = 4096
+"""Values per array from which it is compressed: below, gzip's chunk index costs more than it saves."""
 
 
 def write_xdmf(path: Path, data_path: Path, grid: GridReference, predicted: dict[str, np.ndarray],
@@ -60,8 +62,9 @@ def write_xdmf(path: Path, data_path: Path, grid: GridReference, predicted: dict
         for step in range(len(times)):
             for name, array in fields.items():
                 values = array[step] if time else array
-                handle.create_dataset(f"{_step_group(step, time)}/{name}", compression="gzip",
-                                      data=values.reshape(len(points), *values.shape[len(space_shape):]))
+                handle.create_dataset(f"{_step_group(step, time)}/{name}",
+                                      data=values.reshape(len(points), *values.shape[len(space_shape):]),
+                                      compression="gzip" if values.size >= COMPRESS_FROM else None)
 
     write_hdf5(data_path, fill)
     text = _xml(data_path.name, points, cells, len(space), fields, times, time, space_shape)  # a relative path
