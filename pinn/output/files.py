@@ -153,14 +153,13 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
         for key, value in attributes.items():
             handle.attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
         handle.attrs["axes"] = json.dumps(dims)
-        for name, axis in reference.axes.items():
-            if named:
-                long_name = f"time {name}" if name == time else f"coordinate {name}"
-                netcdf.add_coordinate(handle, name, axis, long_name, units.get(name))
         grid = handle.create_group("grid")
-        for index, (name, axis) in enumerate(reference.axes.items()):
-            if named:  # the axis again, over its own dimension: the place existing readers look for it
-                dataset = netcdf.add_variable(grid, name, axis, [name], f"coordinate {name}", units.get(name))
+        for name, axis in reference.axes.items():
+            long_name = f"time {name}" if name == time else f"coordinate {name}"
+            if named:
+                netcdf.add_coordinate(handle, name, axis, long_name, units.get(name))
+                # the axis again under grid/, over its own dimension: where the existing readers look for it
+                dataset = netcdf.add_variable(grid, name, axis, [name], long_name, units.get(name))
             else:
                 dataset = grid.create_dataset(name, data=axis)
             dataset.attrs["role"] = "time" if name == time else "space"
