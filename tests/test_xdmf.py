@@ -201,3 +201,20 @@ def test_vtk_xdmf_reader_reads_the_same(heat1d, kovasznay):
     np.testing.assert_array_equal(points[:, :2], ij_points(solution["axes"]["x"], solution["axes"]["y"]))
     assert_step_equals(arrays, solution, ())
     assert arrays["velocity_predicted"].shape == (len(points), 3)
+
+
+def test_displacement_vectors_beside_the_stresses_and_a_problem_speed_kept(tmp_path):
+    axes = {"x": np.linspace(0, 1, 3), "y": np.linspace(0, 1, 2)}
+    X, Y = np.meshgrid(*axes.values(), indexing="ij")
+    fields = {"ux": X, "uy": Y, "sxx": X * Y}
+    grid = GridReference(axes, fields, description="test")
+    write_xdmf(tmp_path / "e.xdmf", tmp_path / "e.xdmf.h5", grid, {k: v.ravel() for k, v in fields.items()}, None)
+    mesh = meshio.read(tmp_path / "e.xdmf")
+    assert {"sxx_predicted", "sxx_reference", "sxx_error", "displacement_predicted", "displacement_error"} <= set(
+        mesh.point_data) and not any(name.startswith(("velocity", "speed")) for name in mesh.point_data)
+    np.testing.assert_array_equal(mesh.point_data["displacement_reference"],
+                                  np.stack([X.ravel(), Y.ravel(), 0 * X.ravel()], axis=1))
+    flow = {"u": X, "v": Y, "speed": X + 7}  # cavity's own derived speed: drawn as it is, not replaced
+    grid = GridReference(axes, flow, description="test")
+    write_xdmf(tmp_path / "f.xdmf", tmp_path / "f.xdmf.h5", grid, {k: v.ravel() for k, v in flow.items()}, None)
+    np.testing.assert_array_equal(meshio.read(tmp_path / "f.xdmf").point_data["speed_predicted"], (X + 7).ravel())
