@@ -24,8 +24,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from pinn.output import views
-from pinn.output.files import atomic_write, write_hdf5
+from pinn.output import files, views
 from pinn.references.grid import GridReference
 
 logger = logging.getLogger(__name__)
@@ -66,9 +65,9 @@ def write_xdmf(path: Path, data_path: Path, grid: GridReference, predicted: dict
                                       data=values.reshape(len(points), *values.shape[len(space_shape):]),
                                       compression="gzip" if values.size >= COMPRESS_FROM else None)
 
-    write_hdf5(data_path, fill)
+    files.write_hdf5(data_path, fill)
     text = _xml(data_path.name, points, cells, len(space), fields, times, time, space_shape)  # a relative path
-    atomic_write(path, lambda p: p.write_text(text))
+    files.atomic_write(path, lambda p: p.write_text(text))
     return True
 
 
