@@ -99,7 +99,9 @@ def fit(problem: Problem | Declaration | str | os.PathLike, out: str | os.PathLi
         steps: total optimisation steps (each phase keeps its share of the schedule), as ``--steps``.
         time_budget: seconds, or a duration such as ``"10m"``: training ends once it has run this long,
             as ``--time-budget`` (the automatic schedule's default is 10 minutes).
-        seed, device, dtype: as ``--seed``, ``--device`` (auto, cpu, cuda), ``--dtype`` (float32, float64).
+        seed: as ``--seed``: fixes initialisation and sampling.
+        device: as ``--device``: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        dtype: as ``--dtype``: ``"float32"`` or ``"float64"``.
         settings: ``--set`` overrides by key, e.g. ``{"adam.steps": 500, "net.width": 32}``.
         progress: draw the progress bar (on stderr).
         on_step: called with each history row (a dict: step, optimizer, lr, loss_total, loss_<term>, ...).

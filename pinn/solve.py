@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace an existing run folder (only a run folder; the old run is kept until the new "
                              "one has a checkpoint)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a training default, e.g. adam.steps=500, numerics.dtype=float32 or net.width=64")
+                        help="override a training default, one KEY=VALUE per --set (repeat --set for each setting), "
+                             "e.g. --set adam.steps=500 --set net.width=64")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

@@ -1,7 +1,7 @@
 """Run the built-in problems at their defaults and write their errors and times as JSON.
 
     python scripts/accuracy.py [--problems heat1d heat ...] [--seeds 0 1 2] [--out accuracy.json]
-                               [--set KEY=VALUE ...]
+                               [--set KEY=VALUE]...
 
 ``scripts/elasticity.py``, ``scripts/navier_stokes.py`` and ``scripts/inverse.py`` run the same for
 their problem groups. For inverse problems the table also gives, per unknown parameter, its value

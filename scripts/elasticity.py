@@ -1,6 +1,6 @@
 """Run the manufactured plate and the cantilever beam at their defaults and write a JSON table of errors and times.
 
-    python scripts/elasticity.py [--problems ...] [--seeds 0 1 2] [--out elasticity.json] [--set KEY=VALUE ...]
+    python scripts/elasticity.py [--problems ...] [--seeds 0 1 2] [--out elasticity.json] [--set KEY=VALUE]...
 
 The same as ``scripts/accuracy.py`` for this group of problems (each run a real ``pinn.solve``).
 """

@@ -1,6 +1,6 @@
 """Run Kovasznay flow, the lid-driven cavity and the Taylor-Green vortex at their defaults and write a JSON table of errors and times.
 
-    python scripts/navier_stokes.py [--problems ...] [--seeds 0 1 2] [--out navier_stokes.json] [--set KEY=VALUE ...]
+    python scripts/navier_stokes.py [--problems ...] [--seeds 0 1 2] [--out navier_stokes.json] [--set KEY=VALUE]...
 
 The same as ``scripts/accuracy.py`` for this group of problems (each run a real ``pinn.solve``).
 """

@@ -190,3 +190,40 @@ def test_a_tuple_setting_is_kept_for_the_resume(tmp_path, no_plots):
 def test_fit_refuses_what_is_not_a_problem(tmp_path):
     with pytest.raises(pinn.UserError, match=r"must be a pinn.Problem or the path of a problem file \(or another family's declaration, such as pinn.Dynamics\), got int"):
         pinn.fit(3, tmp_path / "run")
+
+
+def test_the_error_is_measured_when_a_phase_ends_and_at_its_own_check_every(tmp_path, no_plots):
+    import dataclasses
+
+    problem = poisson(adam_steps=6, lbfgs_steps=0)
+    schedule = [pinn.Adam(6, learning_rate=1e-2), pinn.LevenbergMarquardt(9, check_every=3)]
+    problem = dataclasses.replace(problem, training=dataclasses.replace(
+        problem.training, schedule=schedule, checks=pinn.Checks(check_every=100, checkpoint_every=100)))
+    pinn.fit(problem, tmp_path / "run", progress=False)
+    history = read_history(tmp_path / "run" / "history.csv")
+    measured = [(r["optimizer"], r["step"]) for r in history if r.get("rel_l2") not in (None, "")]
+    # Adam's last step (its phase ends), then every 3rd Levenberg-Marquardt step, the last one ending the run.
+    assert measured == [("adam", 6), ("levenberg_marquardt", 9), ("levenberg_marquardt", 12),
+                        ("levenberg_marquardt", 15)]
+
+
+def test_the_progress_bar_rate_starts_after_the_first_step(tmp_path):
+    """The first step may compile: the bar says so, and its estimate ignores that step's time."""
+    from pinn.output.folder import RunFolder
+    from pinn.output.progress import RunMonitor
+
+    class Phase:
+        rate_name = "learning rate"
+
+    class Trainer:
+        phase = Phase()
+
+    monitor = RunMonitor(RunFolder(tmp_path / "run"), [], total=100, progress=True, identity={})
+    assert "first step" in str(monitor.bar.postfix)
+    row = {"step": 1, "wall_time_s": 30.0, "optimizer": "adam", "lr": 1e-3, "loss_total": 1.0}
+    monitor.on_step(Trainer(), row)
+    assert monitor.bar.n == monitor.bar.initial == 1  # the first step is not in the rate
+    monitor.on_step(Trainer(), {**row, "step": 2})
+    assert monitor.bar.n == 2 and monitor.bar.initial == 1
+    assert "first step" not in str(monitor.bar.postfix)
+    monitor.close()

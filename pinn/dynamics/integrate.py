@@ -30,7 +30,8 @@ class Integration:
 
     Args:
         method: ``dopri5`` (adaptive Dormand-Prince 5(4)) or ``rk4`` (fixed-step Runge-Kutta 4, step ``step``).
-        rtol, atol: dopri5's relative and absolute tolerances.
+        rtol: dopri5's relative tolerance.
+        atol: dopri5's absolute tolerance.
         step: rk4's step, in the trajectory's time units (steps are also cut at every observation time, so
             no value is interpolated between steps).
         adjoint: gradients by the adjoint method (``odeint_adjoint``: memory flat in the number of solver

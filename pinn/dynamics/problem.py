@@ -72,7 +72,8 @@ class Dynamics(Declaration):
         rhs: the vector field ``rhs(t, s, m)`` (module documentation); None: ``net(y)``.
         net: the network (:class:`pinn.MLP`, ...); None without ``rhs`` is ``MLP(width=32, depth=2)``, None
             with ``rhs`` is no network (a parametric field).
-        net_inputs, net_outputs: the network's sizes (default: one per state).
+        net_inputs: the network's number of inputs (default: one per state).
+        net_outputs: the network's number of outputs (default: one per state).
         unknowns: coefficients to recover (:class:`pinn.Unknown`, read as ``m.<name>``).
         reference: the true system (:class:`pinn.TrueSystem`); None: the run is not validated.
         validation: the validation cases by name (:class:`pinn.Forecast`); default one case, ``data``: the

@@ -68,7 +68,8 @@ class TrueSystem:
     Args:
         rhs: the true vector field.
         method: solve_ivp's method (``DOP853``; ``Radau`` or ``LSODA`` for a stiff system).
-        rtol, atol: its tolerances.
+        rtol: its relative tolerance.
+        atol: its absolute tolerance.
     """
 
     rhs: Callable[[float, np.ndarray], np.ndarray]

@@ -1,6 +1,6 @@
 """Neural networks that map input coordinates to output fields.
 
-Every network here also propagates second-order jets (:meth:`jet`), so the Taylor-mode derivative
+Every network here also propagates second-order jets (a ``jet`` method), so the Taylor-mode derivative
 engine can run through it; a custom ``torch.nn.Module`` without ``jet`` still works, with autograd.
 """
 from __future__ import annotations

@@ -22,7 +22,8 @@ class Darcy(Task):
 
     Args:
         field: the field thresholded at zero (2-D).
-        high, low: the permeability where the field is positive, and elsewhere.
+        high: the permeability where the field is positive.
+        low: the permeability elsewhere.
         source: the constant forcing ``f``.
     """
 

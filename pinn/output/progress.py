@@ -53,6 +53,10 @@ class RunMonitor(Monitor):
                         bar_format=("{l_bar}{bar}| {n_fmt}/{total_fmt} s of the time budget{postfix}"
                                     if self.by_time else None),
                         mininterval=0.5 if interactive else 10, dynamic_ncols=True, file=sys.stderr)
+        # The first step may compile (torch.compile): its time would make the bar promise hours, so
+        # the bar says so and measures its rate from the steps after it.
+        self.first_step = True
+        self.bar.set_postfix_str("first step (compiling, if on)", refresh=False)
         self.latest_error = float("nan")
         self.saved_step: int | None = None  # the step of the checkpoint on disk
         self.stopped_at: int | None = None  # the step at which stop_when ended training
@@ -68,12 +72,27 @@ class RunMonitor(Monitor):
             + ("" if math.isnan(self.latest_error) else f" rel_l2 {self.latest_error:.2e}")  # none measured yet
             + "".join(f" {k[6:]} {v:.4g}" for k, v in row.items() if k.startswith("param_")), refresh=False)
         reached = min(round(row["wall_time_s"]), self.bar.total) if self.by_time else row["step"]
-        self.bar.update(reached - self.bar.n)
+        if self.first_step and not self.by_time:
+            self._restart_rate(reached)
+        else:
+            self.bar.update(reached - self.bar.n)
+        self.first_step = False
         if self.callbacks.on_step is not None:
             self.callbacks.on_step(dict(row))
         if self.callbacks.stop_when is not None and self.stopped_at is None and self.callbacks.stop_when(dict(row)):
             self.stopped_at = row["step"]
             trainer.request_stop()
+
+    def _restart_rate(self, reached: int) -> None:
+        """Count the steps so far as done before the bar started: its rate and estimate come from
+        the steps after the first."""
+        bar = self.bar
+        if bar.disable:
+            bar.n = reached
+            return
+        bar.n = bar.initial = bar.last_print_n = reached
+        bar.start_t = bar.last_print_t = bar._time()
+        bar.refresh()
 
     def on_check(self, trainer, errors: dict[str, FieldError]) -> None:
         if self.callbacks.on_check is not None:

@@ -63,11 +63,13 @@ class Problem:
         conditions: name -> boundary, initial or data condition.
         reference: what the solution is validated against (analytic or finite-difference).
         tolerance: relative L2 error each field must reach against the reference (a number applies to all).
-        net, sampling, training: how to solve it; leave them out (or a point count of ``sampling``
-            unset) and the framework chooses from the problem (:mod:`pinn.pde.automatic`): an MLP
-            of 4 x 32, points by dimension and network size, and the automatic schedule (Adam, then
-            L-BFGS, then Levenberg-Marquardt, each until its loss stalls) under a 10-minute budget.
-            ``problem.automatic`` says what was chosen and why.
+        net: the network (a :class:`pinn.MLP`, say). Leave out ``net``, ``sampling`` or ``training``
+            (or a point count of ``sampling``) and the framework chooses it from the problem
+            (:mod:`pinn.pde.automatic`): an MLP of 4 x 32, points by dimension and network size, and
+            the automatic schedule (Adam, then L-BFGS, then Levenberg-Marquardt, each until its loss
+            stalls) under a 10-minute budget. ``problem.automatic`` says what was chosen and why.
+        sampling: how many collocation points, drawn how (a :class:`pinn.Sampling`).
+        training: the optimiser phases and the numerics (a :class:`pinn.Training`).
         description: one line for reports.
         derived: name -> function of the fields (like a residual) for quantities computed from the
             outputs, such as stresses or vorticity: predicted, validated against the reference

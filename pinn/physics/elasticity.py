@@ -67,8 +67,9 @@ class LinearElastic:
             (long body, eps_zz = 0). No default: the two differ by tens of percent.
         E: Young's modulus, > 0.
         nu: Poisson's ratio, in (-1, 0.5).
-        lam, mu: the Lamé constants (3-D), with mu > 0 and lam > -2 mu / 3 (which is
-            nu in (-1, 0.5)).
+        lam: the first Lamé constant (3-D), > -2 mu / 3 (which is nu in (-1, 0.5)); with ``mu``
+            instead of ``E`` and ``nu``.
+        mu: the shear modulus, > 0; with ``lam``.
 
     Attributes:
         E, nu, lam, mu: all four constants, whichever pair was given.

@@ -65,8 +65,9 @@ def elasticity_fd(
     """Solve 2-D linear elasticity on a rectangle by finite differences; return it on a grid.
 
     Args:
-        lower, upper: the corners ``(x0, y0)`` and ``(x1, y1)``.
-        material: a :class:`pinn.LinearElastic` (its ``plane_lam`` and ``mu`` are used).
+        lower: the corner ``(x0, y0)``.
+        upper: the corner ``(x1, y1)``.
+        material (pinn.LinearElastic): a :class:`pinn.LinearElastic` (its ``plane_lam`` and ``mu`` are used).
         body_force: ``None`` or ``(bx, by)``, each a number or a function ``b(x, y)`` of node
             arrays (force per unit volume; equilibrium is ``div sigma + b = 0``).
         walls: ``{side: condition}`` for the sides ``"x-"``, ``"x+"``, ``"y-"``, ``"y+"``. A

@@ -56,9 +56,11 @@ def heat_fd(
     ``t_start <= t <= t_end``.
 
     Args:
-        lower, upper: the domain corners; a number or a 1-sequence for 1-D, a
-            2-sequence for 2-D. Their length sets the dimension.
-        t_end, t_start: the time interval.
+        lower: the domain's lower corner; a number or a 1-sequence for 1-D, a
+            2-sequence for 2-D. Its length sets the dimension.
+        upper: the domain's upper corner, of the same length.
+        t_end: the end of the time interval.
+        t_start: its start.
         diffusivity: a positive number, or ``k(x)`` / ``k(x, y)`` taking and
             returning numpy arrays. It is sampled on the nodes and half-points.
         source: ``None`` (no source) or ``f(x, t)`` / ``f(x, y, t)``; called once

@@ -262,7 +262,9 @@ class Trainer:
                 self.guard.forget_previous_terms()
             if self._index != index and phase.redraws_points and not self.phase.redraws_points:
                 self._fix_batch()  # after the ending phase's last redraw: the batch the next phase keeps
-            if self.check is not None and (self._due(self.training.checks.check_every) or self.finished):
+            # Measured every check_every steps of the phase under way, and when a phase ends.
+            every = phase.check_every or self.training.checks.check_every
+            if self.check is not None and (self._due(every) or self._index != index or self.finished):
                 row.update(self._check(monitor))
             monitor.on_step(self, row)
             if self._due(self.training.checks.checkpoint_every) or self.finished:

@@ -15,7 +15,7 @@ approximation otherwise.
 Euler-Maruyama's bias is the discretisation's: of order ``dt`` in the coefficients (for Ornstein-Uhlenbeck,
 ``theta dt / 2`` relative in theta and in sigma), which :mod:`pinn.dynamics.sde.references` computes
 where it has a closed form. With ``batch_steps`` it draws that many steps at random (with replacement) every
-``resample_every`` step from a seeded generator whose state is part of :meth:`state_dict`.
+``resample_every`` step from a seeded generator whose state is part of :meth:`TransitionLikelihood.state_dict`.
 """
 from __future__ import annotations
 

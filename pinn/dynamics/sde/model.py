@@ -11,9 +11,11 @@ class SDEModel(nn.Module):
     """Drift and diffusion made trainable: every parameter (nets and unknowns' raw numbers) is here.
 
     Args:
-        drift, diffusion: the declared terms.
+        drift: the declared drift term.
+        diffusion: the declared diffusion term.
         dimension: the number of states.
-        lower, upper: the observed range of each state then of time (input normalisation of nets).
+        lower: the lowest observed value of each state, then of time (input normalisation of nets).
+        upper: the highest observed value of each state, then of time.
         generator: initialises the nets.
     """
 

@@ -49,7 +49,8 @@ class SDEProblem(Declaration):
     Args:
         name: names the run (default folder ``runs/<name>``).
         states: the state names, e.g. ``"x"`` (one value per state at each time of each path).
-        drift, diffusion: :class:`~pinn.dynamics.sde.terms.Known`, ``Parametric`` or ``Neural``.
+        drift: :class:`~pinn.dynamics.sde.terms.Known`, ``Parametric`` or ``Neural``.
+        diffusion: :class:`~pinn.dynamics.sde.terms.Known`, ``Parametric`` or ``Neural``.
         paths: the observed sample paths (:class:`pinn.dynamics.Trajectory`, e.g. from
             :func:`~pinn.dynamics.sde.paths_from_arrays` or :func:`pinn.dynamics.read_trajectories`).
         reference: the true SDE's closed forms it is validated against (one state).

@@ -175,7 +175,8 @@ class GradientDiffusion(Reference):
     """``dX = -V'(X) dt + sigma dW`` with stationary density ``exp(-2 V(x) / sigma^2) / Z``.
 
     Args:
-        potential, force: ``V(x)`` and ``-V'(x)`` (numpy functions).
+        potential: ``V(x)`` (a numpy function).
+        force: ``-V'(x)`` (a numpy function).
         sigma: the constant noise level.
         support: ``(lo, hi)`` beyond which the stationary density is negligible (quadrature range).
         substeps: Euler-Maruyama steps per observation interval in :meth:`simulate` (no exact

@@ -24,7 +24,8 @@ class Adam(Phase):
         learning_rate_final: the learning rate at the last step (exponential decay in between).
         warmup_steps: the learning rate rises linearly from ``learning_rate / warmup_steps`` over this
             many first steps (on top of the decay); 0 for none.
-        stall, name: see :class:`~pinn.train.phases.base.Phase`.
+        stall: see :class:`~pinn.train.phases.base.Phase`.
+        name: see :class:`~pinn.train.phases.base.Phase`.
     """
 
     steps: int = 2000

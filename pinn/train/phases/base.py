@@ -62,6 +62,9 @@ class Phase(abc.ABC):
         terms: the objective's loss terms this phase minimises, where the objective offers a choice
             (a :class:`pinn.Dynamics` problem: ``("rates",)`` fits the field to the rates estimated from
             the data before ``("data",)`` fits the integrated trajectories); None: the objective's own.
+        check_every: steps of this phase between measurements of the error against the reference;
+            None: ``Checks.check_every``. The error is also measured when a phase ends, so each phase's
+            last figure is in history.csv.
     """
 
     steps: int
@@ -69,6 +72,7 @@ class Phase(abc.ABC):
     name: str | None = None
     time_share: float | None = None
     terms: tuple[str, ...] | None = None
+    check_every: int | None = None
 
     kind: ClassVar[str] = "phase"
     guards_jumps: ClassVar[bool] = False  # the guard checks the loss for jumps (small steps expected)
@@ -88,6 +92,8 @@ class Phase(abc.ABC):
             object.__setattr__(self, "terms", tuple(terms))
         if self.name is not None and (not isinstance(self.name, str) or not self.name.isidentifier()):
             raise ValueError(f"{label} name must be a simple identifier, got {self.name!r}")
+        if self.check_every is not None:
+            whole(label, "check_every", self.check_every, 1)
         share = self.time_share
         if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1):
             raise ValueError(f"{label} time_share must be a number in (0, 1] or None, got {share!r}")

@@ -24,7 +24,8 @@ class LBFGS(Phase):
     Args:
         steps: L-BFGS iterations.
         history: the number of past updates kept (the memory of the curvature estimate).
-        stall, name: see :class:`~pinn.train.phases.base.Phase`.
+        stall: see :class:`~pinn.train.phases.base.Phase`.
+        name: see :class:`~pinn.train.phases.base.Phase`.
     """
 
     steps: int = 1000

@@ -1,7 +1,7 @@
 """Levenberg-Marquardt (damped Gauss-Newton) steps on the objective's vector of residuals.
 
 The loss is a sum of squares, ``L = sum_i r_i^2``, where the objective scales each residual by the
-square root of its term's weight over its count (:meth:`Objective.residuals_and_jacobian`). With
+square root of its term's weight over its count (:meth:`pinn.train.objective.Objective.residuals_and_jacobian`). With
 ``J = dr/dtheta`` (one row per residual value, one column per weight), a step solves
 
     (J^T J + mu diag(J^T J)) delta = -J^T r
@@ -61,10 +61,15 @@ class LevenbergMarquardt(Phase):
         min_rows_per_weight: end the phase at its first step (logged) when the residual vector has
             fewer values than this many per weight, where Gauss-Newton would fit the points rather than
             the equations between them; 0: always step (warning below one per weight).
-        stall, name, time_share: see :class:`~pinn.train.phases.base.Phase`.
+        check_every: steps between measurements of the error: every 10th, as a step costs
+            hundreds of first-order steps (the progress bar shows this phase's own error).
+        stall: see :class:`~pinn.train.phases.base.Phase`.
+        name: see :class:`~pinn.train.phases.base.Phase`.
+        time_share: see :class:`~pinn.train.phases.base.Phase`.
     """
 
     steps: int = 100
+    check_every: int | None = 10
     damping: float = 1e-3
     max_weights: int | None = None
     min_rows_per_weight: float = 0.0
