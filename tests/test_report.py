@@ -128,8 +128,12 @@ def test_text_from_the_run_files_is_escaped(tmp_path):
 
 
 def test_figures_skip_links_and_hidden_files(tmp_path):
-    run = _synthetic_run(tmp_path)
+    run = _synthetic_run(tmp_path / "run")
     (run / "plots" / "link.png").symlink_to(run / "plots" / "history.png")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "secret.png").write_bytes(PNG_1x1)
+    (run / "plots" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (run / "top.png").symlink_to(tmp_path / "elsewhere" / "secret.png")
     (run / "plots" / ".history.png.abc.tmp.png").write_bytes(PNG_1x1)
     (run / "plots" / "fake.png").write_text("not a png")
     names = [str(p.relative_to(run)) for p in figures(run)]

@@ -121,11 +121,12 @@ def report_html(folder: Path, metrics: dict, config: dict | None) -> str:
 def figures(folder: Path) -> list[Path]:
     """The PNG figures of a run folder (``plots/`` and below, and the top of the folder), history first.
 
-    Hidden files (a figure still being written) and symbolic links (which could point anywhere on this
-    machine) are left out."""
+    Hidden files (a figure still being written) and whatever a symbolic link makes appear in the folder
+    (it could point anywhere on this machine) are left out."""
     folder = Path(folder)
+    inside = folder.resolve()
     found = [*folder.glob("*.png"), *(folder / "plots").rglob("*.png")]
-    kept = [p for p in found if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
+    kept = [p for p in found if p.is_file() and p.resolve() == inside / p.relative_to(folder)  # no link on the way
             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
     return sorted(set(kept), key=lambda p: (p.name != "history.png", str(p.relative_to(folder))))
 
