@@ -13,7 +13,8 @@ from pinn.solve import main
 from conftest import run_cli
 
 RUN_FILES = {"config.json", "metrics.json", "history.csv", "checkpoint.pt", "solution.h5", "solution.xdmf",
-             "solution.xdmf.h5", "problem.py", "plots"}
+             "solution.xdmf.h5", "problem.py", "plots",
+             "report.html"}
 
 
 def test_run_folder_follows_the_output_contract(write_problem, tmp_path):

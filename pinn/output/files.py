@@ -59,7 +59,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n"))
+    atomic_write(path, lambda p: p.write_text(json_text(data) + "\n"))
+
+
+def json_text(data: Any) -> str:
+    """``data`` as the indented JSON text a run's files hold (numpy numbers and paths as JSON values)."""
+    return json.dumps(data, indent=2, default=_jsonable)
 
 
 def read_json(path: Path) -> Any:
