@@ -33,9 +33,11 @@ from pinn.output import figures
 from pinn.output import declared
 from pinn.output.config import run_config
 from pinn.output.files import atomic_write, write_json, write_solution
+from pinn.output.xdmf import write_xdmf
 from pinn.output.folder import RunFolder
 from pinn.output.metrics import metrics, parameters_report, prediction_grid, trainer_facts
 from pinn.output.progress import Callbacks, RunMonitor
+from pinn.output.report import write_run_report
 from pinn.output.resume import (check_same_problem, checkpoint, resume_trainer, resumed_history, resumed_run_id,
                                 saved_overrides)
 from pinn.output.signals import StopOnSignal
@@ -377,7 +379,8 @@ def _keep_source(source: ProblemSource | None, folder: RunFolder) -> None:
 def _finish(problem: Problem | Declaration, trainer, folder: RunFolder, config: dict, rows: list[dict],
             reference: GridReference | None, reference_time: float, failure: str | None,
             stopped_early_at: int | None) -> Solution:
-    """Validate the trained model, write solution.h5, the figures and metrics.json (last), log the summary."""
+    """Validate the trained model, write solution.h5, the figures, report.html and metrics.json (last), log the
+    summary."""
     if isinstance(problem, Declaration):
         return declared.finish(problem, trainer, folder, config, rows, reference, reference_time, failure,
                                stopped_early_at)
@@ -388,6 +391,7 @@ def _finish(problem: Problem | Declaration, trainer, folder: RunFolder, config: 
         errors = field_errors(predicted, reference, problem.tolerance)
     write_solution(folder.solution, grid, predicted, problem.time,
                    {"problem": problem.name, "reference": grid.description})
+    write_xdmf(folder.xdmf, folder.xdmf_data, grid, predicted, problem.time)
     figures.run_plots(folder, grid, predicted, rows, problem)
     figures.problem_plots(problem, trainer.objective.model, reference, folder)
     parameters = parameters_report(problem, trainer.objective.model.unknowns.as_floats())
@@ -395,6 +399,7 @@ def _finish(problem: Problem | Declaration, trainer, folder: RunFolder, config: 
                      trainer_facts(problem.training, trainer), stopped_early_at)
     result["processes"] = distributed.world_size()
     record_model(problem, trainer.objective.model, folder.path)  # before metrics.json, the mark of a finished run
+    write_run_report(folder.path, result)
     write_json(folder.metrics, result)
     logger.info("%s", summary(result, folder.path))
     return Solution(trainer.objective.model, result, config, folder.path)

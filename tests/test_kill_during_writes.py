@@ -39,7 +39,7 @@ sys.exit(main(sys.argv[3:]))
 # (file, which of its writes): config.json and problem.py come before the first checkpoint, so the
 # run starts again; the others resume. checkpoint_every=5: the second checkpoint is step 10's.
 WRITES = [("config.json", 1), ("problem.py", 1), ("history.csv", 2), ("checkpoint.pt", 2), ("solution.h5", 1),
-          ("history.png", 1), ("metrics.json", 1)]
+          ("solution.xdmf.h5", 1), ("solution.xdmf", 1), ("history.png", 1), ("report.html", 1), ("metrics.json", 1)]
 
 
 @pytest.mark.parametrize("target,nth", WRITES, ids=[name for name, _ in WRITES])

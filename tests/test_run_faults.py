@@ -108,6 +108,8 @@ def test_a_fault_before_the_first_checkpoint_says_to_start_again(write_problem, 
     ("checkpoint.pt", 2, 4),  # the checkpoint of step 8 fails: that of step 4 stays
     ("history.csv", 2, 4),  # written just before the checkpoint of step 8
     ("solution.h5", 1, 12),  # after training: the final checkpoint is kept
+    ("solution.xdmf.h5", 1, 12),
+    ("solution.xdmf", 1, 12),
     ("metrics.json", 1, 12),
     ("config.json", 1, None),  # before training: nothing to resume
 ])

@@ -27,6 +27,8 @@ def test_a_run_folder_holds_the_verdicts_moments_and_figures(tmp_path):
         assert handle["moments/learnt"].shape == (len(metrics["moments"]),)
         assert handle["ensemble/fine"].shape == (3, 400)  # t = 0 and the 2 validation times, 400 paths
     assert {p.name for p in (out / "plots").iterdir()} >= {"sample_paths.png", "moments.png", "history.png"}
+    report = (out / "report.html").read_text()  # a declared family's run has its report too
+    assert "sample_paths.png" in report and ("PASSED" if solution.passed else "FAILED") in report
 
 
 def test_a_stopped_run_resumes_to_the_same_figures(tmp_path):

@@ -14,6 +14,7 @@ from pinn.loading import ProblemSource, UserError
 from pinn.output.files import write_json
 from pinn.output.folder import RunFolder
 from pinn.output.metrics import metrics, trainer_facts, versions
+from pinn.output.report import write_run_report
 from pinn.output.summary import summary
 from pinn.solution import Solution
 from pinn.train import distributed
@@ -57,8 +58,8 @@ def run_config(problem: Declaration, source: ProblemSource | None, overrides: di
 
 def finish(problem: Declaration, trainer, folder: RunFolder, config: dict, rows: list[dict], reference: Any,
            reference_time: float, failure: str | None, stopped_early_at: int | None) -> Solution:
-    """Validate (the family's :meth:`~pinn.declaration.Declaration.finish`), draw the history, write metrics.json
-    last and log the summary."""
+    """Validate (the family's :meth:`~pinn.declaration.Declaration.finish`), draw the history, write report.html,
+    then metrics.json last, and log the summary."""
     from pinn.plots import plot_history
 
     outcome = problem.finish(trainer, reference, folder)
@@ -72,6 +73,7 @@ def finish(problem: Declaration, trainer, folder: RunFolder, config: dict, rows:
     result["family"] = problem.family
     result["processes"] = distributed.world_size()  # as a physics-informed run's
     result.update(outcome.extra)
+    write_run_report(folder.path, result)
     write_json(folder.metrics, result)
     logger.info("%s", summary(result, folder.path))
     return Solution(trainer.objective.module, result, config, folder.path)

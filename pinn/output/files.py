@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ import torch
 
 from pinn.references.grid import GridReference
 
+logger = logging.getLogger(__name__)
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -57,7 +59,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n"))
+    atomic_write(path, lambda p: p.write_text(json_text(data) + "\n"))
+
+
+def json_text(data: Any) -> str:
+    """``data`` as the indented JSON text a run's files hold (numpy numbers and paths as JSON values)."""
+    return json.dumps(data, indent=2, default=_jsonable)
 
 
 def read_json(path: Path) -> Any:
@@ -120,23 +127,58 @@ def _number(text: str) -> int | float | str:
     return text
 
 
+SOLUTION_MEMBERS = ("grid", "inside", "predicted", "reference", "error")
+"""The names at the root of solution.h5 besides the grid's coordinate variables."""
+
+
 def write_solution(path: Path, reference: GridReference, predicted: dict[str, np.ndarray],
-                   time: str | None, attributes: dict[str, Any]) -> None:
-    """solution.h5: the grid axes, and per field the prediction, the reference and the pointwise error."""
+                   time: str | None, attributes: dict[str, Any], units: dict[str, str] | None = None) -> None:
+    """solution.h5: the grid axes, and per field the prediction, the reference and the pointwise error.
+
+    The file is also a netCDF-4 file (:mod:`pinn.output.netcdf`): each axis is a dimension with its
+    coordinate variable at the root, every array names its dimensions, and carries a ``long_name``
+    (and ``units`` for the inputs and fields ``units`` names). An input named like a member of the file
+    (``SOLUTION_MEMBERS``) leaves the file without the netCDF dimensions, as before them.
+    """
+    from pinn.output import netcdf
+
+    units = units or {}
+    dims = list(reference.axes)
+    named = not set(dims) & set(SOLUTION_MEMBERS)
+    if not named:
+        logger.warning("solution.h5 is written without netCDF dimensions: an input is named like one of its "
+                       "members %s", list(SOLUTION_MEMBERS))
+
+    def add(group, name: str, values: np.ndarray, long_name: str, unit: str | None, **options):
+        if named:
+            return netcdf.add_variable(group, name, values, dims[:np.ndim(values)], long_name, unit, **options)
+        return group.create_dataset(name, data=values, **options)
 
     def fill(handle) -> None:
         for key, value in attributes.items():
             handle.attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
-        handle.attrs["axes"] = json.dumps(list(reference.axes))
+        handle.attrs["axes"] = json.dumps(dims)
         grid = handle.create_group("grid")
         for name, axis in reference.axes.items():
-            dataset = grid.create_dataset(name, data=axis)
+            long_name = f"time {name}" if name == time else f"coordinate {name}"
+            if named:
+                netcdf.add_coordinate(handle, name, axis, long_name, units.get(name))
+                # the axis again under grid/, over its own dimension: where the existing readers look for it
+                dataset = netcdf.add_variable(grid, name, axis, [name], long_name, units.get(name))
+            else:
+                dataset = grid.create_dataset(name, data=axis)
             dataset.attrs["role"] = "time" if name == time else "space"
-        inside = handle.create_dataset("inside", data=np.asarray(reference.inside, dtype=bool))
+        # uint8, not bool: netCDF has no boolean type (h5py's bool is an HDF5 enum netCDF tools cannot read)
+        inside = add(handle, "inside", np.asarray(reference.inside, dtype=np.uint8),
+                     "grid points inside the domain", None)
         inside.attrs["description"] = "grid points inside the domain: the errors in metrics.json are measured there"
-        inside.attrs["dims"] = json.dumps(list(reference.axes))
+        inside.attrs["flag_values"] = np.array([0, 1], dtype=np.uint8)
+        inside.attrs["flag_meanings"] = "outside inside"
+        inside.attrs["dims"] = json.dumps(dims)
         groups = {"predicted": "network prediction", "reference": reference.description,
                   "error": "prediction minus reference"}
+        long_names = {"predicted": "predicted {}", "reference": "reference {}",
+                      "error": "error of {} (predicted minus reference)"}
         for group_name, description in groups.items():
             handle.create_group(group_name).attrs["description"] = description
         for name, values in predicted.items():
@@ -145,8 +187,9 @@ def write_solution(path: Path, reference: GridReference, predicted: dict[str, np
             if name in reference.fields:  # a run without a reference writes its prediction only
                 data.update(reference=reference.fields[name], error=pred - reference.fields[name])
             for group_name, array in data.items():
-                dataset = handle[group_name].create_dataset(name, data=array, compression="gzip")
-                dataset.attrs["dims"] = json.dumps(list(reference.axes))
+                dataset = add(handle[group_name], name, array, long_names[group_name].format(name), units.get(name),
+                              compression="gzip")
+                dataset.attrs["dims"] = json.dumps(dims)
 
     write_hdf5(path, fill)
 

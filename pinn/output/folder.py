@@ -31,14 +31,14 @@ LOCK_FILE = ".lock"
 """Who holds the folder (process, host, start, command): written while a run writes, removed after."""
 
 RUN_FILES = frozenset({"config.json", "metrics.json", "history.csv", "checkpoint.pt", "solution.h5", "problem.py",
-                       "plots", "model_graph.pt", "error.log", LOCK_FILE,
-                       ".write-test"})
+                       "solution.xdmf", "solution.xdmf.h5", "report.html", "plots", "model_graph.pt", "error.log",
+                       LOCK_FILE, ".write-test"})
 """Every name a run writes at the top of its folder (local modules of the problem come from config.json)."""
 
 
 class RunFolder:
     """The files of one run: config.json, problem.py, history.csv, checkpoint.pt, solution.h5,
-    metrics.json and plots/."""
+    report.html, metrics.json and plots/."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -47,8 +47,11 @@ class RunFolder:
         self.history = self.path / "history.csv"
         self.checkpoint = self.path / "checkpoint.pt"
         self.solution = self.path / "solution.h5"
+        self.xdmf = self.path / "solution.xdmf"  # for ParaView; its numbers in xdmf_data
+        self.xdmf_data = self.path / "solution.xdmf.h5"
         self.problem_copy = self.path / "problem.py"
         self.plots = self.path / "plots"
+        self.report = self.path / "report.html"
         self._lock: _Lock | None = None
         self._replaced: Path | None = None  # the old run, moved aside by --overwrite
 
@@ -70,11 +73,12 @@ class RunFolder:
 
     def remove_leftovers(self) -> None:
         """Remove what a killed or failed run may leave behind: half-written temporary files (figures'
-        too), its ``error.log``, and the ``metrics.json`` of an earlier completion that the resumed run
-        will replace."""
+        too), its ``error.log``, and the ``metrics.json`` and ``report.html`` of an earlier completion that
+        the resumed run will replace."""
         for path in [*self.path.glob(f".*{TEMPORARY_SUFFIX}"), *self.plots.glob(f".*{TEMPORARY_SUFFIX}")]:
             path.unlink(missing_ok=True)
         self.metrics.unlink(missing_ok=True)
+        self.report.unlink(missing_ok=True)
         (self.path / "error.log").unlink(missing_ok=True)  # the fault it tells of is being resumed past
 
     def check(self, resume: bool, overwrite: bool, problem_file: Path | None = None) -> None:

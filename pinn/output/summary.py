@@ -9,8 +9,8 @@ def summary(metrics: dict, folder: Path) -> str:
     lines = [f"{metrics['problem']}: {metrics['steps']} steps in {metrics['training_time_s']:.1f} s on "
              f"{metrics['device']}"]
     for name, e in metrics["fields"].items():
-        verdict = "" if e["tolerance"] is None else (" <= " if e["passed"] else " > ") + f"{e['tolerance']:.1e}"
-        lines.append(f"  {name}: relative L2 {e['rel_l2']:.3e}{verdict}, max abs {e['max_abs']:.3e}")
+        met = "" if e["tolerance"] is None else (" <= " if e["passed"] else " > ") + f"{e['tolerance']:.1e}"
+        lines.append(f"  {name}: relative L2 {e['rel_l2']:.3e}{met}, max abs {e['max_abs']:.3e}")
     for name, p in metrics["parameters"].items():
         known = "" if p["true_value"] is None else f" (true {p['true_value']:.6g}, relative error {p['rel_error']:.3e}"
         known += "" if p["tolerance"] is None else (" <= " if p["passed"] else " > ") + f"{p['tolerance']:.1e}"
@@ -19,7 +19,11 @@ def summary(metrics: dict, folder: Path) -> str:
         lines.append(f"  training failed: {metrics['failure']}")
     if metrics.get("stopped_early_at") is not None:
         lines.append(f"  stopped early at step {metrics['stopped_early_at']} (stop_when)")
-    passed, failure = metrics["passed"], metrics["failure"]
-    verdict = "PASSED" if passed else "FAILED" if failure else "FAILED: tolerance not met"
-    lines.append(f"  {verdict}; results in {folder}")
+    lines.append(f"  {verdict(metrics)}; results in {folder}")
     return "\n".join(lines)
+
+
+def verdict(metrics: dict) -> str:
+    """The verdict of a finished run in words: ``PASSED``, ``FAILED`` (training failed) or ``FAILED: tolerance
+    not met``."""
+    return "PASSED" if metrics.get("passed") else "FAILED" if metrics.get("failure") else "FAILED: tolerance not met"
