@@ -12,7 +12,8 @@ With ``Phi(h) = expm(-A h)`` and the diffusion ``B = S S^T``:
 
 ``S`` is general (non-diagonal): only ``B`` is seen in the paths, so ``S`` is identifiable only up to
 ``S Q`` with ``Q`` orthogonal; a lower-triangular ``S`` with positive diagonal (the Cholesky factor of
-``B``) is the identifiable choice, and the one :meth:`coefficients` names.
+``B``) is the identifiable choice, and the one
+:meth:`MultivariateOrnsteinUhlenbeck.coefficients` names.
 """
 from __future__ import annotations
 
