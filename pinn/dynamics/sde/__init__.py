@@ -1,8 +1,10 @@
 """Neural SDEs: drift and diffusion learnt from sample paths, validated against closed-form statistics.
 
 Declare an :class:`SDEProblem` (terms :class:`Known`, :class:`Parametric` with ``pinn.Unknown``
-coefficients, or :class:`Neural`; ``noise="general"`` for a d x d noise matrix; paths as :class:`pinn.dynamics.Trajectory` objects, e.g. from
-:func:`paths_from_arrays`; a reference from :mod:`pinn.dynamics.sde.references`) and run it with
+coefficients, or :class:`Neural`; ``noise="general"`` for a d x d noise matrix, built with
+:func:`matrix`; paths as :class:`pinn.dynamics.Trajectory` objects, e.g. from :func:`paths_from_arrays`;
+a reference from :mod:`pinn.dynamics.sde.references`, or for several states
+:class:`MultivariateOrnsteinUhlenbeck`) and run it with
 ``python -m pinn.solve FILE`` or :func:`pinn.fit` (a run folder), or :func:`fit_sde` (in memory).
 """
 from pinn.dynamics.sde.paths import paths_from_arrays

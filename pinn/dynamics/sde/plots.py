@@ -40,7 +40,10 @@ def moment_bands(reference: Reference, report: dict[str, Any], path: Path, state
     fig = figure(10, 3.6 * d)
     for i, state in enumerate(states):
         which = (state,) if d > 1 else ()
-        found = lambda kind, key: np.array([getattr(moments[moment_name(kind, t, which)], key) for t in times])  # noqa: E731
+
+        def found(kind: str, key: str) -> np.ndarray:
+            return np.array([getattr(moments[moment_name(kind, t, which)], key) for t in times])
+
         learnt_mean, mean_bar = found("mean", "learnt"), found("mean", "tolerance")
         learnt_var, var_bar = found("var", "learnt"), found("var", "tolerance")
         bands, variances = fig.add_subplot(d, 2, 2 * i + 1), fig.add_subplot(d, 2, 2 * i + 2)

@@ -101,7 +101,8 @@ class SDEProblem(Declaration):
         if self.noise == "general" and isinstance(self.diffusion, Neural):
             raise ValueError(f"{label}: a Neural diffusion has diagonal noise only; general noise takes a Known "
                              "or Parametric matrix S(x, t)")
-        if self.noise == "diagonal" and isinstance(self.diffusion, Known) and not callable(self.diffusion.function) and not self.diffusion.function > 0:
+        constant = self.diffusion.function if isinstance(self.diffusion, Known) else None
+        if self.noise == "diagonal" and constant is not None and not callable(constant) and not constant > 0:
             raise ValueError(f"{label}: the diffusion must be positive, got the constant {self.diffusion.function!r}")
         names = [u.name for u in self.unknowns]
         if len(set(names)) != len(names):

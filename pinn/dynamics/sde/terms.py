@@ -95,8 +95,13 @@ def matrix(rows: Sequence[Sequence[Tensor | float]]) -> Tensor:
     gradients: ``matrix([[p.s11, 0], [p.s21, p.s22]])``."""
     entries = [entry for row in rows for entry in row]
     like = next((e for e in entries if isinstance(e, Tensor)), torch.tensor(0.0, dtype=torch.float64))
-    as_tensor = lambda e: e.to(like) if isinstance(e, Tensor) else torch.tensor(float(e), dtype=like.dtype, device=like.device)  # noqa: E731
-    return torch.stack([torch.stack([as_tensor(e).reshape(()) for e in row]) for row in rows])
+
+    def as_tensor(entry: Tensor | float) -> Tensor:
+        if isinstance(entry, Tensor):
+            return entry.to(like).reshape(())
+        return torch.tensor(float(entry), dtype=like.dtype, device=like.device)
+
+    return torch.stack([torch.stack([as_tensor(e) for e in row]) for row in rows])
 
 
 class TermModule(nn.Module):
