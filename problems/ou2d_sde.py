@@ -14,6 +14,10 @@ this linear drift: the coefficients carry only the statistical error of 1000 pat
 relative error on every entry of A and S (and mu; the recovered B is within about twice S's error).
 The learnt SDE is simulated from X_0 = (2, 0) and its means, variances, covariances and
 autocovariances are compared with the closed forms.
+
+Measured (scripts/bench_sde.py, shared 2-core machine): every coefficient within 0.62% (a12; B within
+0.61% in the Frobenius norm), 32 of 32 moments within 3 SE + bias (worst 0.66 of the bound), 179 s of
+training (25 L-BFGS iterations over 100,000 steps); refitted on two other data seeds, worst 0.50%.
 """
 import numpy as np
 
