@@ -1,16 +1,18 @@
 """Neural SDEs (issue 18): every figure of the targets, measured by real runs, written as JSON.
 
     python scripts/bench_sde.py [--out bench_sde.json] [--runs DIR] [--problems ornstein_uhlenbeck ...]
-                                [--ou-data-seeds 5]
+                                [--ou-data-seeds 5] [--ou2d-data-seeds 2]
 
-Each example problem (problems/ornstein_uhlenbeck.py, geometric_brownian.py, double_well_sde.py) runs
+Each example problem (problems/ornstein_uhlenbeck.py, geometric_brownian.py, double_well_sde.py,
+ou2d_sde.py) runs
 as ``pinn.fit`` would from the command line (a run folder under ``--runs``); the JSON holds, per problem,
 the recovered coefficients against their true values with the likelihood's computed discretisation bias,
 every compared moment with its Monte Carlo standard error and bias, the terminal two-sample test, the
 stationary density's L1 error, and the training, validation and total wall times. For the
 Ornstein-Uhlenbeck target (theta and sigma within 2% from 1000 paths) it also refits on fresh data from
-``--ou-data-seeds`` other seeds, so that the figure is not one lucky draw. Times are on a shared 2-core
-machine: upper bounds.
+``--ou-data-seeds`` other seeds, so that the figure is not one lucky draw; the 2-state one likewise
+(``--ou2d-data-seeds``), with the diffusion ``B = S S^T`` recovered from ``S``. Times are on a shared
+2-core machine: upper bounds.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import pinn  # noqa: E402
 from pinn.dynamics import sde  # noqa: E402
 
-PROBLEMS = ("ornstein_uhlenbeck", "geometric_brownian", "double_well_sde")
+PROBLEMS = ("ornstein_uhlenbeck", "geometric_brownian", "double_well_sde", "ou2d_sde")
 
 
 def run_problem(name: str, runs: Path) -> dict:
@@ -62,25 +64,38 @@ def run_problem(name: str, runs: Path) -> dict:
     }
 
 
-def ou_data_seeds(count: int) -> dict:
-    """theta, mu, sigma refitted on data drawn from ``count`` other seeds (the same 1000 paths' layout)."""
-    module = runpy.run_path(str(ROOT / "problems" / "ornstein_uhlenbeck.py"))
-    problem, truth, times = module["problem"], module["truth"], module["times"]
+def other_data(name: str, count: int, draw) -> dict:
+    """The problem ``name`` refitted on data from ``count`` other seeds: ``draw(module, rng)`` gives the
+    values at ``module["times"]`` (the same layout as the problem's own data)."""
+    module = runpy.run_path(str(ROOT / "problems" / f"{name}.py"))
+    problem, times = module["problem"], module["times"]
     fits = []
     for seed in range(count):
         rng = np.random.default_rng(1000 + seed)
-        values = truth.simulate(times, rng.uniform(-1.0, 2.0, 1000), rng)
-        changed = dataclasses.replace(problem, paths=sde.paths_from_arrays(times, values))
+        changed = dataclasses.replace(problem, paths=sde.paths_from_arrays(times, draw(module, rng)))
         started = time.perf_counter()
         fit = sde.fit_sde(changed)
+        values = {k: v["value"] for k, v in fit.report["coefficients"].items()}
         entry = {"data_seed": 1000 + seed, "training_time_s": fit.training_time_s,
                  "total_time_s": time.perf_counter() - started,
                  "rel_error": {k: v["rel_error"] for k, v in fit.report["coefficients"].items()},
                  "passed": fit.passed}
+        if "s11" in values:
+            entry["diffusion_B"] = diffusion_error(values, module["truth"])
         fits.append(entry)
-        print(f"  OU data seed {1000 + seed}: {entry['rel_error']}", flush=True)
+        print(f"  {name} data seed {1000 + seed}: {entry['rel_error']}", flush=True)
     worst = {k: max(f["rel_error"][k] for f in fits) for k in fits[0]["rel_error"]}
     return {"fits": fits, "worst_rel_error": worst, "all_passed": all(f["passed"] for f in fits)}
+
+
+def diffusion_error(values: dict, truth: sde.MultivariateOrnsteinUhlenbeck) -> dict:
+    """The diffusion ``B = S S^T`` from the fitted lower-triangular ``S``: each entry's relative error and
+    the matrix's (Frobenius norm)."""
+    d = truth.states
+    s = np.array([[values[f"s{i + 1}{j + 1}"] if j <= i else 0.0 for j in range(d)] for i in range(d)])
+    b, exact = s @ s.T, truth.diffusion_matrix
+    return {"learnt": b.tolist(), "exact": exact.tolist(), "rel_error": (np.abs(b - exact) / np.abs(exact)).tolist(),
+            "frobenius_rel_error": float(np.linalg.norm(b - exact) / np.linalg.norm(exact))}
 
 
 def main() -> None:
@@ -89,6 +104,7 @@ def main() -> None:
     parser.add_argument("--runs", default="runs/bench_sde")
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
     parser.add_argument("--ou-data-seeds", type=int, default=5)
+    parser.add_argument("--ou2d-data-seeds", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     results = {"machine": f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, shared: "
@@ -97,9 +113,19 @@ def main() -> None:
     for name in args.problems:
         print(f"{name} ...", flush=True)
         results["problems"][name] = run_problem(name, Path(args.runs))
+        if name == "ou2d_sde":
+            truth = runpy.run_path(str(ROOT / "problems" / "ou2d_sde.py"))["truth"]
+            values = {k: v["value"] for k, v in results["problems"][name]["parameters"].items()}
+            results["problems"][name]["diffusion_B"] = diffusion_error(values, truth)
         print(f"  passed={results['problems'][name]['passed']}", flush=True)
     if "ornstein_uhlenbeck" in args.problems and args.ou_data_seeds:
-        results["ornstein_uhlenbeck_other_data"] = ou_data_seeds(args.ou_data_seeds)
+        results["ornstein_uhlenbeck_other_data"] = other_data(
+            "ornstein_uhlenbeck", args.ou_data_seeds,
+            lambda module, rng: module["truth"].simulate(module["times"], rng.uniform(-1.0, 2.0, 1000), rng))
+    if "ou2d_sde" in args.problems and args.ou2d_data_seeds:
+        results["ou2d_sde_other_data"] = other_data(
+            "ou2d_sde", args.ou2d_data_seeds,
+            lambda module, rng: module["truth"].simulate(module["times"], rng.uniform(-3.0, 4.0, (4000, 2)), rng))
     Path(args.out).write_text(json.dumps(results, indent=1, default=float))
     print(f"wrote {args.out}")
 

@@ -43,7 +43,7 @@ def finish(problem: "SDEProblem", trainer: "Trainer", folder: Any) -> Outcome:
                             "discretisation_bias": bias.get(name)}
     write_solution(Path(folder.solution), problem, report)
     try:
-        all_figures(problem.paths, problem.reference, report, Path(folder.plots))
+        all_figures(problem.paths, problem.reference, report, Path(folder.plots), problem.states)
     except Exception as err:  # a figure must never cost the user the run's numbers
         logger.warning("warning: an SDE figure failed (%s: %s); the numbers are unaffected", type(err).__name__, err)
     extra = {"moments": [moment_entry(m) for m in report["moments"]], "terminal_test": report["terminal"],
@@ -76,7 +76,9 @@ def write_solution(path: Path, problem: "SDEProblem", report: dict[str, Any]) ->
             for key in ("learnt", "reference", "standard_error", "bias", "tolerance"):
                 moments.create_dataset(key, data=np.array([getattr(m, key) for m in found], dtype=np.float64))
             ensemble = handle.create_group("ensemble")
-            ensemble.attrs["description"] = "learnt SDE at the validation times, steps h/2 (fine) and h (coarse)"
+            ensemble.attrs["description"] = ("learnt SDE at the validation times, steps h/2 (fine) and h (coarse): "
+                                              "(times, paths), or (times, paths, states) for several")
+            ensemble.attrs["states"] = list(problem.states)
             ensemble.create_dataset("t", data=report["ensemble"].times)
             ensemble.create_dataset("fine", data=report["ensemble"].fine)
             ensemble.create_dataset("coarse", data=report["ensemble"].coarse)

@@ -6,11 +6,13 @@ of the negative log-likelihood, less its constant ``0.5 d log(2 pi dt)``::
 
     0.5 * sum_i [ (x'_i - x_i - f_i dt)^2 / (g_i^2 dt) + log g_i^2 ]
 
-With ``scheme="local_linear"`` (one state only) the drift is linearised about the step's start,
+With general noise (``g`` the matrix ``S``) the step is ``N(x + f dt, S S^T dt)``, a full covariance
+(:mod:`pinn.dynamics.sde.covariance`). With ``scheme="local_linear"`` the drift is linearised about the step's start,
 ``f(y) ~ f(x) + f'(x) (y - x)``, with the diffusion frozen there (Shoji and Ozaki, 1998): the step is then
-``N(x + f dt phi(f' dt), g^2 dt phi(2 f' dt))`` with ``phi(z) = (e^z - 1) / z``. It is the exact
-transition density of a linear drift with constant diffusion (Ornstein-Uhlenbeck), and an
-approximation otherwise.
+``N(x + f dt phi(f' dt), g^2 dt phi(2 f' dt))`` with ``phi(z) = (e^z - 1) / z`` for one state, and
+its matrix form (matrix exponentials of the drift's Jacobian, Van Loan's covariance) for several. It
+is the exact transition density of a linear drift with constant diffusion (Ornstein-Uhlenbeck, also
+multivariate with general noise), and an approximation otherwise.
 
 Euler-Maruyama's bias is the discretisation's: of order ``dt`` in the coefficients (for Ornstein-Uhlenbeck,
 ``theta dt / 2`` relative in theta and in sigma), which :mod:`pinn.dynamics.sde.references` computes
@@ -32,6 +34,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from pinn.dynamics.sde.covariance import (diffusion_matrix, drift_jacobian, euler_step, gaussian_loss,
+                                          local_linear_step)
 from pinn.dynamics.sde.paths import transitions
 from pinn.dynamics.trajectories import Trajectory
 from pinn.dynamics.sde.model import SDEModel
@@ -48,8 +52,8 @@ class Likelihood:
     """Which transition likelihood trains the SDE (``--set likelihood.scheme=local_linear``).
 
     Args:
-        scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"`` (one state; exact for a linear drift
-            with constant diffusion).
+        scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"`` (exact for a linear drift with
+            constant diffusion).
         batch_steps: observed steps drawn at random per batch, redrawn every step in phases that redraw
             (Adam); 0 for all of them. A phase that keeps one batch (L-BFGS) fits all the observed steps.
     """
@@ -70,7 +74,7 @@ class TransitionLikelihood(Objective):
         paths: the observed sample paths.
         batch_steps: steps per batch (None: all of them, every step).
         seed: seeds the batches' generator.
-        scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"`` (one state).
+        scheme: ``"euler"`` (Euler-Maruyama) or ``"local_linear"``.
         brownian_seed: the seed of the Brownian paths the checks simulate the learnt SDE with
             (kept in :meth:`state_dict`, so a resumed run checks with the same paths).
     """
@@ -79,10 +83,9 @@ class TransitionLikelihood(Objective):
                  brownian_seed: int = 0, scheme: str = "euler") -> None:
         if scheme not in SCHEMES:
             raise ValueError(f"TransitionLikelihood scheme {scheme!r} is not one of {', '.join(SCHEMES)}")
-        if scheme == "local_linear" and paths[0].states != 1:
-            raise ValueError(f"TransitionLikelihood scheme 'local_linear' needs one state, the paths have "
-                             f"{paths[0].states}")
         self.scheme = scheme
+        # a full covariance: general noise, or the linearisation's coupling of several states
+        self.full = model.noise_type == "general" or (scheme == "local_linear" and paths[0].states > 1)
         self.module = model
         parameter = next(iter(model.parameters()), None)
         self.dtype = parameter.dtype if parameter is not None else torch.float64
@@ -113,6 +116,15 @@ class TransitionLikelihood(Objective):
         """A diffusion that is not positive at an observed point has no likelihood: say where."""
         with torch.no_grad():
             g = self.module.diffusion(self.before, self.t0)
+        if g.dim() == 3:  # general noise: S S^T must be positive definite
+            bad = torch.linalg.cholesky_ex(diffusion_matrix(g))[1] > 0
+            bad = (bad | ~torch.isfinite(g).all(dim=(1, 2)))[:, None]
+            if bool(bad.any()):
+                row = int(bad.any(dim=1).nonzero()[0])
+                raise ValueError(f"the diffusion matrix S must be non-singular (S S^T positive definite) where "
+                                 f"paths are observed, but it is {g[row].tolist()} at x = {self.before[row].tolist()}, "
+                                 f"t = {float(self.t0[row]):g}")
+            return
         bad = ~(torch.isfinite(g) & (g > 0))
         if bool(bad.any()):
             row = int(bad.any(dim=1).nonzero()[0])
@@ -132,6 +144,13 @@ class TransitionLikelihood(Objective):
         if self.scheme == "local_linear":
             x = x.detach().requires_grad_(True)
         f = self.module.drift(x, t)
+        if self.full:
+            b = diffusion_matrix(self.module.diffusion(x, t))
+            if self.scheme == "local_linear":
+                mean, covariance = local_linear_step(x, f, drift_jacobian(f, x), b, dt)
+            else:
+                mean, covariance = euler_step(x, f, b, dt)
+            return gaussian_loss(x1 - mean, covariance, dt)
         variance = self.module.diffusion(x, t).square()
         if self.scheme == "local_linear":
             slope = torch.autograd.grad(f.sum(), x, create_graph=True)[0]

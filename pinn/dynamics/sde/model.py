@@ -1,4 +1,4 @@
-"""The trainable SDE ``dX = f(X, t) dt + g(X, t) dW`` (diagonal Ito noise) and its torchsde view."""
+"""The trainable SDE ``dX = f(X, t) dt + g(X, t) dW`` (Ito; diagonal or general noise) and its torchsde view."""
 from __future__ import annotations
 
 import torch
@@ -17,16 +17,18 @@ class SDEModel(nn.Module):
         lower: the lowest observed value of each state, then of time (input normalisation of nets).
         upper: the highest observed value of each state, then of time.
         generator: initialises the nets.
+        noise: ``"diagonal"`` (``g`` (N, d), one Brownian motion per state) or ``"general"`` (``g`` the
+            (N, d, d) matrix ``S``).
     """
 
-    noise_type = "diagonal"  # what torchsde reads
-    sde_type = "ito"
+    sde_type = "ito"  # what torchsde reads, with noise_type
 
     def __init__(self, drift: Term, diffusion: Term, dimension: int, lower: Tensor, upper: Tensor,
-                 generator: torch.Generator) -> None:
+                 generator: torch.Generator, noise: str = "diagonal") -> None:
         super().__init__()
+        self.noise_type = noise
         self.drift = TermModule(drift, "drift", dimension, lower, upper, generator)
-        self.diffusion = TermModule(diffusion, "diffusion", dimension, lower, upper, generator)
+        self.diffusion = TermModule(diffusion, "diffusion", dimension, lower, upper, generator, noise)
 
     def coefficients(self) -> dict[str, float]:
         """The current value of every unknown, by name."""

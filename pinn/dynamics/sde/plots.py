@@ -9,6 +9,7 @@ import numpy as np
 
 from pinn.dynamics.trajectories import Trajectory
 from pinn.dynamics.sde.references import Reference
+from pinn.dynamics.sde.validation import moment_name
 from pinn.plots.style import figure, save
 
 
@@ -17,39 +18,47 @@ def sample_paths(paths: Sequence[Trajectory], report: dict[str, Any], path: Path
     fig = figure(10, 3.6)
     observed, learnt = fig.subplots(1, 2, sharey=False)
     for observation in paths[:shown]:
-        observed.plot(observation.times, observation.values[:, 0], lw=0.7)
+        observed.plot(observation.times, observation.values, lw=0.7)  # every state
     observed.set(title=f"observed paths ({min(shown, len(paths))} of {len(paths)})", xlabel="t", ylabel="x")
     ensemble = report["ensemble"]
-    learnt.plot(ensemble.times, ensemble.fine[:, :shown], lw=0.8, marker=".")
+    fine = ensemble.fine[:, :shown]
+    learnt.plot(ensemble.times, fine.reshape(fine.shape[0], -1), lw=0.8, marker=".")
     learnt.set(title="learnt SDE at the validation times", xlabel="t", ylabel="x")
     return save(fig, path)
 
 
-def moment_bands(reference: Reference, report: dict[str, Any], path: Path) -> Path:
+def moment_bands(reference: Reference, report: dict[str, Any], path: Path, states: Sequence[str] = ("x",)) -> Path:
     """The reference mean and mean ± 2 standard deviations against the learnt ones, with each moment's
-    tolerance (3 SE + bias) as an error bar."""
+    tolerance (3 SE + bias) as an error bar; one row per state."""
     ensemble = report["ensemble"]
     times = ensemble.times[1:]
     dense = np.linspace(times[0] / 4, times[-1], 200)
-    mean, spread = reference.mean(dense), 2 * np.sqrt(reference.variance(dense))
+    d = len(states)
+    mean = np.reshape(reference.mean(dense), (dense.size, d))
+    variance = np.reshape(reference.variance(dense), (dense.size, d))
     moments = {m.name: m for m in report["moments"]}
-    learnt_mean = np.array([moments[f"mean(t={t:g})"].learnt for t in times])
-    mean_bar = np.array([moments[f"mean(t={t:g})"].tolerance for t in times])
-    learnt_var = np.array([moments[f"var(t={t:g})"].learnt for t in times])
-    var_bar = np.array([moments[f"var(t={t:g})"].tolerance for t in times])
-    fig = figure(10, 3.6)
-    bands, variances = fig.subplots(1, 2)
-    bands.fill_between(dense, mean - spread, mean + spread, alpha=0.25, label="reference mean ± 2 sd")
-    bands.plot(dense, mean, label="reference mean")
-    bands.errorbar(times, learnt_mean, yerr=mean_bar, fmt="o", capsize=3, label="learnt mean ± (3 SE + bias)")
-    bands.plot(times, learnt_mean + 2 * np.sqrt(learnt_var), "k_", ms=12, label="learnt mean ± 2 sd")
-    bands.plot(times, learnt_mean - 2 * np.sqrt(learnt_var), "k_", ms=12)
-    bands.set(xlabel="t", ylabel="x", title="moment bands")
-    bands.legend(fontsize=7)
-    variances.plot(dense, reference.variance(dense), label="reference")
-    variances.errorbar(times, learnt_var, yerr=var_bar, fmt="o", capsize=3, label="learnt ± (3 SE + bias)")
-    variances.set(xlabel="t", ylabel="variance", title="variance")
-    variances.legend(fontsize=7)
+    fig = figure(10, 3.6 * d)
+    for i, state in enumerate(states):
+        which = (state,) if d > 1 else ()
+
+        def found(kind: str, key: str) -> np.ndarray:
+            return np.array([getattr(moments[moment_name(kind, t, which)], key) for t in times])
+
+        learnt_mean, mean_bar = found("mean", "learnt"), found("mean", "tolerance")
+        learnt_var, var_bar = found("var", "learnt"), found("var", "tolerance")
+        bands, variances = fig.add_subplot(d, 2, 2 * i + 1), fig.add_subplot(d, 2, 2 * i + 2)
+        spread = 2 * np.sqrt(variance[:, i])
+        bands.fill_between(dense, mean[:, i] - spread, mean[:, i] + spread, alpha=0.25, label="reference mean ± 2 sd")
+        bands.plot(dense, mean[:, i], label="reference mean")
+        bands.errorbar(times, learnt_mean, yerr=mean_bar, fmt="o", capsize=3, label="learnt mean ± (3 SE + bias)")
+        bands.plot(times, learnt_mean + 2 * np.sqrt(learnt_var), "k_", ms=12, label="learnt mean ± 2 sd")
+        bands.plot(times, learnt_mean - 2 * np.sqrt(learnt_var), "k_", ms=12)
+        bands.set(xlabel="t", ylabel=state, title=f"moment bands of {state}" if d > 1 else "moment bands")
+        bands.legend(fontsize=7)
+        variances.plot(dense, variance[:, i], label="reference")
+        variances.errorbar(times, learnt_var, yerr=var_bar, fmt="o", capsize=3, label="learnt ± (3 SE + bias)")
+        variances.set(xlabel="t", ylabel="variance", title=f"variance of {state}" if d > 1 else "variance")
+        variances.legend(fontsize=7)
     return save(fig, path)
 
 
@@ -69,10 +78,11 @@ def stationary_density(report: dict[str, Any], path: Path) -> Path | None:
     return save(fig, path)
 
 
-def all_figures(paths: Sequence[Trajectory], reference: Reference, report: dict[str, Any], folder: Path) -> list[Path]:
+def all_figures(paths: Sequence[Trajectory], reference: Reference, report: dict[str, Any], folder: Path,
+                states: Sequence[str] = ("x",)) -> list[Path]:
     """Every figure into ``folder``: sample_paths.png, moments.png, stationary_density.png (where one exists)."""
     folder = Path(folder)
     written = [sample_paths(paths, report, folder / "sample_paths.png"),
-               moment_bands(reference, report, folder / "moments.png"),
+               moment_bands(reference, report, folder / "moments.png", tuple(states)),
                stationary_density(report, folder / "stationary_density.png")]
     return [p for p in written if p is not None]

@@ -32,7 +32,7 @@ from pinn.dynamics.sde.paths import bounds, check_paths
 from pinn.dynamics.sde.likelihood import Likelihood, TransitionLikelihood
 from pinn.dynamics.sde.model import SDEModel
 from pinn.dynamics.sde.references import Reference
-from pinn.dynamics.sde.terms import Known, Neural, Parametric, Term
+from pinn.dynamics.sde.terms import NOISES, Known, Neural, Parametric, Term
 from pinn.dynamics.sde.validation import Validation
 from pinn.dynamics.sde.validator import SDEValidator
 from pinn.dynamics.trajectories import Trajectory
@@ -53,11 +53,14 @@ class SDEProblem(Declaration):
         diffusion: :class:`~pinn.dynamics.sde.terms.Known`, ``Parametric`` or ``Neural``.
         paths: the observed sample paths (:class:`pinn.dynamics.Trajectory`, e.g. from
             :func:`~pinn.dynamics.sde.paths_from_arrays` or :func:`pinn.dynamics.read_trajectories`).
-        reference: the true SDE's closed forms it is validated against (one state).
+        reference: the true SDE's closed forms it is validated against (as many states as ``states``).
         tolerance: relative error per coefficient name, and ``"density"`` (L1 of the stationary density).
         validation: how the learnt SDE is simulated and compared (``--set validation.paths=4000``).
         likelihood: the training objective's scheme and batches (``--set likelihood.scheme=...``).
         training: the optimiser schedule and numerics (dtype, device, seed).
+        noise: ``"diagonal"`` (the diffusion gives one noise level per state) or ``"general"`` (the
+            diffusion gives the d x d matrix ``S`` of ``dX = f dt + S dW``, e.g. with
+            :func:`~pinn.dynamics.sde.terms.matrix`).
     """
 
     family: ClassVar[str] = "sde"
@@ -72,6 +75,7 @@ class SDEProblem(Declaration):
     validation: Validation = Validation()
     likelihood: Likelihood = Likelihood()
     training: Training = Training([Adam(300, learning_rate=0.05), LBFGS(50)])
+    noise: str = "diagonal"
 
     def __post_init__(self) -> None:
         label = f"SDEProblem {self.name!r}"
@@ -89,11 +93,16 @@ class SDEProblem(Declaration):
             if not isinstance(getattr(self, section), kind):
                 raise ValueError(f"{label}: {section} must be a {kind.__name__}, got {type(getattr(self, section)).__name__}")
         object.__setattr__(self, "paths", check_paths(self.paths, states, label))
-        if len(states) != 1:
-            raise ValueError(f"{label}: validation against a reference handles one state for now, got {len(states)}")
-        if self.likelihood.scheme == "local_linear" and len(states) != 1:
-            raise ValueError(f"{label}: likelihood scheme 'local_linear' needs one state")
-        if isinstance(self.diffusion, Known) and not callable(self.diffusion.function) and not self.diffusion.function > 0:
+        if self.reference.states != len(states):
+            raise ValueError(f"{label}: the reference has {self.reference.states} states, the problem {len(states)} "
+                             f"({' '.join(states)})")
+        if self.noise not in NOISES:
+            raise ValueError(f"{label}: noise must be one of {', '.join(NOISES)}, got {self.noise!r}")
+        if self.noise == "general" and isinstance(self.diffusion, Neural):
+            raise ValueError(f"{label}: a Neural diffusion has diagonal noise only; general noise takes a Known "
+                             "or Parametric matrix S(x, t)")
+        constant = self.diffusion.function if isinstance(self.diffusion, Known) else None
+        if self.noise == "diagonal" and constant is not None and not callable(constant) and not constant > 0:
             raise ValueError(f"{label}: the diffusion must be positive, got the constant {self.diffusion.function!r}")
         names = [u.name for u in self.unknowns]
         if len(set(names)) != len(names):
@@ -123,7 +132,8 @@ class SDEProblem(Declaration):
         device = resolve_device(numerics.device)
         generator = torch.Generator().manual_seed(numerics.seed)
         lower, upper = (torch.tensor(b, dtype=dtype) for b in bounds(self.paths))
-        model = SDEModel(self.drift, self.diffusion, len(self.states), lower, upper, generator).to(device, dtype)
+        model = SDEModel(self.drift, self.diffusion, len(self.states), lower, upper, generator,
+                         self.noise).to(device, dtype)
         objective = TransitionLikelihood(model, self.paths, self.likelihood.batch_steps or None, seed=numerics.seed,
                                          brownian_seed=self.validation.seed, scheme=self.likelihood.scheme)
         return objective, SDEValidator(self, objective)
@@ -148,7 +158,7 @@ class SDEProblem(Declaration):
         return finish(self, trainer, folder)
 
     def describe(self) -> dict[str, Any]:
-        return {"states": list(self.states), "drift": type(self.drift).__name__,
+        return {"states": list(self.states), "noise": self.noise, "drift": type(self.drift).__name__,
                 "diffusion": type(self.diffusion).__name__, "unknowns": [u.name for u in self.unknowns],
                 "paths": len(self.paths), "observed_steps": sum(len(p) - 1 for p in self.paths),
                 "reference": self.reference.description,

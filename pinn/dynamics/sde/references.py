@@ -3,7 +3,8 @@
 Each reference simulates its SDE for the example data (seeded; exact transitions where they exist),
 and gives what validation compares the learnt process with: mean, variance and autocovariance at
 chosen times from a declared start, the terminal distribution (to draw a sample for the two-sample
-test), and the stationary density where there is one. All are one-dimensional.
+test), and the stationary density where there is one. These are one-dimensional;
+:class:`~pinn.dynamics.sde.multivariate.MultivariateOrnsteinUhlenbeck` has d states.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class Reference(abc.ABC):
     description: str = ""
     error_estimate: float | None = 0.0  # closed forms: no error of their own
     support: tuple[float, float] | None = None  # where the stationary density lives (None: no density)
+    states: int = 1  # a reference of d states returns (..., d) means and (d, d) covariances
 
     @abc.abstractmethod
     def coefficients(self) -> dict[str, float]:
@@ -30,7 +32,8 @@ class Reference(abc.ABC):
 
     @abc.abstractmethod
     def simulate(self, times: np.ndarray, start: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Paths at ``times`` from the states ``start`` (paths,): shape (paths, len(times))."""
+        """Paths at ``times`` from the states ``start`` (paths,): shape (paths, len(times)); with d states
+        from (paths, d): (paths, len(times), d)."""
 
     @abc.abstractmethod
     def initial(self, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -49,6 +52,16 @@ class Reference(abc.ABC):
     @abc.abstractmethod
     def terminal(self, t: float, count: int, rng: np.random.Generator) -> np.ndarray:
         """A sample of ``X_t`` from the validation start."""
+
+    def covariance(self, t: float) -> np.ndarray:
+        """``Cov(X_t)``, (states, states)."""
+        return np.reshape(np.asarray(self.variance(t), dtype=np.float64), (1, 1))
+
+    def cross_covariance(self, s: float, t: float) -> np.ndarray | None:
+        """``Cov(X_s, X_t)`` for ``t >= s``, (states, states), entry (i, j) pairing state i at s with
+        state j at t (None: no closed form)."""
+        found = self.autocovariance(s, t)
+        return None if found is None else np.reshape(np.asarray(found, dtype=np.float64), (1, 1))
 
     def stationary_density(self, x: np.ndarray) -> np.ndarray | None:
         """The stationary density at ``x`` (None: there is none)."""

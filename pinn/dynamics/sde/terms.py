@@ -10,6 +10,11 @@ Each term maps the state ``x`` (shape (N, d)) and the time ``t`` (shape (N, 1)) 
   volatility above zero), e.g. ``Parametric(lambda x, t, p: p.theta * (p.mu - x), [theta, mu])``.
 - :class:`Neural`: a network of ``x`` (and ``t`` with ``time=True``) plus an optional known part;
   as a diffusion its output passes through softplus, so it stays positive.
+
+With general noise (``SDEProblem(noise="general")``) the diffusion is a matrix ``S(x, t)`` of shape
+(d, d), or (N, d, d) for one per point, and ``dX = f dt + S dW``; :func:`matrix` builds one from
+coefficients and numbers, e.g. ``matrix([[p.s11, 0], [p.s21, p.s22]])``. A net diffusion has diagonal
+noise only.
 """
 from __future__ import annotations
 
@@ -82,17 +87,38 @@ class Neural:
 
 
 Term = Union[Known, Parametric, Neural]
+NOISES = ("diagonal", "general")
+
+
+def matrix(rows: Sequence[Sequence[Tensor | float]]) -> Tensor:
+    """A (d, d) tensor from rows of 0-d tensors (coefficients ``p.name``) and numbers, keeping the
+    gradients: ``matrix([[p.s11, 0], [p.s21, p.s22]])``."""
+    entries = [entry for row in rows for entry in row]
+    like = next((e for e in entries if isinstance(e, Tensor)), torch.tensor(0.0, dtype=torch.float64))
+
+    def as_tensor(entry: Tensor | float) -> Tensor:
+        if isinstance(entry, Tensor):
+            return entry.to(like).reshape(())
+        return torch.tensor(float(entry), dtype=like.dtype, device=like.device)
+
+    return torch.stack([torch.stack([as_tensor(e) for e in row]) for row in rows])
 
 
 class TermModule(nn.Module):
     """A declared term made trainable: its unknowns' raw parameters and its network, if any."""
 
     def __init__(self, term: Term, role: str, dimension: int, lower: Tensor, upper: Tensor,
-                 generator: torch.Generator) -> None:
+                 generator: torch.Generator, noise: str = "diagonal") -> None:
         super().__init__()
         if not isinstance(term, (Known, Parametric, Neural)):
             raise ValueError(f"the {role} must be pinn.dynamics.sde.Known, Parametric or Neural, got {term!r}")
+        if noise not in NOISES:
+            raise ValueError(f"noise must be one of {', '.join(NOISES)}, got {noise!r}")
         self.term, self.role, self.dimension = term, role, dimension
+        self.general = role == "diffusion" and noise == "general"  # S(x, t), (N, d, d)
+        if self.general and isinstance(term, Neural):
+            raise ValueError("a Neural diffusion has diagonal noise only; general noise takes a Known or "
+                             "Parametric matrix S(x, t)")
         self.unknowns = UnknownValues(term.unknowns)
         self.net: nn.Module | None = None
         if isinstance(term, Neural):
@@ -100,7 +126,8 @@ class TermModule(nn.Module):
             self.net = term.net.build(inputs, dimension, lower[:inputs], upper[:inputs], generator)
 
     def forward(self, x: Tensor, t: Tensor) -> Tensor:
-        """The term at states ``x`` (N, d) and times ``t`` (N, 1), shape (N, d)."""
+        """The term at states ``x`` (N, d) and times ``t`` (N, 1), shape (N, d); a general-noise
+        diffusion (N, d, d)."""
         term = self.term
         if isinstance(term, Known):
             value = term.function(x, t) if callable(term.function) else term.function
@@ -113,4 +140,11 @@ class TermModule(nn.Module):
                 value = nn.functional.softplus(value)
             if term.known is not None:
                 value = value + term.known(x, t)
-        return torch.as_tensor(value, dtype=x.dtype, device=x.device).expand_as(x)
+        value = torch.as_tensor(value, dtype=x.dtype, device=x.device)
+        if not self.general:
+            return value.expand_as(x)
+        n, d = x.shape
+        if value.shape not in ((d, d), (n, d, d)):
+            raise ValueError(f"the diffusion of general noise must give the {d} x {d} matrix S (shape ({d}, {d}) "
+                             f"or (points, {d}, {d})), got shape {tuple(value.shape)}")
+        return value.expand(n, d, d)

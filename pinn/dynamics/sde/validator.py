@@ -60,7 +60,7 @@ class SDEValidator:
                 errors[unknown.name] = FieldError(error, abs(value - true), problem.tolerance.get(unknown.name))
             coefficients[unknown.name] = entry
         paths = ensemble(model, reference, validation, self.objective.brownian_seed)
-        found_moments = moments(paths, reference)
+        found_moments = moments(paths, reference, problem.states)
         errors["moments"] = moment_error(found_moments)
         terminal = terminal_test(paths, reference, validation)
         errors["terminal"] = FieldError(terminal["statistic"], terminal["statistic"], terminal["critical"])
