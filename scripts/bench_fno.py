@@ -27,6 +27,7 @@ import torch
 
 import pinn
 from pinn.loading import load_problem
+from pinn.operators.data import Samples, split_samples
 from pinn.operators.model import OperatorModel
 from pinn.operators.objective import relative_l2
 from pinn.output.files import read_history, write_json
@@ -70,7 +71,7 @@ def epoch_time(model: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs:
     return time.perf_counter() - started
 
 
-def speed_comparison(problem, reference, repeats: int) -> dict | None:
+def speed_comparison(problem, train: Samples, repeats: int) -> dict | None:
     """Epoch times of this project's FNO and ``neuraloperator``'s of the same settings on the same data and
     batch, interleaved (ours, theirs, ours, theirs ...) after one warm-up epoch each, so that a load on the
     machine falls on both alike: each one's median, and the median of the repeats' ratios (ours / theirs;
@@ -80,11 +81,11 @@ def speed_comparison(problem, reference, repeats: int) -> dict | None:
     import neuralop
 
     generator = torch.Generator().manual_seed(0)
-    ours = OperatorModel(problem.net, reference.train.inputs, reference.train.outputs, problem.task.periodic, generator)
+    ours = OperatorModel(problem.net, train.inputs, train.outputs, problem.task.periodic, generator)
     torch.manual_seed(0)
     theirs = neuraloperator_model(problem)
-    inputs = torch.as_tensor(reference.train.inputs, dtype=torch.float32)
-    outputs = torch.as_tensor(reference.train.outputs, dtype=torch.float32)
+    inputs = torch.as_tensor(train.inputs, dtype=torch.float32)
+    outputs = torch.as_tensor(train.outputs, dtype=torch.float32)
     batch = problem.data.batch_size
     models = {"pinn": ours, "neuraloperator": theirs}
     optimizers = {name: torch.optim.Adam(model.parameters(), lr=1e-3) for name, model in models.items()}
@@ -133,8 +134,8 @@ def bench(path: Path, out: Path, time_budget: float | None, repeats: int) -> dic
         "training_time_s": metrics.get("training_time_s"), "data_time_s": metrics.get("reference_time_s"),
         "wall_time_s": wall, "net": dict(problem.describe()["net"]),
     }
-    reference = problem.build_reference() if importlib.util.find_spec("neuralop") else None
-    result["speed"] = speed_comparison(problem, reference, repeats) if reference else None
+    installed = importlib.util.find_spec("neuralop") is not None
+    result["speed"] = speed_comparison(problem, training_samples(problem), repeats) if installed else None
     return result
 
 
@@ -142,7 +143,13 @@ def speed_only(path: Path, repeats: int) -> dict:
     """The speed comparison alone (the data from the cache or the solver, no training run)."""
     problem = load_problem(path)
     return {"problem": problem.name, "net": dict(problem.describe()["net"]),
-            "speed": speed_comparison(problem, problem.build_reference(), repeats)}
+            "speed": speed_comparison(problem, training_samples(problem), repeats)}
+
+
+def training_samples(problem) -> Samples:
+    """The problem's training split (from its cache, else solved)."""
+    cache = None if problem.data.cache is None else Path(problem.data.cache)
+    return split_samples(problem.task, problem.splits, "train", problem.data.resolution, cache)
 
 
 def main() -> None:
