@@ -3,8 +3,10 @@ forms, and the Burgers solver's order in time), the data cache and its checks, t
 batches, a short training with a real bound, and a problem run through pinn.fit and the command line."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import textwrap
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -294,3 +296,29 @@ def test_command_line_exit_status(tmp_path, capsys, no_figures):
         f.attrs["settings"] = json.dumps({"format": 1})
     assert main([str(ok), "--out", str(tmp_path / "stale"), "--quiet"]) == 2
     assert "does not match its settings" in capsys.readouterr().err
+
+
+def _variants_script():
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fno_variants.py"
+    spec = importlib.util.spec_from_file_location("fno_variants", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_variants_script_settings_and_wall_share(tmp_path):
+    """scripts/fno_variants.py: a variant's settings (tuples kept whole), which go into the problem and which
+    to pinn.fit, and the share of the squared error near the walls."""
+    script = _variants_script()
+    label, settings = script.parse_variant("wide:net.modes=(6, 6),net.padding_mode=reflect,physics=0.1,adam.steps=5")
+    assert label == "wide" and settings == {"net.modes": (6, 6), "net.padding_mode": "reflect", "physics": 0.1,
+                                            "adam.steps": 5}
+    problem, training = script.configure(tiny_problem(tmp_path), settings)
+    assert problem.net.modes == (6, 6) and problem.net.padding_mode == "reflect" and problem.physics == 0.1
+    assert training == {"adam.steps": 5}
+    error = np.zeros((2, 31, 31))
+    error[:, 0, 10] = 1.0      # on a wall
+    error[:, 15, 15] = 1.0     # in the middle
+    with h5py.File(tmp_path / "solution.h5", "w") as f:
+        f.create_dataset("resolution_31/error_u", data=error)
+    assert script.wall_share(tmp_path / "solution.h5", 31, 16, band=2.0) == 0.5
