@@ -4,11 +4,14 @@ For each problem file it records the test relative L2 error at the training reso
 and 4x (against the solver at those resolutions), the ratio of the 2x error to the 1x error, the data
 generation time (0 when read from the cache: the cached figure is in the first run's metrics), the training
 time, the epochs trained and the wall time of one epoch, from the run's own metrics.json and history.csv.
-If the optional ``neuraloperator`` package is importable (it is not a dependency), one epoch of its FNO of
-the same layers, modes, width and batch is timed on the same data for comparison.
+If the optional ``neuraloperator`` package is importable (the ``bench`` extra, never a dependency), epochs
+of its FNO of the same layers, modes, width, projection, padding and batch are timed on the same data,
+interleaved with ours (``--speed-only`` does only that, without training): see :func:`speed_comparison`.
 
     OMP_NUM_THREADS=1 python scripts/bench_fno.py problems/darcy_fno.py problems/burgers_fno.py \
         --out runs/bench_fno --json benchmarks/fno.json
+    OMP_NUM_THREADS=1 python scripts/bench_fno.py problems/darcy_fno.py --speed-only \
+        --json benchmarks/results_fno_speed.json
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import argparse
 import importlib.util
 import json
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -23,6 +27,9 @@ import torch
 
 import pinn
 from pinn.loading import load_problem
+from pinn.operators.data import Samples, split_samples
+from pinn.operators.model import OperatorModel
+from pinn.operators.objective import relative_l2
 from pinn.output.files import read_history, write_json
 
 
@@ -36,28 +43,65 @@ def epoch_seconds(history: list[dict], batches_per_epoch: int) -> float | None:
     return per_step[len(per_step) // 2] * batches_per_epoch
 
 
-def neuraloperator_epoch(problem, reference) -> float | None:
-    """One epoch of ``neuraloperator``'s FNO with the same settings, in seconds (None if it is not installed)."""
-    if importlib.util.find_spec("neuralop") is None:
-        return None
+def neuraloperator_model(problem) -> torch.nn.Module:
+    """``neuraloperator``'s FNO built as ours: the same layers, width, kept modes (its last axis keeps
+    ``n // 2 + 1`` of ``n``, ours ``modes``), grid coordinates as input channels, one linear lifting, a
+    linear pointwise path beside each spectral convolution and no channel MLP in the blocks, the same
+    projection width, and the same padding fraction (its domain padding)."""
     from neuralop.models import FNO as TheirFNO  # optional: never a dependency
 
     net = problem.net
-    model = TheirFNO(n_modes=tuple(2 * m for m in net.modes[:-1]) + (2 * net.modes[-1],), hidden_channels=net.width,
-                     in_channels=len(problem.task.inputs), out_channels=len(problem.task.outputs),
-                     n_layers=net.layers, domain_padding=None)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    inputs = torch.as_tensor(reference.train.inputs, dtype=torch.float32)
-    outputs = torch.as_tensor(reference.train.outputs, dtype=torch.float32)
-    batch = problem.data.batch_size
+    return TheirFNO(n_modes=tuple(2 * m for m in net.modes[:-1]) + (2 * (net.modes[-1] - 1),),
+                    hidden_channels=net.width, in_channels=len(problem.task.inputs),
+                    out_channels=len(problem.task.outputs), n_layers=net.layers, lifting_channel_ratio=0,
+                    projection_channel_ratio=net.projection / net.width, use_channel_mlp=False, fno_skip="linear",
+                    positional_embedding="grid" if net.coordinates else None,
+                    domain_padding=net.padding or None)
+
+
+def epoch_time(model: torch.nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.Tensor,
+               outputs: torch.Tensor, batch: int) -> float:
+    """Seconds of one epoch of forward, relative L2 loss, backward and Adam step over ``inputs`` in order."""
     started = time.perf_counter()
     for i in range(0, len(inputs) - batch + 1, batch):
         optimizer.zero_grad()
-        loss = ((model(inputs[i:i + batch]) - outputs[i:i + batch]).flatten(1).norm(dim=1)
-                / outputs[i:i + batch].flatten(1).norm(dim=1)).mean()
+        loss = relative_l2(model(inputs[i:i + batch]), outputs[i:i + batch]).mean()
         loss.backward()
         optimizer.step()
     return time.perf_counter() - started
+
+
+def speed_comparison(problem, train: Samples, repeats: int) -> dict | None:
+    """Epoch times of this project's FNO and ``neuraloperator``'s of the same settings on the same data and
+    batch, interleaved (ours, theirs, ours, theirs ...) after one warm-up epoch each, so that a load on the
+    machine falls on both alike: each one's median, and the median of the repeats' ratios (ours / theirs;
+    below 1: ours is faster). None if ``neuraloperator`` is not installed."""
+    if importlib.util.find_spec("neuralop") is None:
+        return None
+    import neuralop
+
+    generator = torch.Generator().manual_seed(0)
+    ours = OperatorModel(problem.net, train.inputs, train.outputs, problem.task.periodic, generator)
+    torch.manual_seed(0)
+    theirs = neuraloperator_model(problem)
+    inputs = torch.as_tensor(train.inputs, dtype=torch.float32)
+    outputs = torch.as_tensor(train.outputs, dtype=torch.float32)
+    batch = problem.data.batch_size
+    models = {"pinn": ours, "neuraloperator": theirs}
+    optimizers = {name: torch.optim.Adam(model.parameters(), lr=1e-3) for name, model in models.items()}
+    times: dict[str, list[float]] = {name: [] for name in models}
+    for repeat in range(repeats + 1):
+        for name, model in models.items():
+            seconds = epoch_time(model, optimizers[name], inputs, outputs, batch)
+            if repeat:  # the first epoch of each warms up (allocations, FFT plans)
+                times[name].append(seconds)
+    ratios = [a / b for a, b in zip(times["pinn"], times["neuraloperator"])]
+    return {"neuraloperator_version": neuralop.__version__, "repeats": repeats, "batch_size": batch,
+            "train_samples": len(inputs), "resolution": problem.data.resolution,
+            "real_parameters": {name: sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
+                                for name, model in models.items()},
+            "epoch_time_s": times, "median_epoch_time_s": {name: statistics.median(t) for name, t in times.items()},
+            "median_ratio_pinn_over_neuraloperator": statistics.median(ratios), "ratios": ratios}
 
 
 def refinement(problem, resolution: int) -> float:
@@ -66,7 +110,7 @@ def refinement(problem, resolution: int) -> float:
     return resolution / trained if problem.task.periodic else (resolution - 1) / (trained - 1)
 
 
-def bench(path: Path, out: Path, time_budget: float | None) -> dict:
+def bench(path: Path, out: Path, time_budget: float | None, repeats: int) -> dict:
     problem = load_problem(path)
     started = time.perf_counter()
     solution = pinn.fit(problem, out / problem.name, overwrite=True, progress=False,
@@ -90,9 +134,22 @@ def bench(path: Path, out: Path, time_budget: float | None) -> dict:
         "training_time_s": metrics.get("training_time_s"), "data_time_s": metrics.get("reference_time_s"),
         "wall_time_s": wall, "net": dict(problem.describe()["net"]),
     }
-    reference = problem.build_reference() if importlib.util.find_spec("neuralop") else None
-    result["neuraloperator_epoch_time_s"] = neuraloperator_epoch(problem, reference) if reference else None
+    installed = importlib.util.find_spec("neuralop") is not None
+    result["speed"] = speed_comparison(problem, training_samples(problem), repeats) if installed else None
     return result
+
+
+def speed_only(path: Path, repeats: int) -> dict:
+    """The speed comparison alone (the data from the cache or the solver, no training run)."""
+    problem = load_problem(path)
+    return {"problem": problem.name, "net": dict(problem.describe()["net"]),
+            "speed": speed_comparison(problem, training_samples(problem), repeats)}
+
+
+def training_samples(problem) -> Samples:
+    """The problem's training split (from its cache, else solved)."""
+    cache = None if problem.data.cache is None else Path(problem.data.cache)
+    return split_samples(problem.task, problem.splits, "train", problem.data.resolution, cache)
 
 
 def main() -> None:
@@ -101,8 +158,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/bench_fno"))
     parser.add_argument("--json", type=Path, default=Path("runs/bench_fno/results.json"))
     parser.add_argument("--time-budget", type=float, default=None, help="seconds of training per problem")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="only the epoch time side by side with neuraloperator (installed: the bench extra)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved epochs of each in the speed comparison")
     args = parser.parse_args()
-    results = [bench(path, args.out, args.time_budget) for path in args.problems]
+    if args.speed_only and importlib.util.find_spec("neuralop") is None:
+        parser.exit(2, "--speed-only needs neuraloperator: pip install -e '.[bench]'\n")
+    results = [speed_only(path, args.repeats) if args.speed_only else bench(path, args.out, args.time_budget, args.repeats)
+               for path in args.problems]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.json, {"machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads; "
                                       "a shared 2-core machine: times are upper bounds",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pinn.references.darcy_fd import darcy_fd
+import torch
+
+from pinn.references.darcy_fd import darcy_fd, darcy_residual
 
 PI = np.pi
 
@@ -53,6 +55,23 @@ def test_symmetric_coefficient_gives_a_symmetric_solution():
     a = np.where((x - 0.5) ** 2 + (y - 0.5) ** 2 < 0.1, 12.0, 3.0)
     u = darcy_fd(a)
     assert np.allclose(u, u.T, atol=1e-14) and np.allclose(u, u[::-1], atol=1e-14)
+
+
+def test_residual_is_the_solvers_own_equation():
+    """darcy_residual is the rows of darcy_fd's system: zero (to rounding) for its solution, numpy or torch,
+    a batch at once; and not zero for another function with the same walls."""
+    s = np.linspace(0, 1, 33)
+    x, y = np.meshgrid(s, s, indexing="ij")
+    a = np.stack([np.where((x - 0.3) ** 2 + (y - 0.6) ** 2 < 0.1, 12.0, 3.0), 1 + x * y])
+    u = np.stack([darcy_fd(each, 2.0) for each in a])
+    residual = darcy_residual(u, a, 2.0)
+    assert residual.shape == (2, 31, 31)
+    assert np.abs(residual).max() < 1e-9
+    as_torch = darcy_residual(torch.as_tensor(u), torch.as_tensor(a), 2.0)
+    assert torch.allclose(as_torch, torch.as_tensor(residual), atol=1e-12)
+    assert np.abs(darcy_residual(u * 1.01, a, 2.0)).max() > 0.01
+    with pytest.raises(ValueError, match="same"):
+        darcy_residual(u, a[..., :-1, :-1])
 
 
 def test_a_jump_coefficient_converges():

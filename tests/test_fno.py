@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from pinn.nets.fno import FNO, SpectralConv
+from pinn.nets.fno import FNO, SpectralConv, grid_coordinates
 
 
 def generator(seed: int = 0) -> torch.Generator:
@@ -101,6 +101,23 @@ def test_padding_is_removed_and_changes_the_output():
     assert not torch.allclose(padded(a), plain(a))
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+def test_padding_modes_extend_with_the_walls_values(mode):
+    """The extension holds mirrored or repeated values, not zeros: the output differs from zero padding's,
+    and with a pointwise lifting it equals the network on the input padded that way (coordinates included)."""
+    a = torch.randn(2, 1, 16, 16, generator=generator(3))
+    zeros = FNO(modes=(4, 4), width=8, layers=2, padding=0.4).build(1, 1, generator())
+    other = FNO(modes=(4, 4), width=8, layers=2, padding=0.4, padding_mode=mode).build(1, 1, generator())
+    assert other(a).shape == (2, 1, 16, 16)
+    assert not torch.allclose(other(a), zeros(a))
+    pads = other.spec.padding_points(16)
+    plain = FNO(modes=(4, 4), width=8, layers=2, padding=0, coordinates=False).build(3, 1, generator())
+    plain.load_state_dict(other.state_dict())
+    with_coordinates = torch.cat([a, grid_coordinates((16, 16)).expand(2, 2, 16, 16)], dim=1)
+    padded = torch.nn.functional.pad(with_coordinates, (0, pads, 0, pads), mode=mode)
+    assert torch.allclose(plain(padded)[..., :16, :16], other(a), atol=1e-6)
+
+
 def test_same_seed_same_network():
     a = torch.randn(1, 1, 16, generator=generator(4))
     one = FNO(modes=(4,), width=8, layers=2).build(1, 1, generator(7))
@@ -135,6 +152,8 @@ def test_wrong_input_shapes():
     (dict(padding=-1), "padding"),
     (dict(padding=True), "padding"),
     (dict(activation="swish"), "activation"),
+    (dict(padding_mode="circular"), "padding_mode 'circular' is not one of zeros, reflect, replicate"),
+    (dict(padding=1.5, padding_mode="reflect"), "padding must be below 1"),
 ])
 def test_bad_settings(settings, match):
     with pytest.raises(ValueError, match=match):

@@ -13,6 +13,9 @@ so the Fourier modes mean the same physical frequencies at every resolution: on 
 (``n`` points, ``n - 1`` intervals) ``round(padding * (n - 1)) - 1`` zeros make the period
 ``round(padding * (n - 1)) + n - 1`` intervals, the same length for ``n - 1 = 31, 62, 124`` whenever
 ``padding * 31`` rounds to what ``padding * 62`` halves to (``padding = 0.16`` does: 4, 9 and 19 zeros).
+``padding_mode`` chooses what the extension holds: zeros (``"zeros"``, Li et al.), the lifted values
+mirrored at the far wall (``"reflect"``) or its values repeated (``"replicate"``); the lifting is pointwise,
+so the last two are the same as extending the input channels that way.
 
 Example, Darcy flow at any resolution::
 
@@ -35,6 +38,7 @@ from torch.nn import functional
 from pinn.train.validate import whole
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}  # -> torch's pad modes
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class FNO:
         projection: hidden channels of the two-layer pointwise projection.
         activation: ``gelu``, ``relu``, ``tanh`` or ``silu``.
         coordinates: append the grid coordinates (in [0, 1] along each axis) as input channels.
+        padding_mode: ``zeros``, ``reflect`` or ``replicate``: what the extension holds (see above).
     """
 
     modes: tuple[int, ...] = (12, 12)
@@ -62,6 +67,7 @@ class FNO:
     projection: int = 128
     activation: str = "gelu"
     coordinates: bool = True
+    padding_mode: str = "zeros"
 
     def __post_init__(self) -> None:
         modes = self.modes
@@ -79,6 +85,11 @@ class FNO:
         whole("FNO", "projection", self.projection, 1)
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"FNO activation {self.activation!r} is not one of {', '.join(ACTIVATIONS)}")
+        if self.padding_mode not in PADDING_MODES:
+            raise ValueError(f"FNO padding_mode {self.padding_mode!r} is not one of {', '.join(PADDING_MODES)}")
+        if self.padding_mode == "reflect" and self.padding >= 1:
+            raise ValueError(f"FNO padding_mode 'reflect' mirrors less than the whole domain: padding must be below 1, "
+                             f"got {self.padding!r}")
         if not isinstance(self.coordinates, bool):
             raise ValueError(f"FNO coordinates must be True or False, got {self.coordinates!r}")
 
@@ -212,7 +223,8 @@ class FNOModule(nn.Module):
         h = self.lift(a)
         pads = [spec.padding_points(n, closed) for n in grid]
         if any(pads):
-            h = functional.pad(h, [value for pad in reversed(pads) for value in (0, pad)])  # last axis first
+            h = functional.pad(h, [value for pad in reversed(pads) for value in (0, pad)],  # last axis first
+                               mode=PADDING_MODES[spec.padding_mode])
         for i, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
             h = spectral(h) + pointwise(h)
             if i < spec.layers - 1:

@@ -11,6 +11,11 @@ share of each (contiguous, in process order); its term is its share's sum of err
 batch's size times the number of processes, so the processes' mean is the whole batch's mean even where
 the shares differ by a sample (a batch smaller than the processes is evaluated whole by each). The
 state is the whole run's: a checkpoint resumes with any number of processes.
+
+With a ``physics`` weight (PINO, Li et al. 2021/2024), a second term ``physics`` is that weight times the
+mean over the batch of each prediction's relative residual of the discretised equation on the output grid
+(:meth:`pinn.operators.task.Task.physics_residual`); history.csv reports it as ``loss_physics``, weighted,
+as the physics-informed problems report their weighted condition terms.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from torch import Tensor
 
 from pinn.operators.data import Samples
 from pinn.operators.model import OperatorModel
+from pinn.operators.task import Task
 from pinn.train import distributed
 from pinn.train.objective import Objective
 
@@ -37,12 +43,13 @@ class OperatorObjective(Objective):
     Args:
         model: the operator. train: the training pairs. batch_size: samples per step.
         seed: the seed of the batches' order. device, dtype: where and how the data is held.
+        task, physics: the task whose physics residual is added with weight ``physics`` (0: none).
     """
 
     resample_every = 1
 
     def __init__(self, model: OperatorModel, train: Samples, batch_size: int, seed: int,
-                 device: torch.device, dtype: torch.dtype) -> None:
+                 device: torch.device, dtype: torch.dtype, task: Task | None = None, physics: float = 0.0) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if train.count < batch_size:
@@ -56,6 +63,9 @@ class OperatorObjective(Objective):
         self.inputs = torch.as_tensor(train.inputs, dtype=dtype, device=device)
         self.outputs = torch.as_tensor(train.outputs, dtype=dtype, device=device)
         self.batch_size = batch_size
+        if physics and (task is None or not task.has_physics):
+            raise ValueError(f"a physics weight needs a task with a physics residual, got {task!r}")
+        self.task, self.physics = task, float(physics)
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.randperm(train.count, generator=self.generator)
         self.position = 0
@@ -70,11 +80,20 @@ class OperatorObjective(Objective):
 
     def terms(self) -> dict[str, Tensor]:
         index = self._batch()
+        mine = index if self.processes == 1 else torch.tensor_split(index, self.processes)[self.rank]
+        inputs = self.inputs[mine]
+        predicted = self.module(inputs)
+        terms = {"data": self._batch_mean(relative_l2(predicted, self.outputs[mine]))}
+        if self.physics:
+            terms["physics"] = self.physics * self._batch_mean(self.task.physics_residual(inputs, predicted))
+        return terms
+
+    def _batch_mean(self, values: Tensor) -> Tensor:
+        """The whole batch's mean of per-sample ``values`` of this process's share: across processes,
+        the processes' average of these is that mean."""
         if self.processes == 1:
-            return {"data": relative_l2(self.module(self.inputs[index]), self.outputs[index]).mean()}
-        mine = torch.tensor_split(index, self.processes)[self.rank]
-        errors = relative_l2(self.module(self.inputs[mine]), self.outputs[mine])
-        return {"data": errors.sum() * (self.processes / self.batch_size)}
+            return values.mean()
+        return values.sum() * (self.processes / self.batch_size)
 
     def resample(self) -> None:
         self.position += self.batch_size
@@ -92,8 +111,11 @@ class OperatorObjective(Objective):
         return {"epoch": self.epochs_trained}
 
     def summary(self) -> dict[str, Any]:
-        return {"batch_size": self.batch_size, "batches_per_epoch": self.batches_per_epoch,
-                "epochs": round(self.epochs_trained, 6)}
+        summary = {"batch_size": self.batch_size, "batches_per_epoch": self.batches_per_epoch,
+                   "epochs": round(self.epochs_trained, 6)}
+        if self.physics:
+            summary["physics_weight"] = self.physics
+        return summary
 
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state(), "order": self.order.clone(), "position": self.position,

@@ -13,6 +13,10 @@ resolution. The test inputs are also solved at ``data.test_resolutions`` (zero-s
 the operator never saw those grids), reported as ``u@64`` and the like, judged only when
 ``data.super_resolution_factor`` is set: then each must be within that factor of the training
 resolution's error.
+
+``physics=w`` adds the task's physics residual on the output grid to the loss with weight ``w`` (PINO; Darcy
+only: its solver's discrete equation). Whatever ``w``, a task with a physics residual reports the test
+predictions' mean relative residual per resolution in metrics.json (``physics_residual_by_resolution``).
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from pinn.operators.model import OperatorModel
 from pinn.operators.objective import OperatorObjective
 from pinn.operators.plots import plot_resolutions, plot_samples
 from pinn.operators.task import Task
-from pinn.operators.validation import field_errors, predict
+from pinn.operators.validation import field_errors, physics_residual, predict
 from pinn.output.files import atomic_write
 from pinn.train.settings import Adam, Checks, Numerics, Training
 from pinn.train.trainer import Trainer, resolve_device
@@ -116,6 +120,8 @@ class OperatorProblem(Declaration):
         data: grids, batch size, cache (:class:`OperatorData`).
         training: the schedule (Adam steps count minibatches); float32 by default.
         tolerance: the test error each output field must reach, e.g. ``{"u": 1e-2}``.
+        physics: the weight of the physics-informed loss term (the task's discrete equation's relative
+            residual on the output grid, history.csv ``loss_physics``); 0, the default, leaves it out.
     """
 
     name: str
@@ -125,6 +131,7 @@ class OperatorProblem(Declaration):
     data: OperatorData = field(default_factory=OperatorData)
     training: Training = field(default_factory=default_training)
     tolerance: Mapping[str, float] = field(default_factory=dict)
+    physics: float = 0.0
 
     family = "operator"
 
@@ -150,6 +157,12 @@ class OperatorProblem(Declaration):
                              f"{self.task.kind} task ({', '.join(self.task.outputs)})")
         for name, value in self.tolerance.items():
             positive("OperatorProblem", f"tolerance[{name!r}]", value)
+        if isinstance(self.physics, bool) or not isinstance(self.physics, (int, float)) \
+                or not np.isfinite(self.physics) or self.physics < 0:
+            raise ValueError(f"OperatorProblem physics must be a weight >= 0, got {self.physics!r}")
+        if self.physics and not self.task.has_physics:
+            raise ValueError(f"OperatorProblem physics: the {self.task.kind} task has no physics residual on its "
+                             "output grid; set physics=0")
 
     # ------------------------------------------------------------------ the seam
     def identity(self) -> dict[str, Any]:
@@ -174,7 +187,8 @@ class OperatorProblem(Declaration):
         device = resolve_device(numerics.device)
         model = OperatorModel(self.net, reference.train.inputs, reference.train.outputs, self.task.periodic,
                               torch.Generator().manual_seed(numerics.seed), dtype)
-        objective = OperatorObjective(model, reference.train, self.data.batch_size, numerics.seed, device, dtype)
+        objective = OperatorObjective(model, reference.train, self.data.batch_size, numerics.seed, device, dtype,
+                                      self.task, self.physics)
         checked = reference.validation or reference.test[self.data.resolution]
 
         def check() -> dict[str, FieldError]:
@@ -200,6 +214,10 @@ class OperatorProblem(Declaration):
         self._plots(folder.plots, reference, predictions, by_resolution)
         extra = {"test_samples": self.splits.test, "train_samples": self.splits.train,
                  "error_by_resolution": {str(r): v for r, v in by_resolution.items()}}
+        if self.task.has_physics:
+            extra["physics_residual_by_resolution"] = {
+                str(r): physics_residual(self.task, samples.inputs, predictions[r])
+                for r, samples in reference.test.items()}
         return Outcome(errors=errors, extra=extra)
 
     def _plots(self, plots: Path, reference: OperatorReference, predictions: dict, by_resolution: dict) -> None:
@@ -217,7 +235,8 @@ class OperatorProblem(Declaration):
 
     def describe(self) -> dict[str, Any]:
         return {"task": self.task.settings(), "net": dataclasses.asdict(self.net),
-                "splits": dataclasses.asdict(self.splits), "data": dataclasses.asdict(self.data)}
+                "splits": dataclasses.asdict(self.splits), "data": dataclasses.asdict(self.data),
+                "physics": self.physics}
 
 
 def _write_solution(path: Path, task: Task, reference: OperatorReference, predictions: dict[int, np.ndarray]) -> None:

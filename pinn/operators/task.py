@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
+from torch import Tensor
 
 from pinn.operators.grf import GaussianRandomField
 
@@ -24,6 +25,7 @@ class Task(abc.ABC):
         inputs, outputs: the names of the input and output channels.
         periodic: whether the grid is periodic (then it omits the right end of [0, 1)).
         field: the Gaussian random field the inputs are drawn from.
+        has_physics: whether :meth:`physics_residual` is defined (the optional physics-informed loss).
     """
 
     kind: ClassVar[str]
@@ -31,6 +33,7 @@ class Task(abc.ABC):
     outputs: ClassVar[tuple[str, ...]]
     periodic: ClassVar[bool]
     field: GaussianRandomField
+    has_physics: ClassVar[bool] = False
 
     @property
     def dim(self) -> int:
@@ -55,6 +58,12 @@ class Task(abc.ABC):
     def solve(self, coefficients: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
         """The inputs and the solver's outputs at ``resolution`` points per axis, shapes
         ``(count, len(inputs), *grid)`` and ``(count, len(outputs), *grid)``."""
+
+    def physics_residual(self, inputs: Tensor, outputs: Tensor) -> Tensor:
+        """Each sample's relative residual of the discretised equation for ``outputs`` (in the task's units,
+        on the grid of ``inputs``), shape ``(batch,)``, differentiable: the physics-informed (PINO) loss.
+        Only tasks with ``has_physics``."""
+        raise NotImplementedError(f"the {self.kind} task has no physics residual on its output grid")
 
     def settings(self) -> dict[str, Any]:
         """Every setting that decides the data (the cache key), as JSON values."""

@@ -11,6 +11,7 @@ import torch
 from pinn.operators.data import Samples
 from pinn.operators.model import OperatorModel
 from pinn.operators.objective import relative_l2
+from pinn.operators.task import Task
 from pinn.validation import FieldError
 
 
@@ -48,3 +49,11 @@ def field_errors(predicted: np.ndarray, samples: Samples, names: tuple[str, ...]
                                   max_abs=float(difference.max()) if finite else float("inf"),
                                   tolerance=tolerance.get(name))
     return result
+
+
+def physics_residual(task: Task, inputs: np.ndarray, outputs: np.ndarray) -> float:
+    """The mean over the samples of the task's relative physics residual of ``outputs`` (float64)."""
+    with torch.no_grad():
+        residual = task.physics_residual(torch.as_tensor(inputs, dtype=torch.float64),
+                                         torch.as_tensor(outputs, dtype=torch.float64))
+    return float(residual.mean())

@@ -41,13 +41,7 @@ def darcy_fd(coefficient: np.ndarray, source: float | np.ndarray | Callable[[np.
     h = 1.0 / (n - 1)
     f = _source(source, n)
     inner = n - 2
-    # harmonic means at the faces between neighbouring nodes: east (i + 1/2, j) and north (i, j + 1/2)
-    east = 2 * a[1:, :] * a[:-1, :] / (a[1:, :] + a[:-1, :])
-    north = 2 * a[:, 1:] * a[:, :-1] / (a[:, 1:] + a[:, :-1])
-    a_w = east[:-1, 1:-1]  # face (i - 1/2, j) of interior node (i, j), i = 1..n-2
-    a_e = east[1:, 1:-1]
-    a_s = north[1:-1, :-1]
-    a_n = north[1:-1, 1:]
+    a_w, a_e, a_s, a_n = interior_faces(a)
     index = np.arange(inner * inner).reshape(inner, inner)
     rows, cols, values = [index.ravel()], [index.ravel()], [(a_w + a_e + a_s + a_n).ravel()]
     for coeff, di, dj in ((a_w, -1, 0), (a_e, 1, 0), (a_s, 0, -1), (a_n, 0, 1)):
@@ -62,6 +56,36 @@ def darcy_fd(coefficient: np.ndarray, source: float | np.ndarray | Callable[[np.
     u = np.zeros((n, n))
     u[1:-1, 1:-1] = scipy.sparse.linalg.spsolve(matrix, f[1:-1, 1:-1].ravel()).reshape(inner, inner)
     return u
+
+
+def interior_faces(a):
+    """The harmonic means of ``a`` at the four faces of every interior node, west ``(i - 1/2, j)``, east,
+    south ``(i, j - 1/2)`` and north, each of shape ``(..., n - 2, n - 2)``: the scheme's coefficients.
+
+    ``a`` is ``(..., n, n)``, a numpy array or a torch tensor (the arithmetic is the same for both, so the
+    operator learning's physics loss uses the solver's own faces, differentiably)."""
+    # harmonic means at the faces between neighbouring nodes: east (i + 1/2, j) and north (i, j + 1/2)
+    east = 2 * a[..., 1:, :] * a[..., :-1, :] / (a[..., 1:, :] + a[..., :-1, :])
+    north = 2 * a[..., :, 1:] * a[..., :, :-1] / (a[..., :, 1:] + a[..., :, :-1])
+    return east[..., :-1, 1:-1], east[..., 1:, 1:-1], north[..., 1:-1, :-1], north[..., 1:-1, 1:]
+
+
+def darcy_residual(u, a, source: float = 1.0):
+    """The scheme's residual ``-div(a grad u) - f`` at the interior nodes, shape ``(..., n - 2, n - 2)``, of
+    node values ``u`` (``(..., n, n)``, its wall values as given: zero for a solution) with the
+    coefficient ``a`` of the same shape and a constant source: the rows of :func:`darcy_fd`'s system,
+    ``A u - f``, so the residual of its solution is zero up to the solver's rounding. numpy or torch
+    (differentiable in ``u``).
+    """
+    n = u.shape[-1]
+    if u.shape[-2:] != (n, n) or a.shape[-2:] != (n, n) or n < 3:
+        raise ValueError(f"darcy_residual takes u and a on the same (n, n) nodes, n >= 3, got shapes "
+                         f"{tuple(u.shape)} and {tuple(a.shape)}")
+    a_w, a_e, a_s, a_n = interior_faces(a)
+    centre = u[..., 1:-1, 1:-1]
+    flux = (a_w * (centre - u[..., :-2, 1:-1]) + a_e * (centre - u[..., 2:, 1:-1])
+            + a_s * (centre - u[..., 1:-1, :-2]) + a_n * (centre - u[..., 1:-1, 2:]))
+    return flux * (n - 1) ** 2 - source
 
 
 def _source(source, n: int) -> np.ndarray:
