@@ -85,6 +85,19 @@ def test_a_stalled_phase_hands_over_to_the_next_at_once():
     assert lbfgs and lbfgs[0]["step"] > len(adam) and float(trainer.objective.terms()["fit"].detach()) < 1e-12
 
 
+class ConstantNegative(LeastSquares):
+    """A loss that never moves, below zero (as a likelihood's can be)."""
+
+    def terms(self) -> dict[str, torch.Tensor]:
+        return {"fit": 0.0 * self.module.weight.sum() - 10.0}
+
+
+def test_a_negative_loss_that_does_not_fall_stalls():
+    # (1 - d) * best would put the bar above -10 and count every step at -10 as progress.
+    trainer, rows = trained(ConstantNegative(), pinn.Adam(200, stall=pinn.Stall(patience=5, min_decrease=1e-3)))
+    assert len(rows) == 6 and "adam ended: the loss stalled" in rows[-1]["event"]
+
+
 def test_a_stall_rule_resumes_exactly(tmp_path):
     phases = (pinn.Adam(60, learning_rate=3e-2, stall=pinn.Stall(patience=4, min_decrease=0.05)), pinn.LBFGS(10))
     whole, _ = trained(LeastSquares(), *phases)

@@ -333,7 +333,9 @@ class Trainer:
             return False
         total = sum(terms.values())
         best = self.stalls.get(phase.name)
-        if best is None or total < (1 - phase.stall.min_decrease) * best["loss"]:
+        # Relative to the best's size: a loss may be negative (a likelihood), where (1 - d) * best
+        # would count a slightly worse value as progress.
+        if best is None or total < best["loss"] - phase.stall.min_decrease * abs(best["loss"]):
             self.stalls[phase.name] = {"loss": total, "step": self.step}
             return False
         return self.step - best["step"] >= phase.stall.patience

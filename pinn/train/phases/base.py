@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Stall:
-    """A stopping rule on the loss: the phase ends when its total loss has not fallen below
-    ``(1 - min_decrease)`` times its best for ``patience`` steps.
+    """A stopping rule on the loss: the phase ends when its total loss has not fallen below its best
+    by ``min_decrease`` times the best's magnitude for ``patience`` steps (a negative loss, such as a
+    likelihood, stalls as a positive one does).
 
     Args:
         patience: steps without enough improvement before the phase ends.
