@@ -174,3 +174,19 @@ def test_each_process_evaluates_only_its_share(monkeypatch):
     assert likelihood.processes == PROCESSES
     assert float(likelihood.terms()["likelihood"].detach()) != pytest.approx(
         float(likelihood.negative_log_likelihood().detach()), rel=1e-6)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7, 8, 1001])
+@pytest.mark.parametrize("processes", [1, 2, 3, 4])
+def test_a_share_is_the_chunk_tensor_split_gives(monkeypatch, count, processes):
+    from pinn.train import distributed
+
+    monkeypatch.setattr(distributed, "world_size", lambda: processes)
+    for me in range(processes):
+        monkeypatch.setattr(distributed, "rank", lambda: me)
+        share = distributed.share_of(count)
+        if processes == 1 or count < processes:
+            assert share is None
+        else:
+            expected = torch.tensor_split(torch.arange(count), processes)[me]
+            assert torch.equal(torch.arange(count)[share], expected)

@@ -46,7 +46,7 @@ class TrajectoryObjective(Objective):
                  integration: Integration, rates: Rates, dtype: torch.dtype, device: torch.device,
                  seed: int) -> None:
         self.module = field
-        self.rank, self.processes = distributed.rank(), distributed.world_size()
+        self.processes = distributed.world_size()
         self.windows = windows
         self.integration = integration
         self.selected = ("data",)
@@ -105,14 +105,6 @@ class TrajectoryObjective(Objective):
             self._index_of = list(pieces)
         return self._index
 
-    def _share(self, count: int) -> slice | None:
-        """This process's share of ``count`` items (contiguous, in process order); None: all of them (one
-        process, or fewer items than processes)."""
-        if self.processes == 1 or count < self.processes:
-            return None
-        bounds = torch.tensor_split(torch.arange(count), self.processes)[self.rank]
-        return slice(int(bounds[0]), int(bounds[-1]) + 1)
-
     # ------------------------------------------------------------------ loss
     def select(self, terms: tuple[str, ...] | None) -> bool:
         chosen = ("data",) if terms is None else tuple(terms)
@@ -125,7 +117,7 @@ class TrajectoryObjective(Objective):
         terms = {}
         if "rates" in self.selected:
             times, states, rates, inverse_variance = self.rates
-            share = self._share(times.shape[0])
+            share = distributed.share_of(times.shape[0])
             if share is None:
                 terms["rates"] = ((self.module(times, states) - rates) ** 2 * inverse_variance).mean()
             else:
@@ -136,7 +128,7 @@ class TrajectoryObjective(Objective):
         return terms
 
     def _data(self) -> Tensor:
-        share = self._share(len(self.pieces))
+        share = distributed.share_of(len(self.pieces))
         if share is None:
             return self._misfit(self.pieces, None)
         count = sum(b - a - 1 for _, a, b in self.pieces) * len(self.inverse_variance)

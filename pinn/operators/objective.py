@@ -55,10 +55,8 @@ class OperatorObjective(Objective):
         if train.count < batch_size:
             raise ValueError(f"the training split holds {train.count} samples, fewer than the batch size {batch_size}; "
                              "lower the batch size or draw more training inputs")
-        # A batch smaller than the processes is not shared: each process evaluates all of it, the same mean.
-        self.rank, self.processes = distributed.rank(), distributed.world_size()
-        if batch_size < self.processes:
-            self.rank, self.processes = 0, 1
+        # This process's part of every batch (None: all of it, alone or with fewer samples than processes).
+        self.processes, self.share = distributed.world_size(), distributed.share_of(batch_size)
         self.module = model.to(device)
         self.inputs = torch.as_tensor(train.inputs, dtype=dtype, device=device)
         self.outputs = torch.as_tensor(train.outputs, dtype=dtype, device=device)
@@ -80,7 +78,7 @@ class OperatorObjective(Objective):
 
     def terms(self) -> dict[str, Tensor]:
         index = self._batch()
-        mine = index if self.processes == 1 else torch.tensor_split(index, self.processes)[self.rank]
+        mine = index if self.share is None else index[self.share]
         inputs = self.inputs[mine]
         predicted = self.module(inputs)
         terms = {"data": self._batch_mean(relative_l2(predicted, self.outputs[mine]))}
@@ -91,7 +89,7 @@ class OperatorObjective(Objective):
     def _batch_mean(self, values: Tensor) -> Tensor:
         """The whole batch's mean of per-sample ``values`` of this process's share: across processes,
         the processes' average of these is that mean."""
-        if self.processes == 1:
+        if self.share is None:
             return values.mean()
         return values.sum() * (self.processes / self.batch_size)
 

@@ -102,6 +102,19 @@ def world_size() -> int:
     return dist.get_world_size() if active() else 1
 
 
+def share_of(count: int) -> slice | None:
+    """This process's contiguous share of ``count`` items, in process order (the chunks of
+    ``torch.tensor_split``); None where it takes all of them: one process, or fewer items than
+    processes (each then evaluates the whole batch, whose mean is the same everywhere)."""
+    processes = world_size()
+    if processes == 1 or count < processes:
+        return None
+    size, larger = divmod(count, processes)
+    me = rank()
+    start = me * size + min(me, larger)
+    return slice(start, start + size + (1 if me < larger else 0))
+
+
 def setup(device: str) -> bool:
     """Join the processes torchrun started (``WORLD_SIZE`` > 1), unless a process group exists already.
 

@@ -103,7 +103,7 @@ class TransitionLikelihood(Objective):
         self.generator = torch.Generator().manual_seed(seed)
         self.brownian_seed = int(brownian_seed)
         self.batch = self._draw()
-        self.rank, self.processes = distributed.rank(), distributed.world_size()
+        self.processes = distributed.world_size()
         self._check_diffusion()
 
     def _draw(self) -> Tensor | None:
@@ -162,10 +162,10 @@ class TransitionLikelihood(Objective):
 
     def terms(self) -> dict[str, Tensor]:
         steps = self.before.shape[0] if self.batch is None else self.batch.numel()
-        if self.processes == 1 or steps < self.processes:
+        share = distributed.share_of(steps)
+        if share is None:
             return {"likelihood": self.negative_log_likelihood(self.batch)}
-        index = torch.arange(steps, device=self.device) if self.batch is None else self.batch
-        mine = torch.tensor_split(index, self.processes)[self.rank]
+        mine = torch.arange(share.start, share.stop, device=self.device) if self.batch is None else self.batch[share]
         return {"likelihood": self._each_step(mine).sum() * (self.processes / steps)}
 
     def resample(self) -> None:
