@@ -80,9 +80,19 @@ def test_the_time_budget_ends_the_run():
 def test_a_phase_ends_when_its_share_is_spent_and_the_next_one_takes_over():
     trainer, rows = trained(LeastSquares(), pinn.Adam(10_000, learning_rate=1e-3, time_share=1e-12),
                             pinn.LBFGS(30), time_budget=3600)
-    assert [row["optimizer"] for row in rows[:2]] == ["adam", "lbfgs"]
-    assert "adam ended: its share of the time budget is spent" in rows[0]["event"]
+    # the first step is setup (compiling, where on), which no share pays: the share starts after it
+    assert [row["optimizer"] for row in rows[:3]] == ["adam", "adam", "lbfgs"]
+    assert "adam ended: its share of the time budget is spent" in rows[1]["event"]
     assert float(trainer.objective.terms()["fit"].detach()) < 1e-12
+    assert trainer.deadlines[0] == pytest.approx(trainer.setup + (3600 - trainer.setup) * 1e-12, rel=1e-12)
+
+
+def test_the_first_step_compiling_leaves_every_phase_its_share():
+    # compiling can take a minute and a half on 2 busy cores: it ended Adam's 90-second share at step 1
+    from pinn.train.trainer import _deadlines
+    schedule = (pinn.Adam(10, time_share=0.15), pinn.LBFGS(10, time_share=0.15), pinn.Adam(10))
+    assert _deadlines(schedule, [10, 10, 10], 600.0) == pytest.approx([90.0, 180.0, None])
+    assert _deadlines(schedule, [10, 10, 10], 600.0, setup=100.0) == pytest.approx([175.0, 250.0, None])
 
 
 def test_levenberg_marquardt_is_skipped_for_a_large_model_and_its_time_goes_to_the_phase_before():
@@ -200,3 +210,53 @@ def test_an_initial_value_that_breaks_periodicity_is_a_loss_term():
     assert kinked.conditions["initial"].exact is False and kinked.net.periodic == (0,)
     smooth = problem(lambda x: torch.cos(math.pi * x))
     assert smooth.conditions["initial"].exact is True
+
+
+def test_a_periodic_condition_the_periodic_net_meets_is_no_loss_term(write_problem):
+    # Kept as a loss term it is round-off (1e-32), whose gradient the loss balance blew up to the size of
+    # the whole gradient: L-BFGS then found no descent direction on Allen-Cahn (its loss constant to every digit).
+    from pinn.output.config import run_config
+    from pinn.pde.build import loss_conditions
+    text = BARE.replace('"ends": pinn.Dirichlet(space.boundary, 0.0),', '"ends": pinn.Periodic("x"),')
+    problem = load_problem(write_problem(text))
+    assert problem.periodic_exact == {"ends"} and "ends" not in loss_conditions(problem)
+    config = run_config(problem, None, {}, {}, "cpu", {"id": "x"})
+    assert "ends" in config["exact_conditions"] and config["conditions"]["ends"] == "Periodic (exact)"
+    plain = problem.with_settings(net=pinn.MLP(width=8, depth=2))  # not periodic: the loss must impose it
+    assert plain.periodic_exact == frozenset() and "ends" in loss_conditions(plain)
+
+
+def test_a_periodic_condition_stays_a_loss_term_where_the_output_is_not_periodic():
+    space = pinn.Interval(-1.0, 1.0)
+    periodic_net = pinn.MLP(width=8, depth=2, periodic=(0,))
+
+    def problem(conditions, **known):
+        return pinn.Problem(name="p", inputs="x t", outputs="u", domain=space * pinn.TimeInterval(0.0, 1.0),
+                            residuals={"r": lambda f: f.u_t - 1e-2 * f.u_xx}, net=periodic_net,
+                            conditions={"periodic": pinn.Periodic("x"), **conditions}, known=known)
+
+    smooth = problem({"initial": pinn.Initial(lambda x: torch.cos(math.pi * x))})
+    assert smooth.conditions["initial"].exact and smooth.periodic_exact == {"periodic"}
+    # an exact initial value with a kinked slope, carried to every time, breaks the periodic slope
+    kinked = problem({"initial": pinn.Initial(lambda x: x**2 * torch.cos(math.pi * x), exact=True)})
+    assert kinked.periodic_exact == frozenset()
+    # a known part that is not periodic
+    known = problem({"initial": pinn.Initial(lambda x: torch.cos(math.pi * x))}, u=lambda x, t: x * t)
+    assert known.periodic_exact == frozenset()
+
+
+def test_an_initial_value_that_oscillates_fast_gets_its_wave_as_a_feature():
+    from pinn.pde.automatic import initial_harmonics
+
+    def problem(initial, t1=5.0):
+        space = pinn.Rectangle((0.0, 0.0), (1.0, 2.0))
+        return pinn.Problem(name="w", inputs="x y t", outputs="u", domain=space * pinn.TimeInterval(0.0, t1),
+                            residuals={"heat": lambda f: f.u_t - f.u_xx - f.u_yy},
+                            conditions={"walls": pinn.Dirichlet(space.boundary, 0.0), "initial": pinn.Initial(initial)})
+
+    fast = problem(lambda x, y: torch.sin(20 * math.pi * x) * torch.sin(math.pi * y / 2))  # 10 cycles in x
+    assert initial_harmonics(fast) == [(0, 10.0)] and fast.net.harmonics == ((0, 10.0),)
+    assert "10 cycles along x" in fast.automatic["net"]
+    assert initial_harmonics(problem(lambda x, y: torch.cos(5 * math.pi * y))) == [(1, 5.0)]  # 5 cycles over 2
+    slow = problem(lambda x, y: torch.sin(math.pi * x) * torch.sin(math.pi * y / 2))
+    assert initial_harmonics(slow) == [] and slow.net.harmonics == ()

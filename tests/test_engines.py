@@ -171,6 +171,33 @@ def test_periodic_derivatives_agree():
     assert loss.engine.plans["periodic"] is not None
 
 
+@pytest.mark.parametrize("net", [pinn.MLP(width=8, depth=2, harmonics=((0, 10), (1, 2.5))),
+                                 pinn.ModifiedMLP(width=8, depth=2, periodic=(0,), harmonics=((0, 3),))])
+def test_harmonic_waves_agree_and_keep_a_periodic_net_periodic(net):
+    space = pinn.Interval(0.0, 1.0)
+    problem = pinn.Problem(
+        name="waves", inputs="x t", outputs="u", domain=space * pinn.TimeInterval(0.0, 2.0),
+        residuals={"heat": lambda f: f.u_t - 1e-3 * f.u_xx},
+        conditions={"initial": pinn.Initial(lambda x: torch.sin(20 * pi * x))},
+        net=net, sampling=pinn.Sampling(interior=64, initial=16),
+    )
+    assert_engines_agree(problem)
+    module = net.build(2, 1, torch.tensor([0.0, 0.0], dtype=torch.float64),
+                       torch.tensor([1.0, 2.0], dtype=torch.float64), torch.Generator().manual_seed(0)).double()
+    t = torch.rand(16, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    ends = [module(torch.cat([torch.full_like(t, x), t], dim=1)) for x in (0.0, 1.0)]
+    assert torch.allclose(*ends, rtol=0, atol=1e-12) == bool(net.periodic)
+
+
+def test_harmonics_are_checked():
+    with pytest.raises(ValueError, match="harmonics must list"):
+        pinn.MLP(harmonics=((0, -1.0),))
+    with pytest.raises(ValueError, match="whole numbers of cycles"):
+        pinn.MLP(periodic=(0,), harmonics=((0, 2.5),))
+    with pytest.raises(ValueError, match="harmonics needs normalize_inputs=True and fourier_features=0"):
+        pinn.MLP(harmonics=((0, 4),), fourier_features=8)
+
+
 def test_third_derivatives_fall_back_to_autograd_unless_taylor_is_forced():
     problem = steady_problem({"dispersive": lambda f: f.u_xxx + f.u_y}, outputs="u")
     loss = assert_engines_agree(problem, engines=("auto",))

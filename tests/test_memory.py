@@ -24,6 +24,7 @@ def tiny(write_problem) -> pinn.Problem:
 @pytest.mark.parametrize("net", [
     pinn.MLP(), pinn.MLP(width=7, depth=5, fourier_features=11), pinn.MLP(periodic=(0, 2)),
     pinn.MLP(hidden=(5, 9, 3)), pinn.ModifiedMLP(width=9, depth=2), pinn.ModifiedMLP(periodic=(1,)),
+    pinn.MLP(harmonics=((0, 10), (2, 2.5))), pinn.MLP(periodic=(0,), harmonics=((0, 1), (0, 3), (1, 4))),
 ])
 def test_the_weights_counted_are_the_network_s(net):
     lower, upper = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)

@@ -110,3 +110,15 @@ def test_bad_settings_of_the_methods_are_rejected():
         pinn.Balance(momentum=1.0)
     with pytest.raises(ValueError, match="warmup_steps"):
         pinn.Adam(warmup_steps=-1)
+
+
+def test_a_term_at_round_off_keeps_its_weight():
+    # A term met up to round-off has a gradient of round-off size; weighting it by sum/own norm would
+    # make that noise as large as the whole gradient.
+    from pinn.train.weighting import GradientBalance
+    w = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    terms = {"real": (w**2).sum(), "met": 1e-20 * w.sum(), "other": w[0] ** 3}
+    balance = GradientBalance(every=1, momentum=0.0)
+    balance.update(terms, [w])
+    assert set(balance.weights) == {"real", "other"} and float(balance.total(terms)) == pytest.approx(
+        balance.weights["real"] * 5.0 + 1e-20 * 3.0 + balance.weights["other"] * 1.0, rel=1e-12)

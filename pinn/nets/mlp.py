@@ -43,6 +43,13 @@ class Net:
             periodic over the domain's extent: each is embedded as ``cos(pi h), sin(pi h)`` of its
             normalised value ``h`` in [-1, 1], so values and every derivative match on opposite
             sides (needs ``normalize_inputs``; not combined with ``fourier_features``).
+        harmonics: ``(position, cycles)`` pairs: the input at ``position`` is also embedded as
+            ``cos(pi c h), sin(pi c h)`` with ``c = cycles``, a wave of that many cycles over the domain's
+            extent, so that a field oscillating that fast along it (an initial value ``sin(20 pi x)`` on
+            [0, 1]: 10 cycles) is one feature away rather than many layers; the automatic network
+            chooses them from the conditions' values (:mod:`pinn.pde.automatic`). On a periodic input
+            the cycles must be whole numbers (the net stays periodic). Needs ``normalize_inputs``; not
+            combined with ``fourier_features``.
     """
 
     width: int = 32
@@ -54,6 +61,7 @@ class Net:
     fourier_scale: float = 1.0
     periodic: tuple[int, ...] = ()
     output_scale: tuple[float, ...] | None = None
+    harmonics: tuple[tuple[int, float], ...] = ()
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -75,6 +83,30 @@ class Net:
             raise ValueError(f"{name} periodic must list distinct input positions (whole numbers >= 0), got {periodic!r}")
         if periodic and (self.fourier_features or not self.normalize_inputs):
             raise ValueError(f"{name} periodic needs normalize_inputs=True and fourier_features=0")
+        harmonics = self.harmonics
+        if not isinstance(harmonics, (tuple, list)) or not all(
+                isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], int)
+                and not isinstance(pair[0], bool) and pair[0] >= 0 and not isinstance(pair[1], bool)
+                and isinstance(pair[1], (int, float)) and 0 < pair[1] < float("inf") for pair in harmonics):
+            raise ValueError(f"{name} harmonics must list (input position, cycles > 0) pairs, got {harmonics!r}")
+        if harmonics and (self.fourier_features or not self.normalize_inputs):
+            raise ValueError(f"{name} harmonics needs normalize_inputs=True and fourier_features=0")
+        aperiodic = [c for i, c in harmonics if i in periodic and c != int(c)]
+        if aperiodic:
+            raise ValueError(f"{name} harmonics on a periodic input must be whole numbers of cycles, got {aperiodic}")
+        object.__setattr__(self, "harmonics", tuple((int(i), float(c)) for i, c in harmonics))
+
+    def waves(self) -> list[tuple[int, float]]:
+        """The embedding's waves ``cos, sin(pi c h)`` as (input position, cycles c): one cycle along each
+        periodic input (which then has no plain ``h``), then each of the harmonics."""
+        return [(i, 1.0) for i in self.periodic] + [(i, c) for i, c in self.harmonics
+                                                    if not (i in self.periodic and c == 1.0)]
+
+    def embedded_width(self, n_inputs: int) -> int:
+        """How many numbers the embedding hands the first layer for ``n_inputs`` inputs."""
+        if self.fourier_features:
+            return 2 * self.fourier_features
+        return 2 * len(self.waves()) + n_inputs - len(self.periodic)
 
     @property
     def layer_widths(self) -> tuple[int, ...]:
@@ -122,14 +154,19 @@ class _Embedding(nn.Module):
         self.register_buffer("centre", centre)
         self.register_buffer("half_width", half)
         self.width = n_in
-        if spec.periodic:
-            if max(spec.periodic) >= n_in:
-                raise ValueError(f"periodic input position {max(spec.periodic)} is not one of the {n_in} inputs")
+        # Waves: cos and sin of pi c h along an input, c = 1 for a periodic input (which then has no plain
+        # h), c = each of its harmonics' cycles. Plain: the other inputs' h as they are.
+        waves = spec.waves()
+        if waves:
+            far = max(i for i, _ in waves)
+            if far >= n_in:
+                raise ValueError(f"periodic or harmonics input position {far} is not one of the {n_in} inputs")
             plain = [i for i in range(n_in) if i not in spec.periodic]
             eye = torch.eye(n_in, dtype=lower.dtype)
-            self.register_buffer("periodic_map", math.pi * eye[list(spec.periodic)])  # h -> pi h of each periodic input
+            rows = torch.stack([math.pi * c * eye[i] for i, c in waves])
+            self.register_buffer("periodic_map", rows)  # h -> pi c h of each wave (the name older runs saved)
             self.register_buffer("plain_map", eye[plain])
-            self.width = 2 * len(spec.periodic) + len(plain)
+            self.width = spec.embedded_width(n_in)
         else:
             self.periodic_map = self.plain_map = None
         if spec.fourier_features:

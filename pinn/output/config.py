@@ -16,6 +16,8 @@ def run_config(problem: Problem, source: ProblemSource | None, overrides: dict, 
                identity: dict) -> dict:
     """config.json. ``source`` is None for a problem defined in Python rather than read from a file:
     ``problem_file`` and ``problem_sha256`` are then null. ``training`` holds every training setting."""
+    met = getattr(problem, "periodic_exact", frozenset())
+    exact = [k for k, c in problem.conditions.items() if c.exact or k in met]
     return {
         "problem": problem.name,
         "run_id": identity["id"],
@@ -33,8 +35,8 @@ def run_config(problem: Problem, source: ProblemSource | None, overrides: dict, 
         "device": device,
         "tolerance": problem.tolerance,
         "unknowns": [dataclasses.asdict(u) for u in problem.unknowns],
-        "conditions": {k: type(c).__name__ + (" (exact)" if c.exact else "") for k, c in problem.conditions.items()},
-        "exact_conditions": [k for k, c in problem.conditions.items() if c.exact],  # as settled (exact=None)
+        "conditions": {k: type(c).__name__ + (" (exact)" if k in exact else "") for k, c in problem.conditions.items()},
+        "exact_conditions": exact,  # as settled (exact=None), and Periodic ones the network meets
         "singular_corners": singular_corner_list(problem),
         "reference": repr(problem.reference),
         "model": model_description(problem),  # what pinn.load(run) needs to read the model as data

@@ -9,7 +9,9 @@ problems written elsewhere; none reads the reference.
   enough for Levenberg-Marquardt, which decides the last digits. Inputs are mapped to [-1, 1]
   (``normalize_inputs``). An input along which a :class:`~pinn.Periodic` condition asks for
   periodic derivatives gets an exactly periodic embedding (``periodic=``), so the net is periodic
-  by construction. An output whose boundary and initial values spread over more than 10 or less
+  by construction (and the condition is no loss term: :func:`pinn.pde.exact.periodic_by_construction`).
+  An input along which an initial value oscillates fast gets that wave as a feature
+  (``harmonics=``, :func:`initial_harmonics`). An output whose boundary and initial values spread over more than 10 or less
   than 0.1 is scaled by that size, to a power of ten (``output_scale``), so that the layers and the
   optimiser's steps work on numbers of order one.
 * **Interior points**: 2000 per input, and at least 1.6 residual values per weight so that
@@ -46,6 +48,9 @@ ROWS_PER_WEIGHT = 1.6
 MOST_INTERIOR = 12000
 SURFACE_POINTS = 200
 R3_EVERY = 100  # Adam steps between R3 redraws
+FAST_CYCLES = 4.0  # an initial value with this many cycles or more along an input gets the wave as a feature
+WAVE_POWER = 0.3  # ... when the wave carries at least this fraction of its variance
+MOST_CYCLES = 64.0
 
 
 def automatic_net(problem: Problem) -> tuple[Net, str]:
@@ -54,14 +59,53 @@ def automatic_net(problem: Problem) -> tuple[Net, str]:
                              if isinstance(c, Periodic) and c.derivatives >= 1}))
     scales = tuple(output_scale(problem, name) for name in problem.outputs)
     scaled = any(s != 1.0 for s in scales)
-    net = MLP(width=32, depth=4, periodic=periodic, output_scale=scales if scaled else None)
+    harmonics = tuple((i, c) for i, c in initial_harmonics(problem) if i not in periodic or c == int(c))
+    net = MLP(width=32, depth=4, periodic=periodic, output_scale=scales if scaled else None, harmonics=harmonics)
     reason = "MLP 4 x 32 tanh"
     if periodic:
         reason += f", periodic in {', '.join(problem.inputs[i] for i in periodic)} (its Periodic conditions)"
+    if harmonics:
+        reason += (", waves of " + ", ".join(f"{c:g} cycles along {problem.inputs[i]}" for i, c in harmonics)
+                   + " (its initial values oscillate so)")
     if scaled:
         reason += (", outputs scaled by " + ", ".join(f"{n} {s:.3g}" for n, s in zip(problem.outputs, scales))
                    + " (the spread of their boundary and initial values)")
     return net, reason
+
+
+def initial_harmonics(problem: Problem, points: int = 4096) -> list[tuple[int, float]]:
+    """(input position, cycles) of the fast waves in the problem's initial values: along each spatial
+    input, the numbers of cycles ``c`` over the domain's extent (whole and half, up to
+    :data:`MOST_CYCLES`) whose wave ``cos, sin(pi c h)`` carries at least :data:`WAVE_POWER` of an
+    initial value's variance, where ``c >= FAST_CYCLES``; each such input then gets that wave as a
+    feature (``MLP(harmonics=...)``). Measured by projecting the values at uniform random points (a
+    Monte Carlo Fourier coefficient), so any geometry works."""
+    if problem.time is None:
+        return []
+    rng = np.random.default_rng(0)
+    dtype = getattr(torch, problem.training.numerics.dtype)
+    lower, upper = (np.asarray(b, dtype=float) for b in problem.domain.bbox)
+    cycles = np.arange(1.0, MOST_CYCLES + 0.25, 0.5)
+    found: dict[int, float] = {}
+    for condition in problem.conditions.values():
+        if not isinstance(condition, Initial) or is_rate(condition):
+            continue
+        coordinates, _ = condition.sample(problem.domain, points, "uniform", rng)
+        values = condition.target(torch.as_tensor(coordinates, dtype=dtype), problem.inputs, problem.time)
+        values = values.detach().cpu().numpy().reshape(-1).astype(float)
+        variance = float(np.var(values))
+        if not np.isfinite(variance) or variance == 0.0:
+            continue
+        centred = values - values.mean()
+        for axis in range(len(problem.inputs) - 1):  # the spatial inputs
+            h = 2 * (coordinates[:, axis] - lower[axis]) / (upper[axis] - lower[axis]) - 1
+            phases = np.pi * np.outer(h, cycles)
+            # the power of each wave: its amplitude squared over 2, from the (Monte Carlo) coefficients
+            power = 2 * ((centred @ np.cos(phases)) ** 2 + (centred @ np.sin(phases)) ** 2) / len(values) ** 2
+            best = int(np.argmax(power))
+            if cycles[best] >= FAST_CYCLES and power[best] >= WAVE_POWER * variance:
+                found[axis] = max(found.get(axis, 0.0), float(cycles[best]))
+    return sorted(found.items())
 
 
 def output_scale(problem: Problem, field: str, points: int = 256) -> float:

@@ -54,8 +54,11 @@ def build_model(problem: Problem, dtype: torch.dtype, device: torch.device, seed
 
 
 def loss_conditions(problem: Problem) -> dict[str, Condition]:
-    """The conditions imposed through the loss, by name: every one not imposed exactly."""
-    return {name: condition for name, condition in problem.conditions.items() if not condition.exact}
+    """The conditions imposed through the loss, by name: every one not imposed exactly (by the output's
+    form, or, for a Periodic condition, by a network periodic in its axis)."""
+    met = getattr(problem, "periodic_exact", frozenset())
+    return {name: condition for name, condition in problem.conditions.items()
+            if not condition.exact and name not in met}
 
 
 def points_for(problem: Problem, condition: Condition) -> int:

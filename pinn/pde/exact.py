@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -408,3 +408,29 @@ def _check_distance(name: str, condition: Dirichlet, space: Geometry) -> None:
     if np.any(inside <= 0) or np.any(off <= 0):
         where = "inside the domain" if np.any(inside <= 0) else "on the rest of the boundary (the field would be fixed there too)"
         raise ValueError(f"condition {name!r}: its distance function must be positive {where}")
+
+
+def periodic_by_construction(conditions: Mapping[str, object], periodic_inputs: Sequence[int],
+                             exact: Mapping[str, _Exact], domain: Geometry, inputs: tuple[str, ...],
+                             time: str | None) -> frozenset[str]:
+    """The names of the :class:`~pinn.Periodic` conditions that the model meets identically, so that
+    they are no loss terms: the network is periodic in the condition's axis (``MLP(periodic=...)``,
+    which the framework chooses for such a condition), and nothing the output adds to the network is
+    aperiodic: the field has no exact Dirichlet condition or known part, and its exact initial value
+    and rate (carried to every time) are periodic as the condition asks.
+
+    Kept as a loss term, such a condition is zero up to round-off (1e-32), and a loss balance that
+    weighs terms by their gradient norms would blow its round-off gradient up to the size of the
+    whole gradient: an objective no line search can descend."""
+    met = set()
+    for name, condition in conditions.items():
+        if not isinstance(condition, Periodic) or condition._index not in periodic_inputs:
+            continue
+        rule = exact.get(condition.field)
+        if rule is not None and (rule.dirichlet is not None or rule.known is not None
+                                 or any(given is not None and not _periodic_at_start(condition, given, domain,
+                                                                                       inputs, time)
+                                        for given in (rule.initial, rule.rate))):
+            continue
+        met.add(name)
+    return frozenset(met)

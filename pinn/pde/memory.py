@@ -82,10 +82,7 @@ def estimate_memory(problem: Problem) -> MemoryEstimate:
 def count_weights(net: Net, n_inputs: int, n_outputs: int) -> int:
     """The trainable weights of ``net`` for a problem with these numbers of inputs and outputs (the
     fully connected layers, which is all of an MLP or a ModifiedMLP and a lower bound for any Net)."""
-    if net.fourier_features:
-        embedded = 2 * net.fourier_features
-    else:
-        embedded = n_inputs + len(net.periodic)  # a periodic input becomes a cosine and a sine
+    embedded = net.embedded_width(n_inputs)
     widths = net.layer_widths
     sizes = [embedded, *widths, n_outputs]
     count = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from pinn.pde.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
-from pinn.pde.exact import exact_rules, resolve_exact, resolve_rates, time_rate
+from pinn.pde.exact import exact_rules, periodic_by_construction, resolve_exact, resolve_rates, time_rate
 from pinn.pde.derived_quantities import check_derived
 from pinn.derivatives.fields import FieldNameError, Fields, describe
 from pinn.geometry import Geometry, SpaceTime
@@ -180,6 +180,7 @@ class Problem:
         self._set("conditions", resolve_exact(self.conditions, self.domain, self.known, inputs, self.time))
         self._set("conditions", resolve_rates(self.conditions))
         self._set("_exact", exact_rules(self.conditions, self.domain, self.known))
+        self._settle_periodic()
         self._dry_run(dtype)
 
     def _check_setting_types(self) -> None:
@@ -208,10 +209,17 @@ class Problem:
                                   f"until its loss stalls), time budget {self.training.time_budget:g} s")
         self._set("automatic", chosen)
 
+    def _settle_periodic(self) -> None:
+        """Which Periodic conditions the network meets by construction (no loss terms then)."""
+        self._set("periodic_exact", periodic_by_construction(
+            self.conditions, tuple(getattr(self.net, "periodic", ())), self._exact, self.domain, self.inputs,
+            self.time))
+
     def _check_settings(self, before: Training) -> None:
         """The checks that read the settings, after they changed from ``before`` (the module docstring)."""
         self._check_setting_types()
         self._choose_automatic()
+        self._settle_periodic()
         dtype, seed = self.training.numerics.dtype, self.training.numerics.seed
         if (dtype, seed) != (before.numerics.dtype, before.numerics.seed):
             self._set("conditions", {name: self._bind(name, c, dtype, seed) if isinstance(c, Data) else c

@@ -93,6 +93,7 @@ class Trainer:
         self.taken = [0] * len(self.schedule)  # steps each phase has taken
         self.closed: set[int] = set()  # phases that ended before their step count (stall, convergence, time)
         self.elapsed = 0.0  # training wall time, carried over a resume
+        self.setup = 0.0  # the first step's wall time (compiling, where on): no phase's time share pays it
         self.best: dict[str, float] | None = None  # the lowest worst-field error seen at a check, and its step
         self.stalls: dict[str, dict[str, float]] = {}  # per phase with a stall rule: its best loss and step
         self._stop_requested = False
@@ -235,7 +236,10 @@ class Trainer:
             self.taken[index] += taken
             self.elapsed = time.perf_counter() - started
             if distributed.active():
-                self._agree()
+                self._agree()  # the longest elapsed time: every process gets the same deadlines
+            if self._previous_step == 0:  # the first step compiles where compiling is on (up to minutes)
+                self.setup = self.elapsed
+                self.deadlines = _deadlines(self.schedule, self.counts, self.training.time_budget, self.setup)
             reason = self._ending(index, run, terms)
             if reason is not None:
                 self._events.append(f"{phase.name} ended: {reason}")
@@ -380,6 +384,7 @@ class Trainer:
             "format": CHECKPOINT_FORMAT,
             "step": self.step,
             "elapsed": self.elapsed,
+            "setup": self.setup,
             "ended": self.ended,
             "phase_index": self._index,
             "phase_taken": list(self.taken),
@@ -409,6 +414,8 @@ class Trainer:
         self.step = int(state["step"])
         self._previous_step = self.step
         self.elapsed = float(state["elapsed"])
+        self.setup = float(state.get("setup", 0.0))
+        self.deadlines = _deadlines(self.schedule, self.counts, self.training.time_budget, self.setup)
         self.best = state.get("best")
         self.stalls = dict(state.get("stalls") or {})
         self.guard.load_state_dict(state["guard"])
@@ -432,17 +439,20 @@ class Trainer:
         self._index = following if following is not None else len(self.schedule) - 1
 
 
-def _deadlines(schedule: tuple[Phase, ...], counts: list[int], budget: float | None) -> list[float | None]:
-    """Each phase's end in elapsed seconds under ``budget``: the budget times the shares of the phases
-    up to it (a phase without a share: only the budget ends it). The last phase that runs has the
-    whole budget, so a skipped phase leaves its time to the one before it."""
+def _deadlines(schedule: tuple[Phase, ...], counts: list[int], budget: float | None,
+               setup: float = 0.0) -> list[float | None]:
+    """Each phase's end in elapsed seconds under ``budget``: after ``setup`` (the run's first step,
+    which compiles where compiling is on), the rest of the budget times the shares of the phases up to
+    it (a phase without a share: only the budget ends it). The last phase that runs has the whole
+    budget, so a skipped phase leaves its time to the one before it."""
     if budget is None:
         return [None] * len(schedule)
     deadlines: list[float | None] = []
     spent = 0.0
+    rest = max(budget - setup, 0.0)
     for phase in schedule:
         spent += phase.time_share or 0.0
-        deadlines.append(None if phase.time_share is None else budget * min(spent, 1.0))
+        deadlines.append(None if phase.time_share is None else setup + rest * min(spent, 1.0))
     running = [i for i, n in enumerate(counts) if n]
     if running:
         deadlines[running[-1]] = None

@@ -1,7 +1,8 @@
 """Loss balancing by gradient norms (Wang, Teng & Perdikaris 2021, "learning-rate annealing").
 
 Every ``every`` Adam steps each loss term's gradient norm ``g_i = ||grad L_i||`` is measured and
-the weights move towards ``lambda_i = sum_j g_j / g_i`` by a moving average,
+the weights move towards ``lambda_i = sum_j g_j / g_i`` by a moving average (a term whose ``g_i`` is
+round-off next to ``sum_j g_j`` keeps its weight),
 ``w_i <- momentum * w_i + (1 - momentum) * lambda_i``, so that no term's gradient drowns the
 others. The trained loss is ``sum_i w_i L_i``; the weights start at 1 and are kept (fixed) for
 L-BFGS, which needs one objective. The reported loss terms stay unweighted.
@@ -14,6 +15,8 @@ import torch
 from torch import Tensor
 
 from pinn.train import distributed
+
+ROUND_OFF = 1e-8  # a term whose gradient norm is below this fraction of the sum of all terms' is not reweighted
 
 
 def weighted_total(terms: Mapping[str, Tensor | float], weights: Mapping[str, float]) -> Tensor | float:
@@ -45,7 +48,10 @@ class GradientBalance:
                 norms[name] = float(torch.stack(squares).sum().sqrt()) if squares else 0.0
         total = sum(norms.values())
         for name, norm in norms.items():
-            if norm > 0 and total > 0:  # a term without gradient keeps its weight
+            # A term without gradient, or with one at round-off next to the others (a term met up to
+            # round-off), keeps its weight: weighting it up would blow the round-off up to the size of
+            # the whole gradient, a direction the loss does not descend along.
+            if norm > ROUND_OFF * total and total > 0:
                 target = total / norm
                 self.weights[name] = self.momentum * self.weights.get(name, 1.0) + (1 - self.momentum) * target
 
