@@ -1,0 +1,169 @@
+"""The latent-SDE evidence lower bound (issue 18, item 2): its terms, its gradient, a short fit, bad input, resume."""
+import dataclasses
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+import pinn
+from pinn.dynamics import sde
+from pinn.dynamics.sde.grid import gap_steps
+from pinn.overrides import apply_overrides
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+OU = sde.OrnsteinUhlenbeck(theta=1.0, mu=0.5, sigma=0.5, start=2.0)
+
+
+def noisy_paths(count: int = 40, noise: float = 0.2, most: int = 10, seed: int = 0) -> tuple:
+    """``count`` paths from uniform starts at t = 0, each seen at its own 5 to ``most`` times in [0, 5]."""
+    rng = np.random.default_rng(seed)
+    times, values = [], []
+    for start in rng.uniform(-1.0, 2.0, count):
+        seen = np.sort(rng.uniform(0.0, 5.0, rng.integers(5, most + 1)))
+        exact = OU.simulate(np.concatenate([[0.0], seen]), np.array([start]), rng)[0, 1:]
+        times.append(seen)
+        values.append(exact + noise * rng.standard_normal(seen.size))
+    return sde.paths_from_arrays(times, values)
+
+
+def latent_problem(paths=None, steps: int = 4, **latent) -> sde.SDEProblem:
+    settings = dict(observation_noise=0.2, step=0.25, final_step=0.01)
+    settings.update(latent)
+    return sde.SDEProblem(
+        name="ou_latent", states="x",
+        drift=sde.Parametric(lambda x, t, p: p.theta * (p.mu - x),
+                             [pinn.Unknown("theta", 0.3, positive=True), pinn.Unknown("mu", 0.0)]),
+        diffusion=sde.Parametric(lambda x, t, p: p.sigma, [pinn.Unknown("sigma", 1.0, positive=True)]),
+        paths=paths if paths is not None else noisy_paths(), reference=OU, tolerance={"theta": 0.3},
+        latent=sde.LatentSDE(**settings),
+        validation=sde.Validation(times=(0.5, 1.0), paths=200, step=0.05, seed=3),
+        training=pinn.Training([pinn.Adam(steps, learning_rate=0.03, learning_rate_final=0.003)],
+                               checks=pinn.Checks(check_every=1000, checkpoint_every=2)))
+
+
+# ------------------------------------------------------------------ the grid and the bound's terms
+def test_a_gap_is_cut_into_steps_no_longer_than_step_and_ends_in_halvings():
+    steps = gap_steps(0.25, 0.1, 0.01)  # 3 steps of 1/12, the last halved 4 times to 1/192 < 0.01
+    assert steps.sum() == pytest.approx(0.25)
+    assert steps.max() <= 0.1 and steps[-1] <= 0.01
+    assert len(steps) == 2 + 5
+    assert list(steps[-5:]) == pytest.approx([1 / 24, 1 / 48, 1 / 96, 1 / 192, 1 / 192])
+    assert list(gap_steps(0.005, 0.1, 0.01)) == [0.005]  # already short enough
+
+
+def test_the_path_kl_is_zero_when_the_posterior_drift_is_the_prior_drift_and_integrates_a_constant_shift():
+    objective, _ = latent_problem().build()
+    module = objective.module
+    spans = sum(float(p.times[-1] - p.times[0]) for p in objective_paths(objective))
+    count = int(objective.grids.observed.sum())
+    for shift in (0.0, 0.3):
+        module.drift_correction = lambda z, g, ahead, remaining, features, c=shift: torch.full_like(z, c)
+        terms = objective.bound(None, 5)
+        # 0.5 |u|^2 dt with u = shift / sigma (sigma = 1 initially), over each path's own time span
+        assert float(terms["kl_path"].detach()) == pytest.approx(0.5 * shift**2 * spans / count, rel=1e-10, abs=1e-15)
+    assert float(terms["likelihood"].detach()) > 0 and math.isfinite(float(terms["kl_start"].detach()))
+
+
+def objective_paths(objective):
+    grids = objective.grids
+    return [sde.paths_from_arrays([t[m].numpy()], [v[m].numpy()])[0]
+            for t, v, m in zip(grids.times, grids.values, grids.observed)]
+
+
+def test_the_gradient_is_the_finite_difference_of_the_bound():
+    objective, _ = latent_problem(paths=noisy_paths(count=6)).build()
+    parameters = dict(objective.module.named_parameters())
+    chosen = ["prior.drift.unknowns.raw.theta", "prior.diffusion.unknowns.raw.sigma", "start_mean",
+              "correction_state.weight", "encoder.weight_hh_l0"]
+    total = lambda: sum(objective.bound(None, 11).values())  # noqa: E731 (fixed increments: deterministic)
+    objective.module.correction_out.weight.data.fill_(0.1)  # a correction whose inputs' weights matter
+    gradients = torch.autograd.grad(total(), [parameters[name] for name in chosen])
+    for name, gradient in zip(chosen, gradients):
+        parameter = parameters[name].data.view(-1)
+        with torch.no_grad():
+            parameter[0] += 1e-6
+            above = float(total())
+            parameter[0] -= 2e-6
+            below = float(total())
+            parameter[0] += 1e-6
+        assert gradient.view(-1)[0].item() == pytest.approx((above - below) / 2e-6, rel=1e-5, abs=1e-8), name
+
+
+# ------------------------------------------------------------------ a short fit with a real bound
+def test_a_short_fit_recovers_theta_mu_and_sigma_from_noisy_irregular_observations():
+    """60 paths seen 5 to 10 times each with noise 0.2: theta from its start at 0.3 to within 30%."""
+    problem = latent_problem(paths=noisy_paths(count=60), steps=60)
+    fit = sde.fit_sde(problem)
+    found = {k: v["value"] for k, v in fit.report["coefficients"].items()}
+    assert abs(found["theta"] - 1.0) < 0.3, found
+    assert abs(found["mu"] - 0.5) < 0.15, found
+    assert abs(found["sigma"] - 0.5) < 0.1, found  # from 1.0
+    assert fit.report["discretisation_bias"]["theta"] == pytest.approx(math.expm1(-0.25) / -0.25 - 1, rel=0.05)
+
+
+# ------------------------------------------------------------------ settings and bad input
+def test_bad_latent_settings_are_refused_naming_the_setting():
+    for noise in (0.0, -0.1, float("nan"), True):
+        with pytest.raises(ValueError, match="LatentSDE observation_noise must be a standard deviation > 0"):
+            sde.LatentSDE(observation_noise=noise)
+    with pytest.raises(ValueError, match="LatentSDE final_step must be a positive number"):
+        sde.LatentSDE(observation_noise=0.1, final_step=0)
+    with pytest.raises(ValueError, match="latent batch_paths 50 exceeds the 40 paths"):
+        latent_problem(batch_paths=50)
+    with pytest.raises(ValueError, match="leave one of them out"):
+        dataclasses.replace(latent_problem(), likelihood=sde.Likelihood(scheme="local_linear"))
+
+
+def test_set_reaches_the_latent_settings():
+    changed = apply_overrides(latent_problem(), {"latent.step": "0.5", "latent.learn_noise": "true"})
+    assert changed.latent.step == 0.5 and changed.latent.learn_noise is True
+    objective, _ = changed.build()
+    assert "observation_noise" in objective.reported()
+
+
+BAD = '''
+import numpy as np
+import pinn
+from pinn.dynamics import sde
+
+truth = sde.OrnsteinUhlenbeck(theta=1.0, mu=0.0, sigma=0.5, start=1.0)
+problem = sde.SDEProblem(
+    name="bad", states="x", reference=truth,
+    drift=sde.Parametric(lambda x, t, p: -p.theta * x, [pinn.Unknown("theta", 0.5, positive=True)]),
+    diffusion=sde.Known(0.5),
+    paths=sde.paths_from_arrays([np.array(TIMES)], [np.zeros(4)]),
+    latent=sde.LatentSDE(observation_noise=NOISE),
+)
+'''
+
+
+@pytest.mark.parametrize("times, noise, message", [
+    ("[0.0, 0.1, 0.3, 0.4]", "0.0", "LatentSDE observation_noise must be a standard deviation > 0, got 0.0"),
+    ("[0.0, 0.1, 0.1, 0.3]", "0.05", "'path 0': times must be strictly increasing"),
+])
+def test_bad_input_exits_2_naming_the_cause(tmp_path, times, noise, message):
+    path = tmp_path / "bad.py"
+    path.write_text(textwrap.dedent(BAD).replace("TIMES", times).replace("NOISE", noise))
+    done = subprocess.run([sys.executable, "-m", "pinn.solve", str(path), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+# ------------------------------------------------------------------ the run folder and exact resume
+def test_a_stopped_run_resumes_exactly_and_the_folder_holds_the_verdicts(tmp_path):
+    problem = latent_problem(paths=noisy_paths(count=10), steps=6, batch_paths=4)
+    whole = pinn.fit(problem, tmp_path / "whole", progress=False)
+    pinn.fit(problem, tmp_path / "run", progress=False, stop_when=lambda row: row["step"] >= 3)
+    resumed = pinn.fit(problem, tmp_path / "run", resume=True, progress=False)
+    assert resumed.metrics["steps"] == whole.metrics["steps"] == 6
+    assert resumed.metrics["parameters"] == whole.metrics["parameters"]
+    assert resumed.metrics["moments"] == whole.metrics["moments"]
+    assert whole.metrics["likelihood"]["objective"] == "elbo" and whole.metrics["family"] == "sde"
+    assert set(whole.metrics["fields"]) == {"moments", "terminal"}
+    assert (tmp_path / "whole" / "solution.h5").is_file()
