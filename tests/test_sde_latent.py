@@ -55,13 +55,13 @@ def test_a_gap_is_cut_into_steps_no_longer_than_step_and_ends_in_halvings():
     assert list(gap_steps(0.005, 0.1, 0.01)) == [0.005]  # already short enough
 
 
-def test_the_path_kl_is_zero_when_the_posterior_drift_is_the_prior_drift_and_integrates_a_constant_shift():
+def test_the_path_kl_is_zero_when_the_posterior_step_is_the_prior_step_and_integrates_a_constant_shift():
     objective, _ = latent_problem().build()
     module = objective.module
     spans = sum(float(p.times[-1] - p.times[0]) for p in objective_paths(objective))
     count = int(objective.grids.observed.sum())
     for shift in (0.0, 0.3):
-        module.drift_correction = lambda z, g, ahead, remaining, features, c=shift: torch.full_like(z, c)
+        module.step = lambda z, g, ahead, remaining, features, dt, c=shift: (torch.full_like(z, c), torch.ones_like(z))
         terms = objective.bound(None, 5)
         # 0.5 |u|^2 dt with u = shift / sigma (sigma = 1 initially), over each path's own time span
         assert float(terms["kl_path"].detach()) == pytest.approx(0.5 * shift**2 * spans / count, rel=1e-10, abs=1e-15)

@@ -7,10 +7,12 @@ posterior SDE ``dZ = h dt + g dW`` (:mod:`pinn.dynamics.sde.posterior`) and ``u 
     ELBO = E_q[ sum_i log N(y_i; z(t_i), s^2) ] - KL(q(z_0) || p(z_0)) - E_q[ 0.5 int |u|^2 dt ]
 
 The posterior paths are simulated by Euler-Maruyama on each path's own grid
-(:mod:`pinn.dynamics.sde.grid`), so every observation time is a grid point, with ``0.5 |u|^2 dt``
-summed along them. This sum is exactly the KL divergence between the posterior's and the prior's
-Euler-Maruyama chains (Gaussian steps of one variance ``g^2 dt``): the bound is that of the prior's
-discretisation at ``step``, whose bias in the coefficients is Euler-Maruyama's at that step (for
+(:mod:`pinn.dynamics.sde.grid`), so every observation time is a grid point. The path's KL divergence
+is summed along it, step by step, as the exact KL divergence between the posterior's Gaussian step and
+the prior's Euler-Maruyama step ``N(z + f dt, g^2 dt)``: ``0.5 (|u|^2 dt + rho - 1 - log rho)``, with
+``rho`` the ratio of the posterior step's variance to ``g^2 dt`` (the bridge's, which tends to 1 as
+``dt -> 0``, leaving ``0.5 |u|^2 dt``). The bound is then exactly that of the prior's Euler-Maruyama
+chain at ``step``, whose bias in the coefficients is Euler-Maruyama's at that step (for
 Ornstein-Uhlenbeck about ``theta step / 2``, relative). The loss terms are the negative bound's three parts
 (``likelihood``, ``kl_start``, ``kl_path``), each divided by the number of observations in the batch.
 
@@ -120,9 +122,10 @@ class ELBO(Objective):
         for j, dt in enumerate(steps.unbind(1)):
             f, g = module.prior.drift(z, t), module.prior.diffusion(z, t)
             remaining = (ahead_times[j][:, None] - t).clamp(min=0)
-            difference = module.drift_correction(z, g, ahead_values[j], remaining, features[j])  # h - f
-            kl_path = kl_path + 0.5 * ((difference / g).square() * dt).sum()
-            z = z + (f + difference) * dt + g * dt.sqrt() * noise[j + 1]
+            difference, ratio = module.step(z, g, ahead_values[j], remaining, features[j], dt)  # h - f
+            # the KL divergence of the posterior's Gaussian step from the prior's
+            kl_path = kl_path + 0.5 * ((difference / g).square() * dt + ratio - 1 - ratio.log()).sum()
+            z = z + (f + difference) * dt + g * dt.sqrt() * ratio.sqrt() * noise[j + 1]  # no sqrt(0) gradient
             t = t + dt
             states.append(z)
         path = torch.stack(states, dim=1)  # (paths * samples, M + 1, d)
