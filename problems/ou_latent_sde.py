@@ -33,7 +33,7 @@ problem = sde.SDEProblem(
     paths=sde.paths_from_arrays(times, values),
     reference=truth,
     tolerance={"theta": 0.1, "mu": 0.1, "sigma": 0.1},
-    latent=sde.LatentSDE(observation_noise=noise, step=0.05, final_step=0.05),
+    latent=sde.LatentSDE(observation_noise=noise, step=0.05),
     validation=sde.Validation(times=(0.25, 0.5, 1.0, 2.0), paths=2000, step=0.01, seed=7),
     training=pinn.Training([pinn.Adam(400, learning_rate=0.02, learning_rate_final=0.002)],
                            checks=pinn.Checks(check_every=200, checkpoint_every=50)),

@@ -11,7 +11,7 @@ import torch
 
 import pinn
 from pinn.dynamics import sde
-from pinn.dynamics.sde.grid import gap_steps
+from pinn.dynamics.sde.grid import gap_steps, grids
 from pinn.overrides import apply_overrides
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def noisy_paths(count: int = 40, noise: float = 0.2, most: int = 10, seed: int =
 
 
 def latent_problem(paths=None, steps: int = 4, **latent) -> sde.SDEProblem:
-    settings = dict(observation_noise=0.2, step=0.25, final_step=0.01)
+    settings = dict(observation_noise=0.2, step=0.25)
     settings.update(latent)
     return sde.SDEProblem(
         name="ou_latent", states="x",
@@ -46,13 +46,17 @@ def latent_problem(paths=None, steps: int = 4, **latent) -> sde.SDEProblem:
 
 
 # ------------------------------------------------------------------ the grid and the bound's terms
-def test_a_gap_is_cut_into_steps_no_longer_than_step_and_ends_in_halvings():
-    steps = gap_steps(0.25, 0.1, 0.01)  # 3 steps of 1/12, the last halved 4 times to 1/192 < 0.01
-    assert steps.sum() == pytest.approx(0.25)
-    assert steps.max() <= 0.1 and steps[-1] <= 0.01
-    assert len(steps) == 2 + 5
-    assert list(steps[-5:]) == pytest.approx([1 / 24, 1 / 48, 1 / 96, 1 / 192, 1 / 192])
-    assert list(gap_steps(0.005, 0.1, 0.01)) == [0.005]  # already short enough
+def test_each_path_has_its_own_grid_through_its_observation_times():
+    assert list(gap_steps(0.25, 0.1)) == pytest.approx([0.25 / 3] * 3)
+    assert list(gap_steps(0.005, 0.1)) == [0.005]
+    paths = sde.paths_from_arrays([np.array([0.0, 0.25, 0.3]), np.array([1.0, 1.5])], [np.zeros(3), np.ones(2)])
+    grid = grids(paths, 0.1, torch.float64, torch.device("cpu"))
+    assert grid.lengths.tolist() == [4, 5] and grid.steps.shape == (2, 5)
+    assert grid.steps[0].tolist() == pytest.approx([0.25 / 3] * 3 + [0.05, 0.0])  # padded with a step of 0
+    assert grid.at.tolist() == [[0, 3, 4], [0, 5, 0]] and grid.observed.tolist() == [[True] * 3, [True, True, False]]
+    assert grid.target[0].tolist() == [1, 1, 1, 2, 2] and grid.target[1].tolist() == [1] * 5
+    ends = grid.start[:, None] + torch.cumsum(grid.steps, dim=1)
+    assert ends[0, 2] == pytest.approx(0.25) and ends[1, 4] == pytest.approx(1.5)
 
 
 def test_the_path_kl_is_zero_when_the_posterior_step_is_the_prior_step_and_integrates_a_constant_shift():
@@ -110,8 +114,8 @@ def test_bad_latent_settings_are_refused_naming_the_setting():
     for noise in (0.0, -0.1, float("nan"), True):
         with pytest.raises(ValueError, match="LatentSDE observation_noise must be a standard deviation > 0"):
             sde.LatentSDE(observation_noise=noise)
-    with pytest.raises(ValueError, match="LatentSDE final_step must be a positive number"):
-        sde.LatentSDE(observation_noise=0.1, final_step=0)
+    with pytest.raises(ValueError, match="LatentSDE step must be a positive number"):
+        sde.LatentSDE(observation_noise=0.1, step=0)
     with pytest.raises(ValueError, match="latent batch_paths 50 exceeds the 40 paths"):
         latent_problem(batch_paths=50)
     with pytest.raises(ValueError, match="leave one of them out"):

@@ -60,7 +60,7 @@ class ELBO(Objective):
             raise ValueError(f"LatentSDE batch_paths {settings.batch_paths} exceeds the {len(paths)} paths")
         self.module, self.settings = module, settings
         self.dtype, self.device = module.centre.dtype, module.centre.device
-        self.grids = grids(paths, settings.step, settings.final_step, self.dtype, self.device)
+        self.grids = grids(paths, settings.step, self.dtype, self.device)
         self.step = longest_step(paths, settings.step)
         self.resample_every = 1
         self.generator = torch.Generator().manual_seed(seed)
@@ -155,13 +155,13 @@ class ELBO(Objective):
     def reported(self) -> dict[str, float]:
         found = self.model.coefficients()
         if isinstance(self.module.log_noise, torch.nn.Parameter):
-            found["observation_noise"] = float(self.module.noise)
+            found["observation_noise"] = float(self.module.noise.detach())
         return found
 
     def summary(self) -> dict[str, Any]:
         return {"objective": "elbo", "step": self.step, "observations": int(self.grids.observed.sum()),
                 "paths": int(self.grids.steps.shape[0]), "batch_paths": self.settings.batch_paths,
-                "samples": self.settings.samples, "observation_noise": float(self.module.noise),
+                "samples": self.settings.samples, "observation_noise": float(self.module.noise.detach()),
                 "learn_noise": self.settings.learn_noise, "brownian_seed": self.brownian_seed}
 
     def state_dict(self) -> dict[str, Any]:

@@ -2,11 +2,7 @@
 
 The gap between two observations is cut into ``ceil(gap / step)`` equal steps, so an observation is a
 grid point (no interpolation between grid points, whose error would be of the order of the noise's
-``g sqrt(step)``). The last of them, which ends at the observation, is then halved again and again
-(``L/2, L/4, ..., L/2^m, L/2^m``) until it is no longer than ``final_step``: the posterior's last step
-adds noise of variance ``g^2 dt`` that no drift can take back, and it must be small beside the
-observation noise's ``s^2``, or the bound's gap grows with ``g`` (and pulls the learnt diffusion down).
-Paths have grids of different lengths; they are padded to the longest with steps of length 0 (which
+``g sqrt(step)``). Paths have grids of different lengths; they are padded to the longest with steps of length 0 (which
 change nothing), so that all paths of a batch advance together.
 """
 from __future__ import annotations
@@ -58,22 +54,16 @@ class Grids:
                      self.observed[index, :count])
 
 
-def gap_steps(gap: float, step: float, final_step: float) -> np.ndarray:
-    """The steps that cut one ``gap`` between observations: equal ones no longer than ``step``, the last
-    halved until it is no longer than ``final_step``."""
+def gap_steps(gap: float, step: float) -> np.ndarray:
+    """The equal steps, no longer than ``step``, that cut one ``gap`` between observations."""
     count = max(int(math.ceil(gap / step - 1e-9)), 1)
-    last = gap / count
-    halvings = max(int(math.ceil(math.log2(last / final_step) - 1e-9)), 0)
-    tail = last / 2.0 ** np.arange(1, halvings + 1)
-    return np.concatenate([np.full(count - 1, last), tail, tail[-1:] if halvings else [last]])
+    return np.full(count, gap / count)
 
 
-def grids(paths: Sequence[Trajectory], step: float, final_step: float, dtype: torch.dtype,
-          device: torch.device) -> Grids:
-    """The padded grids of ``paths`` with steps no longer than ``step``, those that end at an observation no
-    longer than ``final_step``."""
+def grids(paths: Sequence[Trajectory], step: float, dtype: torch.dtype, device: torch.device) -> Grids:
+    """The padded grids of ``paths`` with steps no longer than ``step``."""
     count, most = len(paths), max(len(p) for p in paths)
-    pieces = [[gap_steps(gap, step, final_step) for gap in np.diff(p.times)] for p in paths]
+    pieces = [[gap_steps(gap, step) for gap in np.diff(p.times)] for p in paths]
     cuts = [np.array([len(piece) for piece in path], dtype=np.int64) for path in pieces]
     longest = max(int(c.sum()) for c in cuts)
     states = paths[0].states
@@ -98,6 +88,5 @@ def grids(paths: Sequence[Trajectory], step: float, final_step: float, dtype: to
 
 def longest_step(paths: Sequence[Trajectory], step: float) -> float:
     """The longest step of any path's grid (at most ``step``)."""
-    return max(float(np.max(np.diff(p.times) / np.ceil(np.diff(p.times) / step - 1e-9).clip(min=1)))
-               for p in paths)
+    return max(float(gap_steps(gap, step)[0]) for p in paths for gap in np.diff(p.times))
 

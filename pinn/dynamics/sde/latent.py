@@ -24,8 +24,6 @@ class LatentSDE:
         learn_noise: learn ``s`` with the SDE (else it is known).
         step: the longest Euler-Maruyama step: each gap between two observations of a path is cut into
             equal steps no longer than this, so every observation time is a point of its path's grid.
-        final_step: the longest step that ends at an observation (the last of a gap's steps is halved
-            until it is no longer): its noise ``g^2 final_step`` should be well below ``s^2``.
         batch_paths: observed paths per batch, drawn at random every step (0: all of them).
         samples: posterior paths simulated per observed path.
         context: the size of the encoder's context (a GRU run backwards over the observations).
@@ -35,7 +33,6 @@ class LatentSDE:
     observation_noise: float
     learn_noise: bool = False
     step: float = 0.02
-    final_step: float = 0.001
     batch_paths: int = 0
     samples: int = 1
     context: int = 16
@@ -49,7 +46,6 @@ class LatentSDE:
         if not isinstance(self.learn_noise, bool):
             raise ValueError(f"LatentSDE learn_noise must be True or False, got {self.learn_noise!r}")
         positive("LatentSDE", "step", self.step)
-        positive("LatentSDE", "final_step", self.final_step)
         whole("LatentSDE", "batch_paths", self.batch_paths)
         whole("LatentSDE", "samples", self.samples, 1)
         whole("LatentSDE", "context", self.context, 1)
