@@ -18,7 +18,7 @@ noise = 0.05
 
 rng = np.random.default_rng(20261)
 times, values = [], []
-for start in rng.uniform(-1.0, 2.0, 400):
+for start in rng.uniform(-1.0, 2.0, 1000):
     seen = np.sort(rng.uniform(0.0, 5.0, rng.integers(10, 31)))
     path = truth.simulate(np.concatenate([[0.0], seen]), np.array([start]), rng)[0, 1:]
     times.append(seen)
@@ -33,8 +33,8 @@ problem = sde.SDEProblem(
     paths=sde.paths_from_arrays(times, values),
     reference=truth,
     tolerance={"theta": 0.1, "mu": 0.1, "sigma": 0.1},
-    latent=sde.LatentSDE(observation_noise=noise, step=0.05),
+    latent=sde.LatentSDE(observation_noise=noise, step=0.05, batch_paths=250),
     validation=sde.Validation(times=(0.25, 0.5, 1.0, 2.0), paths=2000, step=0.01, seed=7),
-    training=pinn.Training([pinn.Adam(400, learning_rate=0.02, learning_rate_final=0.002)],
+    training=pinn.Training([pinn.Adam(500, learning_rate=0.02, learning_rate_final=0.002)],
                            checks=pinn.Checks(check_every=200, checkpoint_every=50)),
 )

@@ -38,10 +38,10 @@ def latent_problem(paths=None, steps: int = 4, **latent) -> sde.SDEProblem:
         drift=sde.Parametric(lambda x, t, p: p.theta * (p.mu - x),
                              [pinn.Unknown("theta", 0.3, positive=True), pinn.Unknown("mu", 0.0)]),
         diffusion=sde.Parametric(lambda x, t, p: p.sigma, [pinn.Unknown("sigma", 1.0, positive=True)]),
-        paths=paths if paths is not None else noisy_paths(), reference=OU, tolerance={"theta": 0.3},
+        paths=paths if paths is not None else noisy_paths(), reference=OU, tolerance={"theta": 0.2},
         latent=sde.LatentSDE(**settings),
         validation=sde.Validation(times=(0.5, 1.0), paths=200, step=0.05, seed=3),
-        training=pinn.Training([pinn.Adam(steps, learning_rate=0.03, learning_rate_final=0.003)],
+        training=pinn.Training([pinn.Adam(steps, learning_rate=0.1, learning_rate_final=0.01)],
                                checks=pinn.Checks(check_every=1000, checkpoint_every=2)))
 
 
@@ -99,13 +99,14 @@ def test_the_gradient_is_the_finite_difference_of_the_bound():
 
 # ------------------------------------------------------------------ a short fit with a real bound
 def test_a_short_fit_recovers_theta_mu_and_sigma_from_noisy_irregular_observations():
-    """60 paths seen 5 to 10 times each with noise 0.2: theta from its start at 0.3 to within 30%."""
+    """60 paths seen 5 to 10 times each with noise 0.2, from theta 0.3, mu 0, sigma 1: theta within 20%
+    (it reaches 6.8%; 6.5% with another data seed), mu within 0.12, sigma within 0.06."""
     problem = latent_problem(paths=noisy_paths(count=60), steps=60)
     fit = sde.fit_sde(problem)
     found = {k: v["value"] for k, v in fit.report["coefficients"].items()}
-    assert abs(found["theta"] - 1.0) < 0.3, found
-    assert abs(found["mu"] - 0.5) < 0.15, found
-    assert abs(found["sigma"] - 0.5) < 0.1, found  # from 1.0
+    assert abs(found["theta"] - 1.0) < 0.2, found
+    assert abs(found["mu"] - 0.5) < 0.12, found
+    assert abs(found["sigma"] - 0.5) < 0.06, found
     assert fit.report["discretisation_bias"]["theta"] == pytest.approx(math.expm1(-0.25) / -0.25 - 1, rel=0.05)
 
 
