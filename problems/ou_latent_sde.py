@@ -1,12 +1,16 @@
 """Ornstein-Uhlenbeck seen through noise at irregular times: theta, mu and sigma by a latent SDE's evidence bound.
 
-The data: 400 paths of dX = theta (mu - X) dt + sigma dW (theta = 1, mu = 0.5, sigma = 0.5), each
+The data: 1000 paths of dX = theta (mu - X) dt + sigma dW (theta = 1, mu = 0.5, sigma = 0.5), each
 starting uniformly in [-1, 2] at t = 0 and observed at its own 10 to 30 times drawn uniformly in [0, 5],
 each value with Gaussian noise of standard deviation 0.05 (known), simulated exactly and seeded. The
 prior SDE is the parametric form theta (mu - z) dt + sigma dW; the evidence lower bound
 (:mod:`pinn.dynamics.sde.elbo`) trains it with an amortised posterior on Euler-Maruyama grids of steps
-no longer than 0.02 that hold every observation time. The learnt prior is then simulated from X_0 = 2
-and its means, variances and autocovariances compared with the closed forms.
+no longer than 0.05 that hold every observation time, 250 random paths per Adam step. The learnt prior
+is then simulated from X_0 = 2 and its means, variances and autocovariances compared with the closed forms.
+
+Measured (shared 2-core machine, 357 s under load): theta 1.07%, mu 0.14%, sigma 3.1% (Euler's computed
+bias at step 0.05 is -2.5% in theta and sigma: sigma sits about 5.6% above the biased value, what is left
+of the bound's gap), 11 of 11 moments (worst 0.80 of its bound), terminal KS 0.035 (critical 0.051).
 """
 import numpy as np
 
@@ -32,7 +36,7 @@ problem = sde.SDEProblem(
     diffusion=sde.Parametric(lambda x, t, p: p.sigma, [pinn.Unknown("sigma", 1.0, positive=True)]),
     paths=sde.paths_from_arrays(times, values),
     reference=truth,
-    tolerance={"theta": 0.1, "mu": 0.1, "sigma": 0.1},
+    tolerance={"theta": 0.05, "mu": 0.05, "sigma": 0.05},
     latent=sde.LatentSDE(observation_noise=noise, step=0.05, batch_paths=250),
     validation=sde.Validation(times=(0.25, 0.5, 1.0, 2.0), paths=2000, step=0.01, seed=7),
     training=pinn.Training([pinn.Adam(500, learning_rate=0.02, learning_rate_final=0.002)],
