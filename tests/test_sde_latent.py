@@ -97,6 +97,16 @@ def test_the_gradient_is_the_finite_difference_of_the_bound():
         assert gradient.view(-1)[0].item() == pytest.approx((above - below) / 2e-6, rel=1e-5, abs=1e-8), name
 
 
+def test_a_learnt_noise_has_a_gradient_and_several_samples_per_path_average_their_terms():
+    objective, _ = latent_problem(paths=noisy_paths(count=5), learn_noise=True, samples=3).build()
+    terms = objective.bound(None, 2)
+    sum(terms.values()).backward()
+    assert objective.module.log_noise.grad is not None and float(objective.module.log_noise.grad) != 0
+    one, _ = latent_problem(paths=noisy_paths(count=5)).build()
+    kl_start = float(one.bound(None, 2)["kl_start"].detach())
+    assert float(terms["kl_start"].detach()) == pytest.approx(kl_start)  # per observation, whatever the samples
+
+
 # ------------------------------------------------------------------ a short fit with a real bound
 def test_a_short_fit_recovers_theta_mu_and_sigma_from_noisy_irregular_observations():
     """60 paths seen 5 to 10 times each with noise 0.2, from theta 0.3, mu 0, sigma 1: theta within 20%

@@ -68,7 +68,7 @@ class ELBO(Objective):
         self.batch: Tensor | None = None
         self.increments_seed = 0
         self.resample()
-        self._check_diffusion(paths)
+        self._check_diffusion()
 
     @property
     def model(self) -> SDEModel:
@@ -79,7 +79,7 @@ class ELBO(Objective):
         """The discretisation step of the prior, for its computed bias."""
         return self.step
 
-    def _check_diffusion(self, paths: Sequence[Trajectory]) -> None:
+    def _check_diffusion(self) -> None:
         """A diffusion that is not positive where paths are observed has no posterior: say where."""
         values = self.grids.values[self.grids.observed]
         times = self.grids.times[self.grids.observed][:, None]
@@ -104,7 +104,7 @@ class ELBO(Objective):
         contexts = module.contexts(grid)
         mean, spread = module.start_posterior(grid, contexts)
         prior_spread = module.start_log_std.exp()
-        kl_start = (prior_spread.log() - spread.log() + (spread.square() + (mean - module.start_mean).square())
+        kl_start = (module.start_log_std - spread.log() + (spread.square() + (mean - module.start_mean).square())
                     / (2 * prior_spread.square()) - 0.5).sum()
         noise = torch.randn((grid.steps.shape[1] + 1, grid.steps.shape[0] * samples, grid.values.shape[2]),
                             generator=torch.Generator().manual_seed(self.increments_seed), dtype=self.dtype)
@@ -112,10 +112,9 @@ class ELBO(Objective):
         z = repeat(mean) + repeat(spread) * noise[0]
         t = repeat(grid.start)[:, None]
         steps = repeat(grid.steps)[..., None]
-        # at each step, the observation it heads for: its value, its time and the context from it on
-        ahead = lambda x: repeat(x.gather(1, grid.target.reshape(*grid.target.shape, *[1] * (x.dim() - 2))  # noqa: E731
-                                          .expand(*grid.target.shape, *x.shape[2:])))
+        # at each step, the observation it heads for: its value, its time and the context from it on;
         # unbound once: a slice per step of a tensor that needs a gradient costs a full-size gradient each
+        ahead = lambda x: repeat(_at_steps(x, grid.target))  # noqa: E731
         ahead_values, ahead_times = ahead(grid.values).unbind(1), ahead(grid.times).unbind(1)
         features = ahead(module.context_features(contexts)).unbind(1)
         states, kl_path = [z], torch.zeros((), dtype=self.dtype, device=self.device)
@@ -173,3 +172,9 @@ class ELBO(Objective):
         self.batch = state["batch"]
         self.increments_seed = int(state["increments_seed"])
         self.brownian_seed = int(state["brownian_seed"])
+
+
+def _at_steps(x: Tensor, target: Tensor) -> Tensor:
+    """Per observation ``x`` (P, K, ...) picked at each step's ``target`` observation (P, M): (P, M, ...)."""
+    index = target.reshape(*target.shape, *[1] * (x.dim() - 2)).expand(*target.shape, *x.shape[2:])
+    return x.gather(1, index)
