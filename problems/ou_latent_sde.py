@@ -20,13 +20,18 @@ from pinn.dynamics import sde
 truth = sde.OrnsteinUhlenbeck(theta=1.0, mu=0.5, sigma=0.5, start=2.0)
 noise = 0.05
 
-rng = np.random.default_rng(20261)
-times, values = [], []
-for start in rng.uniform(-1.0, 2.0, 1000):
-    seen = np.sort(rng.uniform(0.0, 5.0, rng.integers(10, 31)))
-    path = truth.simulate(np.concatenate([[0.0], seen]), np.array([start]), rng)[0, 1:]
-    times.append(seen)
-    values.append(path + noise * rng.standard_normal(seen.size))
+
+
+def observe(rng: np.random.Generator, count: int = 1000) -> tuple:
+    """``count`` paths, each seen at its own 10 to 30 times in [0, 5], with noise."""
+    times, values = [], []
+    for start in rng.uniform(-1.0, 2.0, count):
+        seen = np.sort(rng.uniform(0.0, 5.0, rng.integers(10, 31)))
+        path = truth.simulate(np.concatenate([[0.0], seen]), np.array([start]), rng)[0, 1:]
+        times.append(seen)
+        values.append(path + noise * rng.standard_normal(seen.size))
+    return sde.paths_from_arrays(times, values)
+
 
 problem = sde.SDEProblem(
     name="ou_latent_sde",
@@ -34,7 +39,7 @@ problem = sde.SDEProblem(
     drift=sde.Parametric(lambda x, t, p: p.theta * (p.mu - x),
                          [pinn.Unknown("theta", 0.3, positive=True), pinn.Unknown("mu", 0.0)]),
     diffusion=sde.Parametric(lambda x, t, p: p.sigma, [pinn.Unknown("sigma", 1.0, positive=True)]),
-    paths=sde.paths_from_arrays(times, values),
+    paths=observe(np.random.default_rng(20261)),
     reference=truth,
     tolerance={"theta": 0.05, "mu": 0.05, "sigma": 0.05},
     latent=sde.LatentSDE(observation_noise=noise, step=0.05, batch_paths=250),
