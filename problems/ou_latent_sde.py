@@ -8,9 +8,10 @@ prior SDE is the parametric form theta (mu - z) dt + sigma dW; the evidence lowe
 no longer than 0.05 that hold every observation time, 250 random paths per Adam step. The learnt prior
 is then simulated from X_0 = 2 and its means, variances and autocovariances compared with the closed forms.
 
-Measured (shared 2-core machine, 357 s under load): theta 1.07%, mu 0.14%, sigma 3.1% (Euler's computed
+Measured (shared 2-core machine, training 212 s): theta 1.07%, mu 0.14%, sigma 3.1% (Euler's computed
 bias at step 0.05 is -2.5% in theta and sigma: sigma sits about 5.6% above the biased value, what is left
-of the bound's gap), 11 of 11 moments (worst 0.80 of its bound), terminal KS 0.035 (critical 0.051).
+of the bound's gap), 11 of 11 moments (worst 0.80 of its bound), terminal KS 0.035 (critical 0.051); on
+another data seed theta 0.66%, mu 0.40%, sigma 2.2% (benchmarks/results_sde_latent.json).
 """
 import numpy as np
 
