@@ -1,17 +1,18 @@
 """Neural SDEs (issue 18): every figure of the targets, measured by real runs, written as JSON.
 
     python scripts/bench_sde.py [--out bench_sde.json] [--runs DIR] [--problems ornstein_uhlenbeck ...]
-                                [--ou-data-seeds 5] [--ou2d-data-seeds 2]
+                                [--ou-data-seeds 5] [--ou2d-data-seeds 2] [--latent-data-seeds 2]
 
 Each example problem (problems/ornstein_uhlenbeck.py, geometric_brownian.py, double_well_sde.py,
-ou2d_sde.py) runs
+ou2d_sde.py, ou_latent_sde.py) runs
 as ``pinn.fit`` would from the command line (a run folder under ``--runs``); the JSON holds, per problem,
 the recovered coefficients against their true values with the likelihood's computed discretisation bias,
 every compared moment with its Monte Carlo standard error and bias, the terminal two-sample test, the
 stationary density's L1 error, and the training, validation and total wall times. For the
 Ornstein-Uhlenbeck target (theta and sigma within 2% from 1000 paths) it also refits on fresh data from
 ``--ou-data-seeds`` other seeds, so that the figure is not one lucky draw; the 2-state one likewise
-(``--ou2d-data-seeds``), with the diffusion ``B = S S^T`` recovered from ``S``. Times are on a shared
+(``--ou2d-data-seeds``), with the diffusion ``B = S S^T`` recovered from ``S``, and the latent-SDE one
+(``--latent-data-seeds``, paths drawn by the problem's ``observe``). Times are on a shared
 2-core machine: upper bounds.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 import pinn  # noqa: E402
 from pinn.dynamics import sde  # noqa: E402
 
-PROBLEMS = ("ornstein_uhlenbeck", "geometric_brownian", "double_well_sde", "ou2d_sde")
+PROBLEMS = ("ornstein_uhlenbeck", "geometric_brownian", "double_well_sde", "ou2d_sde", "ou_latent_sde")
 
 
 def run_problem(name: str, runs: Path) -> dict:
@@ -66,13 +67,13 @@ def run_problem(name: str, runs: Path) -> dict:
 
 def other_data(name: str, count: int, draw) -> dict:
     """The problem ``name`` refitted on data from ``count`` other seeds: ``draw(module, rng)`` gives the
-    values at ``module["times"]`` (the same layout as the problem's own data)."""
+    paths (as many as the problem's own data, drawn the same way)."""
     module = runpy.run_path(str(ROOT / "problems" / f"{name}.py"))
-    problem, times = module["problem"], module["times"]
+    problem = module["problem"]
     fits = []
     for seed in range(count):
         rng = np.random.default_rng(1000 + seed)
-        changed = dataclasses.replace(problem, paths=sde.paths_from_arrays(times, draw(module, rng)))
+        changed = dataclasses.replace(problem, paths=draw(module, rng))
         started = time.perf_counter()
         fit = sde.fit_sde(changed)
         values = {k: v["value"] for k, v in fit.report["coefficients"].items()}
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
     parser.add_argument("--ou-data-seeds", type=int, default=5)
     parser.add_argument("--ou2d-data-seeds", type=int, default=2)
+    parser.add_argument("--latent-data-seeds", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     results = {"machine": f"{os.cpu_count()} CPUs, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, shared: "
@@ -121,11 +123,16 @@ def main() -> None:
     if "ornstein_uhlenbeck" in args.problems and args.ou_data_seeds:
         results["ornstein_uhlenbeck_other_data"] = other_data(
             "ornstein_uhlenbeck", args.ou_data_seeds,
-            lambda module, rng: module["truth"].simulate(module["times"], rng.uniform(-1.0, 2.0, 1000), rng))
+            lambda module, rng: sde.paths_from_arrays(
+                module["times"], module["truth"].simulate(module["times"], rng.uniform(-1.0, 2.0, 1000), rng)))
     if "ou2d_sde" in args.problems and args.ou2d_data_seeds:
         results["ou2d_sde_other_data"] = other_data(
             "ou2d_sde", args.ou2d_data_seeds,
-            lambda module, rng: module["truth"].simulate(module["times"], rng.uniform(-3.0, 4.0, (4000, 2)), rng))
+            lambda module, rng: sde.paths_from_arrays(
+                module["times"], module["truth"].simulate(module["times"], rng.uniform(-3.0, 4.0, (4000, 2)), rng)))
+    if "ou_latent_sde" in args.problems and args.latent_data_seeds:
+        results["ou_latent_sde_other_data"] = other_data(
+            "ou_latent_sde", args.latent_data_seeds, lambda module, rng: module["observe"](rng))
     Path(args.out).write_text(json.dumps(results, indent=1, default=float))
     print(f"wrote {args.out}")
 

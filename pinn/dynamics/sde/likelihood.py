@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -105,6 +106,15 @@ class TransitionLikelihood(Objective):
         self.batch = self._draw()
         self.processes = distributed.world_size()
         self._check_diffusion()
+
+    @property
+    def model(self) -> SDEModel:
+        """The learnt SDE, which the checks simulate."""
+        return self.module
+
+    def typical_step(self) -> float:
+        """The median observed step, for the discretisation bias the checks report."""
+        return float(np.median(self.dt.cpu().numpy()))
 
     def _draw(self) -> Tensor | None:
         if self.batch_steps is None:

@@ -28,9 +28,12 @@ from typing import Any, ClassVar
 import torch
 
 from pinn.declaration import Declaration, Outcome
+from pinn.dynamics.sde.elbo import ELBO
+from pinn.dynamics.sde.latent import LatentSDE
 from pinn.dynamics.sde.paths import bounds, check_paths
 from pinn.dynamics.sde.likelihood import Likelihood, TransitionLikelihood
 from pinn.dynamics.sde.model import SDEModel
+from pinn.dynamics.sde.posterior import LatentModel
 from pinn.dynamics.sde.references import Reference
 from pinn.dynamics.sde.terms import NOISES, Known, Neural, Parametric, Term
 from pinn.dynamics.sde.validation import Validation
@@ -57,6 +60,9 @@ class SDEProblem(Declaration):
         tolerance: relative error per coefficient name, and ``"density"`` (L1 of the stationary density).
         validation: how the learnt SDE is simulated and compared (``--set validation.paths=4000``).
         likelihood: the training objective's scheme and batches (``--set likelihood.scheme=...``).
+        latent: the paths are noisy observations of the SDE: train it by the evidence lower bound of a
+            latent SDE with these settings (:class:`~pinn.dynamics.sde.latent.LatentSDE`; ``--set
+            latent.step=...``) instead of the transition likelihood. Diagonal noise only.
         training: the optimiser schedule and numerics (dtype, device, seed).
         noise: ``"diagonal"`` (the diffusion gives one noise level per state) or ``"general"`` (the
             diffusion gives the d x d matrix ``S`` of ``dX = f dt + S dW``, e.g. with
@@ -76,6 +82,7 @@ class SDEProblem(Declaration):
     likelihood: Likelihood = Likelihood()
     training: Training = Training([Adam(300, learning_rate=0.05), LBFGS(50)])
     noise: str = "diagonal"
+    latent: LatentSDE | None = None
 
     def __post_init__(self) -> None:
         label = f"SDEProblem {self.name!r}"
@@ -89,7 +96,7 @@ class SDEProblem(Declaration):
             if not isinstance(getattr(self, role), (Known, Parametric, Neural)):
                 raise ValueError(f"{label}: {role} must be Known, Parametric or Neural, got {getattr(self, role)!r}")
         for section, kind in (("validation", Validation), ("likelihood", Likelihood), ("training", Training),
-                              ("reference", Reference)):
+                              ("reference", Reference)) + ((("latent", LatentSDE),) if self.latent is not None else ()):
             if not isinstance(getattr(self, section), kind):
                 raise ValueError(f"{label}: {section} must be a {kind.__name__}, got {type(getattr(self, section)).__name__}")
         object.__setattr__(self, "paths", check_paths(self.paths, states, label))
@@ -115,6 +122,15 @@ class SDEProblem(Declaration):
                 raise ValueError(f"{label}: tolerance {key!r} must be a positive number, got {value!r}")
         if "density" in self.tolerance and self.reference.support is None:
             raise ValueError(f"{label}: a 'density' tolerance needs a reference with a stationary density")
+        if self.latent is not None:
+            if self.noise != "diagonal":
+                raise ValueError(f"{label}: a latent SDE takes diagonal noise only, got noise={self.noise!r}")
+            if self.likelihood != Likelihood():
+                raise ValueError(f"{label}: latent trains by the evidence lower bound; the likelihood's settings "
+                                 f"{self.likelihood} would not be used: leave one of them out")
+            if self.latent.batch_paths > len(self.paths):
+                raise ValueError(f"{label}: latent batch_paths {self.latent.batch_paths} exceeds the "
+                                 f"{len(self.paths)} paths")
         steps = sum(len(p) - 1 for p in self.paths)
         if self.likelihood.batch_steps > steps:
             raise ValueError(f"{label}: likelihood batch_steps {self.likelihood.batch_steps} exceeds the {steps} "
@@ -125,7 +141,7 @@ class SDEProblem(Declaration):
     def unknowns(self) -> tuple[Unknown, ...]:
         return (*self.drift.unknowns, *self.diffusion.unknowns)
 
-    def build(self) -> tuple[TransitionLikelihood, SDEValidator]:
+    def build(self) -> tuple[TransitionLikelihood | ELBO, SDEValidator]:
         """The objective (with a fresh model, seeded by ``training.numerics.seed``) and the validator."""
         numerics = self.training.numerics
         dtype = getattr(torch, numerics.dtype)
@@ -134,8 +150,22 @@ class SDEProblem(Declaration):
         lower, upper = (torch.tensor(b, dtype=dtype) for b in bounds(self.paths))
         model = SDEModel(self.drift, self.diffusion, len(self.states), lower, upper, generator,
                          self.noise).to(device, dtype)
+        if self.latent is not None:
+            return self._latent(model, lower, upper, generator, device)
         objective = TransitionLikelihood(model, self.paths, self.likelihood.batch_steps or None, seed=numerics.seed,
                                          brownian_seed=self.validation.seed, scheme=self.likelihood.scheme)
+        return objective, SDEValidator(self, objective)
+
+    def _latent(self, model: SDEModel, lower: torch.Tensor, upper: torch.Tensor, generator: torch.Generator,
+                device: torch.device) -> tuple[ELBO, SDEValidator]:
+        d = len(self.states)
+        centre, scale = (upper[:d] + lower[:d]) / 2, (upper[:d] - lower[:d]) / 2
+        horizon = max(float(p.times[-1] - p.times[0]) for p in self.paths) or 1.0
+        settings = self.latent
+        module = LatentModel(model, settings.observation_noise, settings.learn_noise, settings.context, settings.width,
+                             centre, scale, horizon, generator).to(device)
+        seed = self.training.numerics.seed
+        objective = ELBO(module, self.paths, settings, seed=seed, brownian_seed=self.validation.seed)
         return objective, SDEValidator(self, objective)
 
     # ------------------------------------------------------------ the family seam (pinn.fit, pinn.solve)
@@ -144,7 +174,10 @@ class SDEProblem(Declaration):
                 "unknowns": [u.name for u in self.unknowns]}
 
     def sections(self) -> dict[str, Any]:
-        return {"validation": self.validation, "likelihood": self.likelihood}
+        found = {"validation": self.validation, "likelihood": self.likelihood}
+        if self.latent is not None:
+            found["latent"] = self.latent
+        return found
 
     def build_reference(self) -> Reference:
         return self.reference
@@ -162,7 +195,8 @@ class SDEProblem(Declaration):
                 "diffusion": type(self.diffusion).__name__, "unknowns": [u.name for u in self.unknowns],
                 "paths": len(self.paths), "observed_steps": sum(len(p) - 1 for p in self.paths),
                 "reference": self.reference.description,
-                "validation": dataclasses.asdict(self.validation), "likelihood": dataclasses.asdict(self.likelihood)}
+                "validation": dataclasses.asdict(self.validation), "likelihood": dataclasses.asdict(self.likelihood),
+                "latent": None if self.latent is None else dataclasses.asdict(self.latent)}
 
     def functions(self) -> dict[CodeType, str]:
         named = {}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from pinn.dynamics.sde.elbo import ELBO
 from pinn.dynamics.sde.likelihood import TransitionLikelihood
 from pinn.dynamics.sde.model import SDEModel
 from pinn.dynamics.sde.validation import density_l1, ensemble, moment_error, moments, stationary_density, terminal_test
@@ -20,14 +21,14 @@ class SDEValidator:
     """Measures the learnt SDE against the reference: :meth:`check` for the trainer, :meth:`report`
     for the full account (every moment with its budget, the test, the density)."""
 
-    def __init__(self, problem: "SDEProblem", objective: TransitionLikelihood) -> None:
+    def __init__(self, problem: "SDEProblem", objective: TransitionLikelihood | ELBO) -> None:
         self.problem, self.objective = problem, objective
         self.last: dict[str, Any] = {}
         self._measured: bytes | None = None  # the parameters self.last was measured with
 
     @property
     def model(self) -> SDEModel:
-        return self.objective.module
+        return self.objective.model
 
     def check(self) -> dict[str, FieldError]:
         """The verdicts, by name: each coefficient (relative error), ``moments`` (largest
@@ -75,7 +76,8 @@ class SDEValidator:
                 density = {"grid": grid, "learnt": learnt, "exact": exact, "l1": l1}
         self.last = {"errors": errors, "coefficients": coefficients, "moments": found_moments, "terminal": terminal,
                      "density": density, "ensemble": paths,
-                     "discretisation_bias": reference.discretisation_bias(self._typical_step(), self.objective.scheme),
+                     "discretisation_bias": reference.discretisation_bias(self.objective.typical_step(),
+                                                                         self.objective.scheme),
                      "validation_time_s": time.perf_counter() - started}
         self._measured = fingerprint
         return self.last
@@ -84,6 +86,3 @@ class SDEValidator:
         values = [p.detach().reshape(-1).double().cpu() for p in self.model.parameters()]
         joined = torch.cat(values) if values else torch.zeros(0)
         return joined.numpy().tobytes() + repr(self.objective.brownian_seed).encode()
-
-    def _typical_step(self) -> float:
-        return float(np.median(self.objective.dt.cpu().numpy()))
