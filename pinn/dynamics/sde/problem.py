@@ -135,7 +135,8 @@ class SDEProblem(Declaration):
         model = SDEModel(self.drift, self.diffusion, len(self.states), lower, upper, generator,
                          self.noise).to(device, dtype)
         objective = TransitionLikelihood(model, self.paths, self.likelihood.batch_steps or None, seed=numerics.seed,
-                                         brownian_seed=self.validation.seed, scheme=self.likelihood.scheme)
+                                         brownian_seed=self.validation.seed, scheme=self.likelihood.scheme,
+                                         curvature_steps=self.likelihood.curvature_steps)
         return objective, SDEValidator(self, objective)
 
     # ------------------------------------------------------------ the family seam (pinn.fit, pinn.solve)
