@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from pinn.dynamics.sde.model import SDEModel
 
-CHUNK = 32768  # steps per vmap call of the per-step Jacobian (memory: CHUNK x 2d x weights; each call costs ~0.1 s of set-up)
+CHUNK = 32768  # steps per vmap call of the per-step Jacobian (memory: CHUNK x 2d x weights; a call has a fixed cost)
 
 
 class StepMoments(nn.Module):
