@@ -3,9 +3,9 @@
 An :class:`Objective` owns its trainable module, draws its batches and gives its named loss terms
 (and their gradient) for the current batch; optionally its residual vector and Jacobian, or directly
 the Gauss-Newton system they make (for the Levenberg-Marquardt phase); and its own state for
-checkpoints. The trainer sees nothing else: a
-physics-informed problem (:class:`pinn.pde.objective.PinnObjective`) is one implementation, and a
-new model family is another, with the same trainer, guard, checkpoints, history and run folder.
+checkpoints. The trainer sees nothing else: a physics-informed problem
+(:class:`pinn.pde.objective.PinnObjective`) is one implementation, and a new model family is another,
+with the same trainer, guard, checkpoints, history and run folder.
 """
 from __future__ import annotations
 
