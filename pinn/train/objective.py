@@ -1,20 +1,36 @@
 """The seam between the trainer and a model family: what the trainer minimises.
 
 An :class:`Objective` owns its trainable module, draws its batches and gives its named loss terms
-(and their gradient) for the current batch; optionally its residual vector and Jacobian (for the
-Levenberg-Marquardt phase); and its own state for checkpoints. The trainer sees nothing else: a
-physics-informed problem (:class:`pinn.pde.objective.PinnObjective`) is one implementation, and a
-new model family is another, with the same trainer, guard, checkpoints, history and run folder.
+(and their gradient) for the current batch; optionally its residual vector and Jacobian, or directly
+the Gauss-Newton system they make (for the Levenberg-Marquardt phase); and its own state for
+checkpoints. The trainer sees nothing else: a physics-informed problem
+(:class:`pinn.pde.objective.PinnObjective`) is one implementation, and a new model family is another,
+with the same trainer, guard, checkpoints, history and run folder.
 """
 from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from pinn.train.weighting import weighted_total
+
+
+@dataclass
+class NormalEquations:
+    """A Gauss-Newton system (:meth:`Objective.normal_equations`): ``normal`` (P, P), ``gradient`` (P,),
+    the ``loss`` they were measured at, the number of residual ``rows`` behind them, and whether all of
+    it is ``finite``."""
+
+    normal: Tensor
+    gradient: Tensor
+    loss: float
+    rows: int
+    finite: bool = True
 
 
 class Objective(abc.ABC):
@@ -53,6 +69,18 @@ class Objective(abc.ABC):
         """The residual vector ``r`` whose ``r @ r`` is the weighted loss, and ``J = dr/dtheta`` over the
         trainable parameters in order (for :class:`~pinn.train.phases.LevenbergMarquardt`)."""
         raise NotImplementedError
+
+    def normal_equations(self, weights: Mapping[str, float]) -> NormalEquations:
+        """What a Levenberg-Marquardt step solves: a Gauss-Newton matrix ``G`` (about half the Hessian of
+        the weighted loss, positive semi-definite), half the loss's gradient ``b``, the loss itself, and
+        how many residual values stand behind them; the step is ``(G + mu diag G) delta = -b``. By
+        default from :meth:`residuals_and_jacobian`: ``G = J^T J``, ``b = J^T r``, the loss ``r @ r``. A
+        loss that is not a sum of squares (a Gaussian negative log-likelihood) overrides this with its
+        Fisher information (Fisher scoring)."""
+        residuals, jacobian = self.residuals_and_jacobian(weights)
+        finite = bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())
+        return NormalEquations(jacobian.T @ jacobian, jacobian.T @ residuals, float(residuals @ residuals),
+                               residuals.numel(), finite)
 
     def resample(self) -> None:
         """Draw a new batch."""

@@ -153,7 +153,8 @@ class SDEProblem(Declaration):
         if self.latent is not None:
             return self._latent(model, lower, upper, generator, device)
         objective = TransitionLikelihood(model, self.paths, self.likelihood.batch_steps or None, seed=numerics.seed,
-                                         brownian_seed=self.validation.seed, scheme=self.likelihood.scheme)
+                                         brownian_seed=self.validation.seed, scheme=self.likelihood.scheme,
+                                         curvature_steps=self.likelihood.curvature_steps)
         return objective, SDEValidator(self, objective)
 
     def _latent(self, model: SDEModel, lower: torch.Tensor, upper: torch.Tensor, generator: torch.Generator,

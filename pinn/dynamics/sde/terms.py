@@ -148,3 +148,14 @@ class TermModule(nn.Module):
             raise ValueError(f"the diffusion of general noise must give the {d} x {d} matrix S (shape ({d}, {d}) "
                              f"or (points, {d}, {d})), got shape {tuple(value.shape)}")
         return value.expand(n, d, d)
+
+    def with_slopes(self, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+        """For one state: the term at ``x`` (N, 1), ``t`` (N, 1), and its first and second derivatives in
+        ``x`` (each (N, 1); the second None where the term is linear in ``x``), all differentiable in the
+        weights (by autograd, each point's value depending on its own ``x`` only)."""
+        x = x.detach().requires_grad_(True)
+        value = self(x, t)
+        slope = torch.autograd.grad(value.sum(), x, create_graph=True)[0]
+        curvature = (torch.autograd.grad(slope.sum(), x, create_graph=True, allow_unused=True)[0]
+                     if slope.requires_grad else None)  # None: linear in x
+        return value, slope, curvature

@@ -16,6 +16,10 @@ the error between them grows (on ``heat.py``, 2000 points for 2273 weights took 
 the error up; an :class:`UnderdeterminedWarning` says so). When no damping lowers the loss the
 phase has converged and ends.
 
+An objective whose loss is not a sum of squares gives the system directly
+(:meth:`pinn.train.objective.Objective.normal_equations`): the transition likelihood of an SDE gives its
+Fisher information with the exact gradient (Fisher scoring), the step taken only if it lowers that loss.
+
 Across processes each process's residuals are those of its share of the points, scaled so that its
 ``r @ r`` is its share of the loss; ``J^T J``, ``J^T r`` and ``r @ r`` are averaged over the processes
 (one all-reduce), which gives the global system, and every process solves it alike.
@@ -32,6 +36,7 @@ from torch import Tensor
 
 from pinn.train import distributed
 from pinn.train.guard import StepDiverged
+from pinn.train.objective import NormalEquations
 from pinn.train.phases.base import Phase, PhaseRun
 from pinn.train.validate import positive, whole
 
@@ -114,14 +119,15 @@ class LevenbergMarquardtRun(PhaseRun):
         sets :attr:`converged` when no damping lowers the loss."""
         objective, evaluate = trainer.objective, trainer.evaluate
         try:
-            residuals, jacobian = objective.residuals_and_jacobian(trainer.balance.weights)
+            system = objective.normal_equations(trainer.balance.weights)
         except NotImplementedError:
             raise TypeError(f"{type(objective).__name__} gives no residual vector: the Levenberg-Marquardt phase "
                             "cannot train it; remove that phase from the schedule") from None
-        rows, weights = jacobian.shape
-        across = distributed.active()
-        if across:
-            normal, gradient, start, rows, finite = _global_system(residuals, jacobian)
+        if distributed.active():
+            system = _global_system(system)
+        normal, gradient, start, rows, finite = (system.normal, system.gradient, system.loss, system.rows,
+                                                 system.finite)
+        weights = normal.shape[0]
         if rows < self.min_rows_per_weight * weights:
             logger.info("levenberg_marquardt ends at once: %d residual values for %d weights, fewer than "
                         "min_rows_per_weight=%g per weight (sample more points to use it)", rows, weights,
@@ -134,15 +140,8 @@ class LevenbergMarquardtRun(PhaseRun):
                 f"Gauss-Newton has {rows} residual values for {weights} weights: it can fit them "
                 "exactly while the error between the points grows; sample more points than the network has weights "
                 "(sampling.interior)", UnderdeterminedWarning, stacklevel=2)
-        if not across:
-            finite = bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())
         if not finite:
             raise StepDiverged(trainer.gradient_culprit("the residuals or their Jacobian became NaN or infinite"))
-        if not across:
-            start = float(residuals @ residuals)
-            normal = jacobian.T @ jacobian
-            gradient = jacobian.T @ residuals
-        del jacobian
         scale = normal.diagonal().clone()
         floor = 1e-12 * float(scale.mean()) + torch.finfo(normal.dtype).tiny  # weights without any effect
         parameters = objective.trainable()
@@ -181,17 +180,17 @@ class LevenbergMarquardtRun(PhaseRun):
         self.converged = bool(state["converged"])
 
 
-def _global_system(residuals: Tensor, jacobian: Tensor) -> tuple[Tensor, Tensor, float, int, bool]:
-    """``J^T J``, ``J^T r`` and ``r @ r`` averaged over the processes, the residual values of all of them,
+def _global_system(system: NormalEquations) -> NormalEquations:
+    """The processes' systems averaged (``J^T J``, ``J^T r``, the loss), the residual values of all of them,
     and whether every process's were finite: one all-reduce."""
-    n = jacobian.shape[1]
-    finite = bool(torch.isfinite(residuals).all()) and bool(torch.isfinite(jacobian).all())
-    packed = torch.cat([(jacobian.T @ jacobian).reshape(-1), jacobian.T @ residuals, (residuals @ residuals).reshape(1),
-                        residuals.new_tensor([residuals.numel(), 0.0 if finite else 1.0])])
+    normal, gradient = system.normal, system.gradient
+    n = normal.shape[0]
+    packed = torch.cat([normal.reshape(-1), gradient, gradient.new_tensor([system.loss, system.rows,
+                                                                           0.0 if system.finite else 1.0])])
     distributed.average_([packed])
     world = distributed.world_size()
-    return (packed[:n * n].view(n, n), packed[n * n:n * n + n], float(packed[n * n + n]),
-            round(float(packed[-2]) * world), float(packed[-1]) == 0.0)
+    return NormalEquations(packed[:n * n].view(n, n), packed[n * n:n * n + n], float(packed[n * n]),
+                           round(float(packed[-2]) * world), float(packed[-1]) == 0.0)
 
 
 def _assign(parameters: list[Tensor], flat: Tensor) -> None:
