@@ -62,6 +62,24 @@ def _sde_problem(batch: int | None, steps: int = 1) -> sde.SDEProblem:
     return problem
 
 
+def _sde_general(batch: int | None) -> sde.TransitionLikelihood:
+    """Two states with general noise: the full-covariance likelihood, whose shares sum as the diagonal one's."""
+    truth = sde.MultivariateOrnsteinUhlenbeck(A=[[1.2, 0.8], [-0.8, 1.0]], mu=[1.0, -1.0],
+                                              S=[[0.5, 0.0], [0.3, 0.4]], start=[2.0, 0.0])
+    rng = np.random.default_rng(1)
+    times = np.arange(0.0, 1.0 + 1e-9, 0.1)
+    values = truth.simulate(times, rng.uniform(-1.0, 2.0, (7, 2)), rng)
+    s = [pinn.Unknown("s11", 1.0, positive=True), pinn.Unknown("s21", 0.1), pinn.Unknown("s22", 0.8, positive=True)]
+    problem = sde.SDEProblem(
+        name="ou2", states="x y", paths=sde.paths_from_arrays(times, values), reference=truth, noise="general",
+        drift=sde.Parametric(lambda x, t, p: -(x - p.m) * p.k, [pinn.Unknown("k", 0.5), pinn.Unknown("m", 0.2)]),
+        diffusion=sde.Parametric(lambda x, t, p: sde.matrix([[p.s11, 0.0], [p.s21, p.s22]]), s),
+        likelihood=sde.Likelihood(scheme="local_linear", batch_steps=batch or 0),
+        training=pinn.Training([pinn.Adam(1)], numerics=pinn.Numerics(dtype="float64", seed=5)),
+        validation=sde.Validation(times=(0.5,), paths=20, step=0.1))
+    return problem.build()[0]
+
+
 def _dynamics(term: str, method: str = "rk4"):
     rotation = np.array([[-0.5, 1.0], [-1.0, -0.5]])
     truth = pinn.TrueSystem(lambda t, y: y @ rotation)
@@ -94,6 +112,7 @@ def _gradient(objective) -> tuple[torch.Tensor, float]:
 def _gradients() -> dict:
     return {**{f"operator-{b}": _gradient(_operator(b)) for b in OPERATOR_BATCHES},
             **{f"sde-{b}": _gradient(_sde(b)) for b in SDE_BATCHES},
+            **{f"sde-general-{b}": _gradient(_sde_general(b)) for b in SDE_BATCHES},
             **{f"dynamics-{term}": _gradient(_dynamics(term)) for term in DYNAMICS},
             "dynamics-dopri5": _gradient(_dynamics("data", "dopri5"))}
 
@@ -127,6 +146,7 @@ def two_processes(tmp_path_factory) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", [f"operator-{b}" for b in OPERATOR_BATCHES] + [f"sde-{b}" for b in SDE_BATCHES]
+                         + [f"sde-general-{b}" for b in SDE_BATCHES]
                          + [f"dynamics-{term}" for term in DYNAMICS])
 def test_two_processes_give_the_one_process_gradient(two_processes, name):
     alone, term = _gradients()[name]

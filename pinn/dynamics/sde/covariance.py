@@ -19,9 +19,9 @@ def diffusion_matrix(g: Tensor) -> Tensor:
 
 
 def gaussian_loss(residual: Tensor, covariance: Tensor, dt: Tensor) -> Tensor:
-    """The mean over steps of ``0.5 (r^T C^-1 r + log det C) - 0.5 d log dt`` for residuals ``r``
-    (N, d) and covariances ``C`` (N, d, d): the negative log-likelihood less ``0.5 d log(2 pi dt)``,
-    the constant the diagonal loss leaves out too."""
+    """Each step's ``0.5 (r^T C^-1 r + log det C) - 0.5 d log dt`` (N,) for residuals ``r`` (N, d) and
+    covariances ``C`` (N, d, d): its negative log-likelihood less ``0.5 d log(2 pi dt)``, the constant
+    the diagonal loss leaves out too. Per step, so that a process's share sums as the diagonal one does."""
     factor, info = torch.linalg.cholesky_ex(covariance)
     if bool((info > 0).any()):
         raise ValueError("a step's covariance S S^T dt is not positive definite: the diffusion matrix S is "
@@ -29,7 +29,7 @@ def gaussian_loss(residual: Tensor, covariance: Tensor, dt: Tensor) -> Tensor:
     whitened = torch.linalg.solve_triangular(factor, residual[..., None], upper=False)[..., 0]
     log_det = 2 * torch.diagonal(factor, dim1=1, dim2=2).log().sum(dim=1)
     d = residual.shape[1]
-    return 0.5 * (whitened.square().sum(dim=1) + log_det - d * dt[:, 0].log()).mean()
+    return 0.5 * (whitened.square().sum(dim=1) + log_det - d * dt[:, 0].log())
 
 
 def euler_step(x: Tensor, f: Tensor, b: Tensor, dt: Tensor) -> tuple[Tensor, Tensor]:
