@@ -211,6 +211,7 @@ def test_periodic_condition_matches_values_and_derivatives():
     problem = pinn.Problem(name="periodic", inputs="x y", outputs="u", domain=domain,
                            residuals={"pde": lambda f: f.u_xx + f.u_yy},
                            conditions={"x": pinn.Periodic("x", derivatives=2)},
+                           net=pinn.MLP(width=8, depth=2),  # not periodic itself: the condition is a loss term
                            sampling=pinn.Sampling(interior=32, boundary=32))
     assert terms_for(problem, lambda x, y: (torch.sin(x) * torch.exp(y))[:, None])["x"] < 1e-26
     assert terms_for(problem, lambda x, y: (torch.sin(x / 2) * torch.exp(y))[:, None])["x"] > 1e-3

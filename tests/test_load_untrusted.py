@@ -294,3 +294,17 @@ def test_a_plain_network_is_rebuilt_from_its_settings(write_problem, tmp_path, n
     assert set(predicted) == {"u"} and solution.metrics is None
     np.testing.assert_array_equal(predicted["u"], trusted["u"])
     assert not marker.exists()
+
+
+def test_a_model_holding_tensors_outside_its_state_is_recorded():
+    # poisson_inverse's exact Dirichlet value of a second field keeps the square's bounds as plain
+    # tensors: they are constants of the graph (the trace once refused them, so loading needed trust).
+    from pathlib import Path
+
+    from pinn.loading import load_problem
+    from pinn.pde.build import build_model
+    from pinn.recorded.record import _trace
+    problem = load_problem(Path(__file__).resolve().parents[1] / "benchmarks" / "poisson_inverse.py")
+    model = build_model(problem, torch.float64, torch.device("cpu"), 0)
+    content = _trace(problem, model, False)  # checks that the graph reproduces the model
+    assert len(content["constants"]) >= 1

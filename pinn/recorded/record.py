@@ -94,12 +94,14 @@ def _trace(problem: Problem, model: Model, with_derived: bool) -> dict:
     try:
         # Fake tensors carry no values: code that reads them (numpy, a branch on a value) fails here
         # instead of being recorded with the values of one trace.
-        traced = make_fx(predict, tracing_mode="fake")(*state.values(), example)
+        # A tensor the model keeps outside its state (a geometry's bounds in a distance factor) is a
+        # constant of the graph: it is allowed in, and recorded with the graph's constants.
+        traced = make_fx(predict, tracing_mode="fake", _allow_non_fake_inputs=True)(*state.values(), example)
         if any(changes_in_place(node.target) for node in traced.graph.nodes):
             # In-place operations (``value[mask] = 0`` in a condition's value): trace the graph
             # again, now free of autograd, as the same function without them.
             pure = torch.func.functionalize(traced, remove="mutations_and_views")
-            traced = make_fx(pure, tracing_mode="fake")(*state.values(), example)
+            traced = make_fx(pure, tracing_mode="fake", _allow_non_fake_inputs=True)(*state.values(), example)
     except Exception as err:  # anything the user's code raises under tracing
         raise NotRecordable(first_line(err)) from None
     columns = list(problem.outputs) + (list(problem.derived) if with_derived else [])
