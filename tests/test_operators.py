@@ -234,6 +234,27 @@ def test_short_training_learns_darcy(tmp_path):
     assert (tmp_path / "run" / "plots" / "test_samples.png").exists()
 
 
+def test_short_training_learns_heat_with_a_linear_odd_fno(tmp_path, no_figures):
+    """Zero-wall heat is linear and scales each wall sine mode alone: a one-layer linear FNO with odd padding
+    learns it in 200 Adam steps on 60 inputs at 17 x 17 from about 1 to below 0.1 (measured: 0.048; 500
+    steps: 0.014), and the same operator at 33 x 33, never trained on, is as good (measured ratio 0.99):
+    its multipliers act on sine modes, the same functions at every resolution."""
+    problem = OperatorProblem(
+        name="tiny_heat", task=Heat(field=GaussianRandomField(dim=2, alpha=2.5, tau=3, boundary="dirichlet", modes=6)),
+        net=FNO(modes=(6, 6), width=4, layers=1, padding=1, padding_mode="odd", activation="identity",
+                projection=8, coordinates=False),
+        splits=Splits(train=60, validation=10, test=20, seed=0),
+        data=OperatorData(resolution=17, test_resolutions=(33,), batch_size=10, cache=str(tmp_path / "data")),
+        training=pinn.Training([pinn.Adam(200, learning_rate=1e-2, learning_rate_final=1e-4)],
+                               numerics=pinn.Numerics(dtype="float32", device="cpu"),
+                               checks=pinn.Checks(check_every=100, checkpoint_every=100)),
+        tolerance={"u": 0.1})
+    metrics = pinn.fit(problem, tmp_path / "run", progress=False).metrics
+    errors = metrics["error_by_resolution"]
+    assert metrics["fields"]["u"]["rel_l2"] < 0.1 and metrics["passed"]
+    assert errors["33"]["u"] < 1.1 * errors["17"]["u"]
+
+
 def test_physics_loss_lowers_the_residual(tmp_path, no_figures):
     """The same short run with the PINO term (weight 0.2): history reports it, and the test predictions'
     residual of the discrete equation is lower than without it (measured: 0.84 against 1.29; the data
