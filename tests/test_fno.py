@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from pinn.nets.fno import FNO, SpectralConv, grid_coordinates
+from pinn.nets.fno import FNO, SpectralConv, grid_coordinates, odd_extension
 
 
 def generator(seed: int = 0) -> torch.Generator:
@@ -118,6 +118,57 @@ def test_padding_modes_extend_with_the_walls_values(mode):
     assert torch.allclose(plain(padded)[..., :16, :16], other(a), atol=1e-6)
 
 
+def sine_product(n: int, k: int, l: int, upper: float = 1.0) -> torch.Tensor:
+    """``sin(k pi x) sin(l pi y)`` on the grid of spacing ``1 / (n - 1)`` from 0 to ``upper`` (both ends)."""
+    x = torch.linspace(0, upper, round(upper * (n - 1)) + 1, dtype=torch.float64)
+    X, Y = torch.meshgrid(x, x, indexing="ij")
+    return (torch.sin(k * math.pi * X) * torch.sin(l * math.pi * Y))[None, None]
+
+
+def test_odd_extension_is_the_sine_series_on_twice_the_domain():
+    """With padding 1 the extension of a product of sines (zero walls) plus a constant is that on [0, 2)^2: the
+    whole odd extension about the constant, the corners' signs included, one period of the padded FFT."""
+    spec = FNO(modes=(4, 4), padding=1, padding_mode="odd")
+    pads = [spec.padding_points(16)] * 2
+    assert pads == [14, 14]
+    extended = odd_extension(sine_product(16, 2, 3) + 0.7, pads)
+    assert extended.shape == (1, 1, 30, 30)
+    assert torch.allclose(extended, sine_product(16, 2, 3, upper=2)[..., :30, :30] + 0.7, atol=1e-13)
+
+
+def heat_fno(modes: int, diffusivity: float) -> torch.nn.Module:
+    """A linear one-layer FNO with odd padding whose weights are the heat equation's decay over unit time of each
+    sine mode, ``exp(-diffusivity pi^2 (k^2 + l^2))``: real, the same for both signs of ``k``, no other path."""
+    net = FNO(modes=(modes, modes), width=1, layers=1, padding=1, padding_mode="odd", activation="identity",
+              coordinates=False, projection=1).build(1, 1, generator(), torch.float64)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.zero_()
+        for layer in (net.lift, net.project[0], net.project[2]):
+            layer.weight.fill_(1.0)
+        k = torch.fft.fftfreq(2 * modes, 1 / (2 * modes), dtype=torch.float64)[:, None]  # 0..m-1, -m..-1
+        l = torch.arange(modes, dtype=torch.float64)[None, :]
+        net.spectral[0].weight[0] = torch.exp(-diffusivity * math.pi**2 * (k**2 + l**2)).reshape(-1, 1, 1)
+    return net
+
+
+@pytest.mark.parametrize("n", [32, 63])
+def test_linear_fno_with_odd_padding_is_the_zero_wall_heat_operator(n):
+    """The map u(., 0) -> u(., 1) of u_t = D (u_xx + u_yy) with zero walls multiplies each sine mode by its decay:
+    a linear FNO with odd padding holds it exactly, at any resolution, for every mode it keeps."""
+    net = heat_fno(modes=8, diffusivity=0.01)
+    for k, l in [(1, 1), (3, 2), (7, 5)]:
+        a = sine_product(n, k, l)
+        decay = math.exp(-0.01 * math.pi**2 * (k**2 + l**2))
+        assert torch.allclose(net(a), decay * a, atol=1e-13)
+
+
+def test_odd_padding_needs_walls():
+    net = FNO(modes=(4,), width=4, layers=1, padding=1, padding_mode="odd").build(1, 1, generator())
+    with pytest.raises(ValueError, match="'odd' extends grids with both walls"):
+        net(torch.randn(1, 1, 16), torch.zeros(1, 16), closed=False)
+
+
 def test_same_seed_same_network():
     a = torch.randn(1, 1, 16, generator=generator(4))
     one = FNO(modes=(4,), width=8, layers=2).build(1, 1, generator(7))
@@ -152,8 +203,10 @@ def test_wrong_input_shapes():
     (dict(padding=-1), "padding"),
     (dict(padding=True), "padding"),
     (dict(activation="swish"), "activation"),
-    (dict(padding_mode="circular"), "padding_mode 'circular' is not one of zeros, reflect, replicate"),
+    (dict(padding_mode="circular"), "padding_mode 'circular' is not one of zeros, reflect, replicate, odd"),
     (dict(padding=1.5, padding_mode="reflect"), "padding must be below 1"),
+    (dict(padding=1.5, padding_mode="odd"), "padding must be above 0 and at most 1"),
+    (dict(padding=0, padding_mode="odd"), "padding must be above 0 and at most 1"),
 ])
 def test_bad_settings(settings, match):
     with pytest.raises(ValueError, match=match):

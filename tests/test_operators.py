@@ -186,6 +186,63 @@ def test_fewer_samples_than_the_batch_size():
                         data=OperatorData(resolution=8, batch_size=5))
 
 
+def square_symmetries(values: np.ndarray) -> list[np.ndarray]:
+    """``values`` (``(..., n, n)``) under the eight symmetries of the square."""
+    turned = [values, values.swapaxes(-1, -2)]
+    return [v[..., ::sx, ::sy] for v in turned for sx in (1, -1) for sy in (1, -1)]
+
+
+def test_darcy_and_heat_solvers_have_the_squares_symmetries():
+    """What augment relies on: the solver's output for a flipped or transposed input is the flipped or
+    transposed output (Darcy: the five-point scheme with harmonic face means; heat: the sine modes)."""
+    from pinn.references.darcy_fd import darcy_fd
+    a, u = TINY_DARCY.solve(TINY_DARCY.draw(1, np.random.default_rng(6)), 12)
+    for a_moved, u_moved in zip(square_symmetries(a[0, 0]), square_symmetries(u[0, 0])):
+        assert np.allclose(darcy_fd(np.ascontiguousarray(a_moved), 1.0), u_moved, atol=1e-12)
+    heat = Heat(field=GaussianRandomField(dim=2, alpha=2.5, tau=3, boundary="dirichlet", modes=4))
+    c = heat.draw(1, np.random.default_rng(7))
+    u0, u = heat.solve(c, 9)
+    u0_t, u_t = heat.solve(c.swapaxes(1, 2), 9)  # the transposed field
+    assert np.allclose(u0_t, u0.swapaxes(-1, -2), atol=1e-14) and np.allclose(u_t, u.swapaxes(-1, -2), atol=1e-12)
+    assert Darcy.symmetric and Heat.symmetric and not Burgers.symmetric
+
+
+def test_augment_carries_each_batch_over_by_a_symmetry():
+    """With augment the loss of a batch is that of its pairs flipped or transposed by the symmetry drawn for
+    it; all eight turn up, the draw is in the objective's state (a resume draws the same), and a task
+    without the symmetries refuses it."""
+    data = split_samples(TINY_DARCY, Splits(train=10, test=1), "train", 8, None)
+    model = OperatorModel(FNO(modes=(3, 3), width=4, layers=1), data.inputs, data.outputs, False,
+                          torch.Generator().manual_seed(0))
+    objective = OperatorObjective(model, data, 5, 0, torch.device("cpu"), torch.float32, augment=True)
+    seen = set()
+    for _ in range(40):
+        objective.resample()
+        seen.add(objective.symmetry)
+    assert seen == set(range(8))
+    state = objective.state_dict()
+    index = objective.order[objective.position:objective.position + 5]
+    k = objective.symmetry  # bit 0 reverses x, bit 1 reverses y, bit 2 then transposes
+
+    def moved(x: np.ndarray) -> torch.Tensor:
+        x = x[index.numpy()][:, :, ::(-1 if k & 1 else 1), ::(-1 if k & 2 else 1)]
+        return torch.as_tensor(np.ascontiguousarray(x.swapaxes(2, 3) if k & 4 else x), dtype=torch.float32)
+
+    with torch.no_grad():
+        objective_loss = objective.terms()["data"]
+        target = moved(data.outputs)
+        predicted = model(moved(data.inputs))
+        expected = ((predicted - target).flatten(1).norm(dim=1) / target.flatten(1).norm(dim=1)).mean()
+    assert torch.allclose(objective_loss, expected, rtol=1e-5)
+    objective.resample()
+    after = objective.symmetry, objective.position
+    objective.load_state_dict(state)
+    objective.resample()
+    assert (objective.symmetry, objective.position) == after
+    with pytest.raises(ValueError, match="does not declare the square's symmetries"):
+        OperatorProblem(name="x", task=Burgers(), net=FNO(modes=(4,)), data=OperatorData(resolution=64, augment=True))
+
+
 def test_problem_settings_are_checked():
     with pytest.raises(ValueError, match="more than a grid of 8 points"):
         OperatorProblem(name="x", task=TINY_DARCY, net=FNO(modes=(12, 12)), data=OperatorData(resolution=8))
@@ -232,6 +289,27 @@ def test_short_training_learns_darcy(tmp_path):
         assert f["resolution_31/predicted_u"].shape == (20, 31, 31)
     assert (tmp_path / "run" / "plots" / "error_by_resolution.png").exists()
     assert (tmp_path / "run" / "plots" / "test_samples.png").exists()
+
+
+def test_short_training_learns_heat_with_a_linear_odd_fno(tmp_path, no_figures):
+    """Zero-wall heat is linear and scales each wall sine mode alone: a one-layer linear FNO with odd padding
+    learns it in 200 Adam steps on 60 inputs at 17 x 17 from about 1 to below 0.1 (measured: 0.048; 500
+    steps: 0.014), and the same operator at 33 x 33, never trained on, is as good (measured ratio 0.99):
+    its multipliers act on sine modes, the same functions at every resolution."""
+    problem = OperatorProblem(
+        name="tiny_heat", task=Heat(field=GaussianRandomField(dim=2, alpha=2.5, tau=3, boundary="dirichlet", modes=6)),
+        net=FNO(modes=(6, 6), width=4, layers=1, padding=1, padding_mode="odd", activation="identity",
+                projection=8, coordinates=False),
+        splits=Splits(train=60, validation=10, test=20, seed=0),
+        data=OperatorData(resolution=17, test_resolutions=(33,), batch_size=10, cache=str(tmp_path / "data")),
+        training=pinn.Training([pinn.Adam(200, learning_rate=1e-2, learning_rate_final=1e-4)],
+                               numerics=pinn.Numerics(dtype="float32", device="cpu"),
+                               checks=pinn.Checks(check_every=100, checkpoint_every=100)),
+        tolerance={"u": 0.1})
+    metrics = pinn.fit(problem, tmp_path / "run", progress=False).metrics
+    errors = metrics["error_by_resolution"]
+    assert metrics["fields"]["u"]["rel_l2"] < 0.1 and metrics["passed"]
+    assert errors["33"]["u"] < 1.1 * errors["17"]["u"]
 
 
 def test_physics_loss_lowers_the_residual(tmp_path, no_figures):

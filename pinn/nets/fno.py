@@ -15,7 +15,16 @@ so the Fourier modes mean the same physical frequencies at every resolution: on 
 ``padding * 31`` rounds to what ``padding * 62`` halves to (``padding = 0.16`` does: 4, 9 and 19 zeros).
 ``padding_mode`` chooses what the extension holds: zeros (``"zeros"``, Li et al.), the lifted values
 mirrored at the far wall (``"reflect"``) or its values repeated (``"replicate"``); the lifting is pointwise,
-so the last two are the same as extending the input channels that way.
+so the last two are the same as extending the input channels that way. ``"odd"`` mirrors them through the
+far wall's value (``2 h(wall) - h(mirror)``, numpy's odd reflection): for a function that is a constant on
+the walls (zero walls, shifted by the inputs' normalisation and the lifting's bias) that is the odd
+extension about the constant, with no jump. With ``padding = 1`` the padded period is twice the domain
+(``n - 2`` points appended to ``n``) and holds the whole odd extension, whose Fourier modes are the walls'
+sine modes ``sin(k pi x)``: a map that acts on each sine mode alone (the heat equation's, with zero walls)
+is then one learned multiplier per kept mode, the same at every resolution.
+
+``activation="identity"`` makes the whole network linear (affine) in its input, for linear operators, where a
+nonlinearity only has to be learned away.
 
 Example, Darcy flow at any resolution::
 
@@ -37,8 +46,9 @@ from torch.nn import functional
 
 from pinn.train.validate import whole
 
-ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}  # -> torch's pad modes
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "identity": nn.Identity}
+# -> torch's pad modes; "odd" is the project's own (torch has no antisymmetric padding)
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "odd": None}
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,9 @@ class FNO:
         padding: the fraction of the domain's extent added along every axis before the Fourier layers
             (0 for periodic problems), see above.
         projection: hidden channels of the two-layer pointwise projection.
-        activation: ``gelu``, ``relu``, ``tanh`` or ``silu``.
+        activation: ``gelu``, ``relu``, ``tanh``, ``silu`` or ``identity`` (a linear network).
         coordinates: append the grid coordinates (in [0, 1] along each axis) as input channels.
-        padding_mode: ``zeros``, ``reflect`` or ``replicate``: what the extension holds (see above).
+        padding_mode: ``zeros``, ``reflect``, ``replicate`` or ``odd``: what the extension holds (see above).
     """
 
     modes: tuple[int, ...] = (12, 12)
@@ -90,6 +100,9 @@ class FNO:
         if self.padding_mode == "reflect" and self.padding >= 1:
             raise ValueError(f"FNO padding_mode 'reflect' mirrors less than the whole domain: padding must be below 1, "
                              f"got {self.padding!r}")
+        if self.padding_mode == "odd" and not 0 < self.padding <= 1:
+            raise ValueError(f"FNO padding_mode 'odd' mirrors at most the whole domain: padding must be above 0 and at "
+                             f"most 1 (1: the whole odd extension), got {self.padding!r}")
         if not isinstance(self.coordinates, bool):
             raise ValueError(f"FNO coordinates must be True or False, got {self.coordinates!r}")
 
@@ -222,7 +235,12 @@ class FNOModule(nn.Module):
             a = torch.cat([a, coordinates.to(a).unsqueeze(0).expand(a.shape[0], *coordinates.shape)], dim=1)
         h = self.lift(a)
         pads = [spec.padding_points(n, closed) for n in grid]
-        if any(pads):
+        if spec.padding_mode == "odd":
+            if not closed:
+                raise ValueError("FNO padding_mode 'odd' extends grids with both walls (zero walls); a periodic grid "
+                                 "needs no padding: set padding=0")
+            h = odd_extension(h, pads)
+        elif any(pads):
             h = functional.pad(h, [value for pad in reversed(pads) for value in (0, pad)],  # last axis first
                                mode=PADDING_MODES[spec.padding_mode])
         for i, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
@@ -232,6 +250,19 @@ class FNOModule(nn.Module):
         if any(pads):
             h = h[(slice(None), slice(None), *(slice(0, n) for n in grid))]
         return self.project(h)
+
+
+def odd_extension(h: Tensor, pads: list[int]) -> Tensor:
+    """``h`` (``(batch, channels, *grid)``) extended along each grid axis by ``pads[axis]`` points: its values
+    mirrored at the far wall (the wall itself not repeated) through the wall's value, ``2 h(wall) - h(mirror)``.
+    A constant stays that constant; a function zero on the walls gets its odd extension. Axis by axis, so a
+    corner holds the values mirrored twice, sign restored, as the odd extension of a product of sines does."""
+    for axis, pad in enumerate(pads):
+        if pad:
+            dim = 2 + axis
+            n = h.shape[dim]
+            h = torch.cat([h, 2 * h.narrow(dim, n - 1, 1) - h.narrow(dim, n - 1 - pad, pad).flip(dim)], dim=dim)
+    return h
 
 
 def grid_coordinates(grid: tuple[int, ...], dtype: torch.dtype = torch.float32,

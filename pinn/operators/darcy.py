@@ -41,6 +41,7 @@ class Darcy(Task):
     inputs = ("a",)
     outputs = ("u",)
     periodic = False
+    symmetric = True  # constant coefficients and forcing, the same walls all round: the square's symmetries hold
     has_physics = True
 
     def __post_init__(self) -> None:

@@ -36,6 +36,7 @@ class Heat(Task):
     inputs = ("u0",)
     outputs = ("u",)
     periodic = False
+    symmetric = True  # constant coefficients and forcing, the same walls all round: the square's symmetries hold
 
     def __post_init__(self) -> None:
         if not isinstance(self.field, GaussianRandomField) or self.field.dim != 2 or self.field.boundary != "dirichlet":

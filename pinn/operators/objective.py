@@ -12,6 +12,11 @@ batch's size times the number of processes, so the processes' mean is the whole 
 the shares differ by a sample (a batch smaller than the processes is evaluated whole by each). The
 state is the whole run's: a checkpoint resumes with any number of processes.
 
+With ``augment`` every batch is carried over by one of the square's eight symmetries (reflections in x and y,
+and the transpose; the identity among them), drawn with the batches' generator: for a task whose operator
+commutes with them (:attr:`pinn.operators.task.Task.symmetric`) that is eight times the training pairs
+for nothing.
+
 With a ``physics`` weight (PINO, Li et al. 2021/2024), a second term ``physics`` is that weight times the
 mean over the batch of each prediction's relative residual of the discretised equation on the output grid
 (:meth:`pinn.operators.task.Task.physics_residual`); history.csv reports it as ``loss_physics``, weighted,
@@ -44,12 +49,14 @@ class OperatorObjective(Objective):
         model: the operator. train: the training pairs. batch_size: samples per step.
         seed: the seed of the batches' order. device, dtype: where and how the data is held.
         task, physics: the task whose physics residual is added with weight ``physics`` (0: none).
+        augment: carry each batch over by a random symmetry of the square (2-D square grids).
     """
 
     resample_every = 1
 
     def __init__(self, model: OperatorModel, train: Samples, batch_size: int, seed: int,
-                 device: torch.device, dtype: torch.dtype, task: Task | None = None, physics: float = 0.0) -> None:
+                 device: torch.device, dtype: torch.dtype, task: Task | None = None, physics: float = 0.0,
+                 augment: bool = False) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if train.count < batch_size:
@@ -68,6 +75,10 @@ class OperatorObjective(Objective):
         self.order = torch.randperm(train.count, generator=self.generator)
         self.position = 0
         self.epochs = 0
+        if augment and (train.inputs.ndim != 4 or train.inputs.shape[2] != train.inputs.shape[3]):
+            raise ValueError(f"augment flips square 2-D grids, got training inputs of shape {train.inputs.shape}")
+        self.augment = augment
+        self.symmetry = 0  # the current batch's: bit 0 flips x, bit 1 flips y, bit 2 transposes
 
     @property
     def batches_per_epoch(self) -> int:
@@ -79,12 +90,19 @@ class OperatorObjective(Objective):
     def terms(self) -> dict[str, Tensor]:
         index = self._batch()
         mine = index if self.share is None else index[self.share]
-        inputs = self.inputs[mine]
+        inputs, outputs = self._symmetric(self.inputs[mine]), self._symmetric(self.outputs[mine])
         predicted = self.module(inputs)
-        terms = {"data": self._batch_mean(relative_l2(predicted, self.outputs[mine]))}
+        terms = {"data": self._batch_mean(relative_l2(predicted, outputs))}
         if self.physics:
             terms["physics"] = self.physics * self._batch_mean(self.task.physics_residual(inputs, predicted))
         return terms
+
+    def _symmetric(self, values: Tensor) -> Tensor:
+        """``values`` (``(batch, channels, n, n)``) carried over by the current batch's symmetry."""
+        flips = [dim for bit, dim in ((1, 2), (2, 3)) if self.symmetry & bit]
+        if flips:
+            values = values.flip(flips)
+        return values.transpose(2, 3) if self.symmetry & 4 else values
 
     def _batch_mean(self, values: Tensor) -> Tensor:
         """The whole batch's mean of per-sample ``values`` of this process's share: across processes,
@@ -99,6 +117,8 @@ class OperatorObjective(Objective):
             self.order = torch.randperm(len(self.order), generator=self.generator)
             self.position = 0
             self.epochs += 1
+        if self.augment:
+            self.symmetry = int(torch.randint(8, (1,), generator=self.generator))
 
     @property
     def epochs_trained(self) -> float:
@@ -113,14 +133,17 @@ class OperatorObjective(Objective):
                    "epochs": round(self.epochs_trained, 6)}
         if self.physics:
             summary["physics_weight"] = self.physics
+        if self.augment:
+            summary["augmented"] = True
         return summary
 
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state(), "order": self.order.clone(), "position": self.position,
-                "epochs": self.epochs}
+                "epochs": self.epochs, "symmetry": self.symmetry}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generator.set_state(state["generator"])
         self.order = state["order"].clone()
         self.position = int(state["position"])
         self.epochs = int(state["epochs"])
+        self.symmetry = int(state.get("symmetry", 0))  # checkpoints from before augmentation hold none

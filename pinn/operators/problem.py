@@ -59,6 +59,8 @@ class OperatorData:
         cache: the folder of the data cache (None: no cache, generated every run).
         super_resolution_factor: when set, every test resolution's error must be within this factor of
             the training resolution's error for the run to pass.
+        augment: carry every training batch over by a random symmetry of the square (reflections, transpose);
+            only for tasks whose operator has those symmetries (``Task.symmetric``: Darcy, heat).
     """
 
     resolution: int = 32
@@ -66,6 +68,7 @@ class OperatorData:
     batch_size: int = 20
     cache: str | None = "data"
     super_resolution_factor: float | None = None
+    augment: bool = False
 
     def __post_init__(self) -> None:
         whole("OperatorData", "resolution", self.resolution, 3)
@@ -84,6 +87,8 @@ class OperatorData:
             raise ValueError(f"OperatorData cache must be a folder or None, got {self.cache!r}")
         if self.super_resolution_factor is not None:
             positive("OperatorData", "super_resolution_factor", self.super_resolution_factor)
+        if not isinstance(self.augment, bool):
+            raise ValueError(f"OperatorData augment must be True or False, got {self.augment!r}")
 
     @property
     def resolutions(self) -> tuple[int, ...]:
@@ -160,6 +165,9 @@ class OperatorProblem(Declaration):
         if isinstance(self.physics, bool) or not isinstance(self.physics, (int, float)) \
                 or not np.isfinite(self.physics) or self.physics < 0:
             raise ValueError(f"OperatorProblem physics must be a weight >= 0, got {self.physics!r}")
+        if self.data.augment and not self.task.symmetric:
+            raise ValueError(f"OperatorProblem data.augment: the {self.task.kind} task does not declare the square's "
+                             "symmetries (Task.symmetric); set augment=False")
         if self.physics and not self.task.has_physics:
             raise ValueError(f"OperatorProblem physics: the {self.task.kind} task has no physics residual on its "
                              "output grid; set physics=0")
@@ -188,7 +196,7 @@ class OperatorProblem(Declaration):
         model = OperatorModel(self.net, reference.train.inputs, reference.train.outputs, self.task.periodic,
                               torch.Generator().manual_seed(numerics.seed), dtype)
         objective = OperatorObjective(model, reference.train, self.data.batch_size, numerics.seed, device, dtype,
-                                      self.task, self.physics)
+                                      self.task, self.physics, self.data.augment)
         checked = reference.validation or reference.test[self.data.resolution]
 
         def check() -> dict[str, FieldError]:

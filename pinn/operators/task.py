@@ -26,6 +26,8 @@ class Task(abc.ABC):
         periodic: whether the grid is periodic (then it omits the right end of [0, 1)).
         field: the Gaussian random field the inputs are drawn from.
         has_physics: whether :meth:`physics_residual` is defined (the optional physics-informed loss).
+        symmetric: whether the operator commutes with the square's reflections and its transpose (and the
+            inputs' distribution is unchanged by them), so training pairs may be flipped (``augment``).
     """
 
     kind: ClassVar[str]
@@ -34,6 +36,7 @@ class Task(abc.ABC):
     periodic: ClassVar[bool]
     field: GaussianRandomField
     has_physics: ClassVar[bool] = False
+    symmetric: ClassVar[bool] = False
 
     @property
     def dim(self) -> int:
