@@ -189,7 +189,7 @@ def _global_system(system: NormalEquations) -> NormalEquations:
                                                                            0.0 if system.finite else 1.0])])
     distributed.average_([packed])
     world = distributed.world_size()
-    return NormalEquations(packed[:n * n].view(n, n), packed[n * n:n * n + n], float(packed[n * n]),
+    return NormalEquations(packed[:n * n].view(n, n), packed[n * n:n * n + n], float(packed[n * n + n]),
                            round(float(packed[-2]) * world), float(packed[-1]) == 0.0)
 
 
