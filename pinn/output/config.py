@@ -9,6 +9,7 @@ from pinn.loading import ProblemSource
 from pinn.output.metrics import versions
 from pinn.pde.problem import Problem
 from pinn.recorded import model_description
+from pinn.pde.build import loss_conditions
 from pinn.pde.exact import singular_corners
 
 
@@ -16,8 +17,8 @@ def run_config(problem: Problem, source: ProblemSource | None, overrides: dict, 
                identity: dict) -> dict:
     """config.json. ``source`` is None for a problem defined in Python rather than read from a file:
     ``problem_file`` and ``problem_sha256`` are then null. ``training`` holds every training setting."""
-    met = getattr(problem, "periodic_exact", frozenset())
-    exact = [k for k, c in problem.conditions.items() if c.exact or k in met]
+    imposed = loss_conditions(problem)  # the rest are exact: by the output's form, or by a periodic net
+    exact = [k for k in problem.conditions if k not in imposed]
     return {
         "problem": problem.name,
         "run_id": identity["id"],

@@ -73,6 +73,15 @@ def automatic_net(problem: Problem) -> tuple[Net, str]:
     return net, reason
 
 
+def condition_values(problem: Problem, condition, points: int, rng: np.random.Generator
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``points`` uniform random points of ``condition`` and its prescribed values there (numpy)."""
+    coordinates, _ = condition.sample(problem.domain, points, "uniform", rng)
+    dtype = getattr(torch, problem.training.numerics.dtype)
+    target = condition.target(torch.as_tensor(coordinates, dtype=dtype), problem.inputs, problem.time)
+    return coordinates, target.detach().cpu().numpy()
+
+
 def initial_harmonics(problem: Problem, points: int = 4096) -> list[tuple[int, float]]:
     """(input position, cycles) of the fast waves in the problem's initial values: along each spatial
     input, the numbers of cycles ``c`` over the domain's extent (whole and half, up to
@@ -83,16 +92,14 @@ def initial_harmonics(problem: Problem, points: int = 4096) -> list[tuple[int, f
     if problem.time is None:
         return []
     rng = np.random.default_rng(0)
-    dtype = getattr(torch, problem.training.numerics.dtype)
     lower, upper = (np.asarray(b, dtype=float) for b in problem.domain.bbox)
     cycles = np.arange(1.0, MOST_CYCLES + 0.25, 0.5)
     found: dict[int, float] = {}
     for condition in problem.conditions.values():
         if not isinstance(condition, Initial) or is_rate(condition):
             continue
-        coordinates, _ = condition.sample(problem.domain, points, "uniform", rng)
-        values = condition.target(torch.as_tensor(coordinates, dtype=dtype), problem.inputs, problem.time)
-        values = values.detach().cpu().numpy().reshape(-1).astype(float)
+        coordinates, values = condition_values(problem, condition, points, rng)
+        values = values.reshape(-1).astype(float)
         variance = float(np.var(values))
         if not np.isfinite(variance) or variance == 0.0:
             continue
@@ -113,15 +120,12 @@ def output_scale(problem: Problem, field: str, points: int = 256) -> float:
     standard deviation (the size of what the network must represent on top of their mean), else
     their mean's magnitude, rounded to a power of ten when within a factor ten of 1 it is taken as 1."""
     rng = np.random.default_rng(0)
-    dtype = getattr(torch, problem.training.numerics.dtype)
     values = []
     for condition in problem.conditions.values():
         if (not isinstance(condition, (Dirichlet, Initial)) or condition.field != field
                 or is_rate(condition)):
             continue
-        coordinates, _ = condition.sample(problem.domain, points, "uniform", rng)
-        target = condition.target(torch.as_tensor(coordinates, dtype=dtype), problem.inputs, problem.time)
-        values.append(target.detach().cpu().numpy())
+        values.append(condition_values(problem, condition, points, rng)[1])
     if not values:
         return 1.0
     joined = np.concatenate(values)
