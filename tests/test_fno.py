@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from pinn.nets.fno import FNO, SpectralConv, grid_coordinates, odd_extension
+from pinn.nets.fno import FNO, SpectralConv, blend_extension, grid_coordinates, odd_extension
 
 
 def generator(seed: int = 0) -> torch.Generator:
@@ -116,6 +116,56 @@ def test_padding_modes_extend_with_the_walls_values(mode):
     with_coordinates = torch.cat([a, grid_coordinates((16, 16)).expand(2, 2, 16, 16)], dim=1)
     padded = torch.nn.functional.pad(with_coordinates, (0, pads, 0, pads), mode=mode)
     assert torch.allclose(plain(padded)[..., :16, :16], other(a), atol=1e-6)
+
+
+def test_blend_extension_joins_the_far_wall_to_the_near_one():
+    """The gap holds ``(1 - w) far + w near``, ``w = (1 - cos(pi t)) / 2`` at ``t = j / (pad + 1)``: the periodic
+    extension is continuous (no step larger than the half cosine's), axis by axis (the corner too)."""
+    h = torch.randn(2, 3, 9, 7, generator=generator(4), dtype=torch.float64)
+    extended = blend_extension(h, [3, 0])
+    assert extended.shape == (2, 3, 12, 7)
+    assert torch.equal(extended[:, :, :9], h)
+    w = (1 - torch.cos(math.pi * torch.arange(1, 4, dtype=torch.float64) / 4)) / 2
+    expected = (1 - w[:, None]) * h[:, :, -1:] + w[:, None] * h[:, :, :1]
+    assert torch.allclose(extended[:, :, 9:], expected, atol=1e-15)
+    both = blend_extension(h, [3, 2])
+    assert both.shape == (2, 3, 12, 9)
+    assert torch.allclose(both[:, :, :12, :7], extended)
+    wrapped = torch.cat([both, both[:, :, :1]], dim=2)       # the FFT's period, once round
+    steps = (wrapped[:, :, 1:] - wrapped[:, :, :-1]).abs().amax()
+    jump = (h[:, :, -1] - h[:, :, 0]).abs().amax()
+    assert steps <= max((h[:, :, 1:] - h[:, :, :-1]).abs().amax(), jump * math.sin(math.pi / 8)) + 1e-12
+
+
+def smooth_on_the_walls(n: int) -> torch.Tensor:
+    """A smooth input on the closed grid of ``n`` points per axis, not periodic and not zero on the walls."""
+    x = torch.linspace(0, 1, n, dtype=torch.float64)
+    X, Y = torch.meshgrid(x, x, indexing="ij")
+    return (torch.cos(math.pi * X) * torch.sin(2 * math.pi * Y) + X)[None, None]
+
+
+def test_blend_padding_makes_the_network_resolution_invariant_on_walled_grids():
+    """The same smooth function at 32, 63 and 125 points (spacing halved and quartered, coarse nodes among the
+    fine ones): with the gap blended, the outputs at the common nodes agree to 2e-5 of their size (measured
+    6e-6 and 7e-6), at least 20 times better than with zeros, whose jumps at the walls fall at positions that
+    move with the grid (measured 4.9e-4 and 7.3e-4)."""
+    def spread(mode: str) -> list[float]:
+        net = FNO(modes=(10, 10), width=16, layers=4, padding=0.16, projection=32,
+                  padding_mode=mode).build(1, 1, generator(), torch.float64)
+        with torch.no_grad():
+            coarse = net(smooth_on_the_walls(32))
+            return [float((net(smooth_on_the_walls(31 * s + 1))[..., ::s, ::s] - coarse).norm() / coarse.norm())
+                    for s in (2, 4)]
+
+    blend, zeros = spread("blend"), spread("zeros")
+    assert max(blend) < 2e-5
+    assert all(b * 20 < z for b, z in zip(blend, zeros))
+
+
+def test_blend_padding_needs_walls():
+    net = FNO(modes=(4,), width=4, layers=1, padding=0.2, padding_mode="blend").build(1, 1, generator())
+    with pytest.raises(ValueError, match="padding_mode 'blend' extends grids with both walls"):
+        net(torch.zeros(1, 1, 16), closed=False)
 
 
 def sine_product(n: int, k: int, l: int, upper: float = 1.0) -> torch.Tensor:

@@ -23,6 +23,15 @@ extension about the constant, with no jump. With ``padding = 1`` the padded peri
 sine modes ``sin(k pi x)``: a map that acts on each sine mode alone (the heat equation's, with zero walls)
 is then one learned multiplier per kept mode, the same at every resolution.
 
+``"blend"`` fills the extension with a half cosine from the far wall's lifted values to the near wall's (see
+:func:`blend_extension`), so the padded period has no jump. A jump's discrete Fourier coefficients depend on
+where it falls between two grid points, which moves with the resolution (zeros put one just past the far wall,
+at ``1 + h / 2`` for spacing ``h``, and one at the wrap), and the kept modes carry that difference into every
+layer: a Darcy FNO trained at 32 points with zeros gave outputs at 63 points 2.9e-2 away (relative L2, common
+nodes) from its own outputs at 32, 3.8e-2 on a constant coefficient; with ``"blend"`` 6.9e-3, at the same
+error at 32 points (README, Fourier neural operators). Use it for zero-shot super-resolution on grids with
+walls; zeros (Li et al.) stay the default.
+
 ``activation="identity"`` makes the whole network linear (affine) in its input, for linear operators, where a
 nonlinearity only has to be learned away.
 
@@ -48,7 +57,7 @@ from pinn.train.validate import whole
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "identity": nn.Identity}
 # -> torch's pad modes; "odd" is the project's own (torch has no antisymmetric padding)
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "odd": None}
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "odd": None, "blend": None}
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,8 @@ class FNO:
         projection: hidden channels of the two-layer pointwise projection.
         activation: ``gelu``, ``relu``, ``tanh``, ``silu`` or ``identity`` (a linear network).
         coordinates: append the grid coordinates (in [0, 1] along each axis) as input channels.
-        padding_mode: ``zeros``, ``reflect``, ``replicate`` or ``odd``: what the extension holds (see above).
+        padding_mode: ``zeros``, ``reflect``, ``replicate``, ``odd`` or ``blend``: what the extension holds
+            (see above).
     """
 
     modes: tuple[int, ...] = (12, 12)
@@ -240,6 +250,11 @@ class FNOModule(nn.Module):
                 raise ValueError("FNO padding_mode 'odd' extends grids with both walls (zero walls); a periodic grid "
                                  "needs no padding: set padding=0")
             h = odd_extension(h, pads)
+        elif spec.padding_mode == "blend":
+            if not closed:
+                raise ValueError("FNO padding_mode 'blend' extends grids with both walls; a periodic grid needs no "
+                                 "padding: set padding=0")
+            h = blend_extension(h, pads)
         elif any(pads):
             h = functional.pad(h, [value for pad in reversed(pads) for value in (0, pad)],  # last axis first
                                mode=PADDING_MODES[spec.padding_mode])
@@ -262,6 +277,27 @@ def odd_extension(h: Tensor, pads: list[int]) -> Tensor:
             dim = 2 + axis
             n = h.shape[dim]
             h = torch.cat([h, 2 * h.narrow(dim, n - 1, 1) - h.narrow(dim, n - 1 - pad, pad).flip(dim)], dim=dim)
+    return h
+
+
+def blend_extension(h: Tensor, pads: list[int]) -> Tensor:
+    """``h`` (``(batch, channels, *grid)``) extended along each grid axis by ``pads[axis]`` points that pass from
+    the far wall's values to the near wall's (where the FFT's period wraps round) along a half cosine,
+    ``(1 - w) h(far) + w h(near)`` with ``w = (1 - cos(pi t)) / 2`` and ``t`` the fraction of the gap crossed:
+    the periodic extension is continuous, so its Fourier coefficients decay as ``k^-2``, not the ``k^-1`` of a
+    jump, and the gap's values are the same function of position at every resolution (a jump's FFT depends
+    on where it falls between the grid points, which differs with the resolution). Axis by axis, so the
+    corners blend the blended edges."""
+    for axis, pad in enumerate(pads):
+        if pad:
+            dim = 2 + axis
+            n = h.shape[dim]
+            t = torch.arange(1, pad + 1, dtype=h.dtype, device=h.device) / (pad + 1)
+            shape = [1] * h.ndim
+            shape[dim] = pad
+            w = ((1 - torch.cos(math.pi * t)) / 2).reshape(shape)
+            far, near = h.narrow(dim, n - 1, 1), h.narrow(dim, 0, 1)
+            h = torch.cat([h, (1 - w) * far + w * near], dim=dim)
     return h
 
 
