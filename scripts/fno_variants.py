@@ -6,7 +6,10 @@ or ``physics`` (replaced in the problem, values read as Python literals, text ot
 that ``--set`` takes (``adam.learning_rate``, ...). Every variant trains ``--steps`` Adam steps on
 ``--train`` inputs, so the errors compare the variants at equal work, not at convergence, and wall times on a
 shared machine say nothing. Also reported: the share of the squared test error within ``--band`` training grid
-spacings of the walls (where zero-shot super-resolution errors gather), at every resolution.
+spacings of the walls (where zero-shot super-resolution errors gather), at every resolution, and the operator's
+own grid dependence: at each finer resolution whose grid holds the training grid's nodes, the mean relative L2
+between its predictions there and its predictions at the training resolution (the same inputs; a
+resolution-invariant operator gives 0).
 
     OMP_NUM_THREADS=1 python scripts/fno_variants.py problems/darcy_fno.py --train 300 --steps 500 \\
         "zeros:" "reflect:net.padding_mode=reflect" --json runs/variants.json
@@ -23,9 +26,11 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import torch
 
 import pinn
 from pinn.loading import load_problem
+from pinn.operators.objective import relative_l2
 from pinn.output.files import write_json
 
 REPLACED = ("net", "data", "splits")
@@ -70,6 +75,19 @@ def wall_share(solution: Path, resolution: int, trained: int, band: float) -> fl
     return float(squares[:, near].sum() / squares.sum())
 
 
+def grid_dependence(solution: Path, resolution: int, trained: int, periodic: bool) -> float | None:
+    """The mean relative L2 between the predictions at ``resolution``, taken at the training grid's nodes, and
+    the predictions at the training resolution; None when the finer grid does not hold those nodes."""
+    step, rest = divmod(resolution, trained) if periodic else divmod(resolution - 1, trained - 1)
+    if rest:
+        return None
+    with h5py.File(solution, "r") as f:
+        fine = f[f"resolution_{resolution}"]["predicted_u"][()]
+        coarse = f[f"resolution_{trained}"]["predicted_u"][()]
+    common = fine[(slice(None), *(slice(None, None, step),) * (fine.ndim - 1))]
+    return float(relative_l2(torch.as_tensor(common), torch.as_tensor(coarse)).mean())
+
+
 def run_variant(problem, label: str, settings: dict, out: Path, band: float) -> dict:
     problem, training = configure(problem, settings)
     solution = pinn.fit(problem, out / label, overwrite=True, progress=False, settings=training)
@@ -80,6 +98,9 @@ def run_variant(problem, label: str, settings: dict, out: Path, band: float) -> 
               "ratio": {str(r): e / base for r, e in errors.items() if r != problem.data.resolution},
               "wall_share": {str(r): wall_share(out / label / "solution.h5", r, problem.data.resolution, band)
                              for r in errors},
+              "grid_dependence": {str(r): grid_dependence(out / label / "solution.h5", r, problem.data.resolution,
+                                                          problem.task.periodic)
+                                  for r in errors if r != problem.data.resolution},
               "epochs": metrics.get("epochs"), "steps": metrics["steps"]}
     if "physics_residual_by_resolution" in metrics:
         result["physics_residual"] = metrics["physics_residual_by_resolution"]

@@ -400,3 +400,24 @@ def test_variants_script_settings_and_wall_share(tmp_path):
     with h5py.File(tmp_path / "solution.h5", "w") as f:
         f.create_dataset("resolution_31/error_u", data=error)
     assert script.wall_share(tmp_path / "solution.h5", 31, 16, band=2.0) == 0.5
+
+
+def test_variants_script_grid_dependence(tmp_path):
+    """scripts/fno_variants.py's grid dependence: the finer predictions at the training nodes against the
+    training resolution's (closed grids: every other node of 2n - 1; periodic: of 2n); None when not nested."""
+    script = _variants_script()
+    rng = np.random.default_rng(0)
+    coarse = rng.standard_normal((3, 1, 5, 5))
+    fine = rng.standard_normal((3, 1, 9, 9))
+    fine[..., ::2, ::2] = coarse
+    fine[0, 0, 2, 2] += 1.0    # one common node moved by 1 in the first sample
+    periodic = rng.standard_normal((3, 1, 10, 10))
+    with h5py.File(tmp_path / "solution.h5", "w") as f:
+        for r, values in ((5, coarse), (9, fine), (10, periodic), (7, rng.standard_normal((3, 1, 7, 7)))):
+            f.create_dataset(f"resolution_{r}/predicted_u", data=values)
+    expected = 1.0 / np.linalg.norm(coarse[0]) / 3
+    assert script.grid_dependence(tmp_path / "solution.h5", 9, 5, periodic=False) == pytest.approx(expected)
+    assert script.grid_dependence(tmp_path / "solution.h5", 7, 5, periodic=False) is None
+    with h5py.File(tmp_path / "solution.h5", "r+") as f:
+        f["resolution_10/predicted_u"][..., ::2, ::2] = coarse
+    assert script.grid_dependence(tmp_path / "solution.h5", 10, 5, periodic=True) == 0.0
