@@ -25,7 +25,8 @@ from pinn.operators import FNO, Darcy, OperatorData, OperatorProblem, Splits
 problem = OperatorProblem(
     name="darcy_fno",
     task=Darcy(),                                  # a: thresholded GRF (12 / 3), u: finite differences
-    net=FNO(modes=(10, 10), width=24, layers=4, padding=0.16, projection=64, padding_mode="blend"),  # 4 points at 32
+    # 4 padding points at 32, blended from wall to wall: no jump, so the same operator at 63 and 125 points
+    net=FNO(modes=(10, 10), width=24, layers=4, padding=0.16, projection=64, padding_mode="blend"),
     splits=Splits(train=1000, validation=100, test=200, seed=0),
     # augment: the square's symmetries hold (constant forcing, zero walls all round), so each batch is flipped or
     # transposed at random: eight times the pairs, no more solves
