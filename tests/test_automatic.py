@@ -26,7 +26,7 @@ def bare(write_problem):
 
 
 def test_a_problem_without_settings_gets_the_automatic_ones(bare):
-    assert bare.net == pinn.MLP(width=32, depth=4)
+    assert bare.net == pinn.MLP(width=32, depth=3)
     weights = count_weights(bare.net, 2, 1)
     assert bare.sampling.interior == min(MOST_INTERIOR, max(4000, math.ceil(1.6 * weights)))
     assert bare.sampling.boundary == bare.sampling.initial == 200

@@ -90,7 +90,7 @@ def test_with_settings_gives_what_building_the_problem_with_them_gives():
     # the counts the given Sampling leaves unset are chosen (pinn.pde.automatic), as when building
     assert (reseeded.net, reseeded.sampling, reseeded.training) == (MLP(width=5), pinn.Sampling(7, 200, 200, resample_every=100, adaptive="r3"),
                                                                     pinn.Training(numerics=pinn.Numerics(seed=3)))
-    assert (problem.net, problem.sampling, problem.training) == (MLP(width=32, depth=4), pinn.Sampling(16, 16, 200, resample_every=100, adaptive="r3"),
+    assert (problem.net, problem.sampling, problem.training) == (MLP(width=32, depth=3), pinn.Sampling(16, 16, 200, resample_every=100, adaptive="r3"),
                                                                  pinn.Training())  # the automatic net
     unseeded = problem.with_settings(net=MLP(width=5))  # the seed kept: the observations are kept too
     assert unseeded.conditions["observed"] is problem.conditions["observed"]

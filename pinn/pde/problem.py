@@ -65,7 +65,7 @@ class Problem:
         tolerance: relative L2 error each field must reach against the reference (a number applies to all).
         net: the network (a :class:`pinn.MLP`, say). Leave out ``net``, ``sampling`` or ``training``
             (or a point count of ``sampling``) and the framework chooses it from the problem
-            (:mod:`pinn.pde.automatic`): an MLP of 4 x 32, points by dimension and network size, and
+            (:mod:`pinn.pde.automatic`): an MLP of 3 x 32, points by dimension and network size, and
             the automatic schedule (Adam, then L-BFGS, then Levenberg-Marquardt, each until its loss
             stalls) under a 10-minute budget. ``problem.automatic`` says what was chosen and why.
         sampling: how many collocation points, drawn how (a :class:`pinn.Sampling`).
