@@ -11,8 +11,9 @@ relative L2 8.8e-3 (target 1e-2) in 538 s of wall time with data generation (32 
 472 s). Zero-shot at 63 and 125 points: 1.13e-2 and 1.21e-2 (ratios 1.28 and 1.38, target 1.5; the 63-point
 solver itself differs from the 32-point one by 8.5e-3). The padding decides that: with zeros (Li et al.) the
 same schedule gave 9.0e-3 at 32 points but 2.8e-2 and 3.9e-2 at 63 and 125 (ratios 3.1 and 4.4), because the
-jumps zeros leave at the walls have discrete Fourier coefficients that change with the grid; ``blend`` fills
-the padding with a smooth passage from one wall's values to the other's (pinn.nets.fno.blend_extension), and
+jumps zeros leave at the walls have discrete Fourier coefficients that change with the grid; ``blend`` (the
+default on grids with walls) fills the padding with a smooth passage from one wall's values to the other's
+(pinn.nets.fno.blend_extension), and
 the operator's outputs at 63 points differ from its outputs at 32 by 7.1e-3 at the common nodes (2.75e-2
 with zeros). Without augment the zero-padded schedule reached 1.17e-2 (training error 5.8e-3: too few pairs), and
 the learning rate of 2e-3 before it 1.32e-2 (benchmarks/results_fno_darcy_tuning.json).
@@ -25,8 +26,8 @@ from pinn.operators import FNO, Darcy, OperatorData, OperatorProblem, Splits
 problem = OperatorProblem(
     name="darcy_fno",
     task=Darcy(),                                  # a: thresholded GRF (12 / 3), u: finite differences
-    # 4 padding points at 32, blended from wall to wall: no jump, so the same operator at 63 and 125 points
-    net=FNO(modes=(10, 10), width=24, layers=4, padding=0.16, projection=64, padding_mode="blend"),
+    # 4 padding points at 32, blended from wall to wall (the default padding_mode): the same operator at 63 and 125
+    net=FNO(modes=(10, 10), width=24, layers=4, padding=0.16, projection=64),
     splits=Splits(train=1000, validation=100, test=200, seed=0),
     # augment: the square's symmetries hold (constant forcing, zero walls all round), so each batch is flipped or
     # transposed at random: eight times the pairs, no more solves

@@ -106,7 +106,7 @@ def test_padding_modes_extend_with_the_walls_values(mode):
     """The extension holds mirrored or repeated values, not zeros: the output differs from zero padding's,
     and with a pointwise lifting it equals the network on the input padded that way (coordinates included)."""
     a = torch.randn(2, 1, 16, 16, generator=generator(3))
-    zeros = FNO(modes=(4, 4), width=8, layers=2, padding=0.4).build(1, 1, generator())
+    zeros = FNO(modes=(4, 4), width=8, layers=2, padding=0.4, padding_mode="zeros").build(1, 1, generator())
     other = FNO(modes=(4, 4), width=8, layers=2, padding=0.4, padding_mode=mode).build(1, 1, generator())
     assert other(a).shape == (2, 1, 16, 16)
     assert not torch.allclose(other(a), zeros(a))

@@ -30,7 +30,8 @@ at ``1 + h / 2`` for spacing ``h``, and one at the wrap), and the kept modes car
 layer: a Darcy FNO trained at 32 points with zeros (1500 steps) gave outputs at 63 points 2.9e-2 away
 (relative L2, common nodes) from its own outputs at 32, 3.8e-2 on a constant coefficient; with ``"blend"``
 6.9e-3, at the same error at 32 points (README, Fourier neural operators). Use it for zero-shot
-super-resolution on grids with walls; zeros (Li et al.) stay the default.
+super-resolution on grids with walls. The default, ``"auto"``, is ``"blend"`` on grids with walls and zeros
+on periodic grids (which need no padding).
 
 ``activation="identity"`` makes the whole network linear (affine) in its input, for linear operators, where a
 nonlinearity only has to be learned away.
@@ -57,7 +58,8 @@ from pinn.train.validate import whole
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "identity": nn.Identity}
 # -> torch's pad modes; "odd" is the project's own (torch has no antisymmetric padding)
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "odd": None, "blend": None}
+PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "odd": None, "blend": None,
+                 "auto": None}
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,8 @@ class FNO:
         projection: hidden channels of the two-layer pointwise projection.
         activation: ``gelu``, ``relu``, ``tanh``, ``silu`` or ``identity`` (a linear network).
         coordinates: append the grid coordinates (in [0, 1] along each axis) as input channels.
-        padding_mode: ``zeros``, ``reflect``, ``replicate``, ``odd`` or ``blend``: what the extension holds
-            (see above).
+        padding_mode: ``zeros``, ``reflect``, ``replicate``, ``odd``, ``blend`` or ``auto`` (the default:
+            ``blend`` on grids with walls, ``zeros`` on periodic ones): what the extension holds (see above).
     """
 
     modes: tuple[int, ...] = (12, 12)
@@ -87,7 +89,7 @@ class FNO:
     projection: int = 128
     activation: str = "gelu"
     coordinates: bool = True
-    padding_mode: str = "zeros"
+    padding_mode: str = "auto"
 
     def __post_init__(self) -> None:
         modes = self.modes
@@ -245,19 +247,22 @@ class FNOModule(nn.Module):
             a = torch.cat([a, coordinates.to(a).unsqueeze(0).expand(a.shape[0], *coordinates.shape)], dim=1)
         h = self.lift(a)
         pads = [spec.padding_points(n, closed) for n in grid]
-        if spec.padding_mode == "odd":
+        mode = spec.padding_mode
+        if mode == "auto":  # a jump at the walls makes the output depend on the resolution: blend where walls are
+            mode = "blend" if closed else "zeros"
+        if mode == "odd":
             if not closed:
                 raise ValueError("FNO padding_mode 'odd' extends grids with both walls (zero walls); a periodic grid "
                                  "needs no padding: set padding=0")
             h = odd_extension(h, pads)
-        elif spec.padding_mode == "blend":
+        elif mode == "blend":
             if not closed:
                 raise ValueError("FNO padding_mode 'blend' extends grids with both walls; a periodic grid needs no "
                                  "padding: set padding=0")
             h = blend_extension(h, pads)
         elif any(pads):
             h = functional.pad(h, [value for pad in reversed(pads) for value in (0, pad)],  # last axis first
-                               mode=PADDING_MODES[spec.padding_mode])
+                               mode=PADDING_MODES[mode])
         for i, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
             h = spectral(h) + pointwise(h)
             if i < spec.layers - 1:
