@@ -111,12 +111,14 @@ class ResidualJacobian:
         try:
             values, jacobian = self._jacobian_per_point(name, x, residual_at, extra, dims)
         except (RuntimeError, NotImplementedError, ValueError, IndexError, TypeError) as err:
-            return self._not_per_point(name, f"vmap could not evaluate it ({type(err).__name__}: {err})")
-        if name not in self._checked:
-            reason = self._differs_from_batched(name, condition, batch, values)
-            if reason:
-                return self._not_per_point(name, reason)
-            self._checked.add(name)
+            reason = f"vmap could not evaluate it ({type(err).__name__}: {err})"
+        else:
+            reason = "" if name in self._checked else self._differs_from_batched(name, condition, batch, values)
+        if reason:  # reverse mode serves it, now and from then on
+            logger.info("Levenberg-Marquardt rows of condition %r by reverse mode: %s", name, reason)
+            self._by_rows.add(name)
+            return None
+        self._checked.add(name)
         scale = math.sqrt(factor / values.numel())
         return scale * values.reshape(-1), scale * jacobian.reshape(values.numel(), -1)
 
@@ -137,11 +139,6 @@ class ResidualJacobian:
         if not difference <= tolerance:
             return f"its values point by point differ from those at once by {difference:.3g}"
         return ""
-
-    def _not_per_point(self, name: str, reason: str) -> None:  # noqa: D401 - returns None for the caller
-        logger.info("Levenberg-Marquardt rows of condition %r by reverse mode: %s", name, reason)
-        self._by_rows.add(name)
-        return None
 
     def _interior(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
         x = points.interior
