@@ -226,8 +226,8 @@ class ResidualJacobian:
                             extra: object = None, extra_dims: object = 0) -> tuple[Tensor, Tensor]:
         """``evaluate(known, point, extra[i])`` (a vector) at every point i of ``site`` and its Jacobian
         with respect to every weight, by vmap over the points of jacrev of the Taylor pass at one
-        point: (N, m), (N, m, P). ``extra`` (per-point data held fixed: a tensor, a tuple of them)
-        may be None; ``extra_dims`` is its ``in_dims`` (0: split along the points, None: shared)."""
+        point: (N, m), (N, m, P). ``extra`` (per-point data held fixed: a tensor, or a tuple of
+        tensors and Nones) may be None; ``extra_dims`` is its ``in_dims`` (0: split along the points, None: shared)."""
         engine = self.loss.engine
         at_one_point = _AtOnePoint(self.loss.model, engine.plans[site], evaluate)
         params = trainable_weights(self.loss.model)
@@ -241,7 +241,8 @@ class ResidualJacobian:
             r = torch.func.functional_call(at_one_point, p, (point, extra, jet_parts))
             return r, r
 
-        held = torch.utils._pytree.tree_map(lambda t: t.detach() if isinstance(t, Tensor) else t, extra)
+        held = (extra.detach() if isinstance(extra, Tensor)
+                else None if extra is None else tuple(None if t is None else t.detach() for t in extra))
         jacobian, values = torch.func.vmap(
             torch.func.jacrev(evaluated, has_aux=True),
             in_dims=(None, 0, None if extra is None else extra_dims, *([0, 1, 1] * (len(jets) // 3))),
