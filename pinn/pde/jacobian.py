@@ -84,12 +84,16 @@ class ResidualJacobian:
 
     def _condition_by_reverse_mode(self, name: str, condition: Condition, batch: Batch,
                                    factor: float) -> tuple[Tensor, Tensor]:
+        rows = self._batched_rows(name, condition, batch)
+        return self._by_reverse_mode(rows * math.sqrt(factor / rows.numel()))
+
+    def _batched_rows(self, name: str, condition: Condition, batch: Batch) -> Tensor:
+        """The condition's residual at all its points at once, by the eager engine."""
         def at_condition(f):
             return condition.residual(f, batch)
 
         f = self.loss.engine.fields([Site(name, batch.coordinates, batch.normals, at_condition)], eager=True)[name]
-        rows = at_condition(f).reshape(-1)
-        return self._by_reverse_mode(rows * math.sqrt(factor / rows.numel()))
+        return at_condition(f).reshape(-1)
 
     def _condition_per_point(self, name: str, condition: Condition, batch: Batch,
                              factor: float) -> tuple[Tensor, Tensor] | None:
@@ -126,12 +130,8 @@ class ResidualJacobian:
         """Why the per-point values (N, k) are not the condition's batched residual ('' if they are):
         a condition that declares itself pointwise but couples its points, or orders its rows
         otherwise than point-major."""
-        def at_condition(f):
-            return condition.residual(f, batch)
-
         with torch.no_grad():
-            f = self.loss.engine.fields([Site(name, batch.coordinates, batch.normals, at_condition)], eager=True)
-            batched = at_condition(f[name]).reshape(-1)
+            batched = self._batched_rows(name, condition, batch)
         if batched.shape != values.reshape(-1).shape:
             return f"{values.numel()} values point by point, {batched.numel()} at once"
         difference = float((batched - values.reshape(-1)).abs().max()) if batched.numel() else 0.0
