@@ -23,7 +23,7 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field as dataclass_field
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 import numpy as np
 import torch
@@ -53,6 +53,12 @@ class Condition(ABC):
     points: int | None
     field: str | None
     exact: bool | None = False
+    #: Whether the residual's values at a point depend on that point (its coordinates, normal and
+    #: target) alone, ordered point-major (every value at the first point, then the next), as for
+    #: a value or a derivative at each point. Levenberg-Marquardt then takes its Jacobian rows
+    #: point by point, at a cost linear in its number of points; a condition that couples points
+    #: (:class:`Periodic`) leaves it False and gets them by reverse mode, at a cost quadratic in it.
+    pointwise: ClassVar[bool] = False
 
     @abstractmethod
     def sample(self, domain: Geometry, n: int, method: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
@@ -133,6 +139,7 @@ class OnBoundary(Condition):
     """A condition on part of the spatial boundary (over the whole time interval, if any)."""
 
     boundary: Boundary
+    pointwise: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         check_weight(self)
@@ -270,6 +277,7 @@ class Initial(Condition):
     exact: bool | None = None
     derivative: int = 0
     _time: str | None = dataclass_field(default=None, repr=False, compare=False)  # the time input, set by bind
+    pointwise: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         check_weight(self)

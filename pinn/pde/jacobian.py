@@ -12,12 +12,20 @@ problem's own residual functions, through the derivative engine:
   differentiate expressions (``pinn.div(f, k * pinn.grad(f, "u"))``) get the rows of the
   derivatives they are built from this way, then the chain rule through the residual's own
   pointwise arithmetic;
-- anything else (loss conditions, autograd sites): rows by reverse mode, a batch of them per
-  backward pass (``is_grads_batched``), which costs a pass per row and is meant for the small sets
-  of condition points.
+- loss conditions whose residual at a point depends on that point alone (``Condition.pointwise``:
+  Dirichlet, Neumann, Robin, Initial, Data, Traction) served by Taylor mode without differentiating
+  expressions: the same vmap over their points, with each point's normal and target held fixed, so
+  their cost grows with their number of points, not with its square;
+- anything else (periodic conditions, which couple two points; conditions of the user's that do
+  not declare themselves pointwise; autograd sites): rows by reverse mode, a batch of them per
+  backward pass (``is_grads_batched``), which costs a pass per row over the whole batch.
+
+A pointwise condition's per-point values are checked against its batched residual once: if they
+differ, the condition was not pointwise after all and its rows come by reverse mode from then on.
 """
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 
@@ -28,7 +36,10 @@ from pinn.derivatives.engine import Site, assemble
 from pinn.derivatives.jet import Jet
 from pinn.derivatives.known import KnownFields
 from pinn.pde.build import loss_conditions
+from pinn.pde.conditions import Batch, Condition
 from pinn.pde.losses import RESIDUALS, LossFunction, Points, trainable_weights
+
+logger = logging.getLogger(__name__)
 
 ROWS_PER_PASS = 256  # reverse-mode rows per batched backward pass
 
@@ -39,6 +50,9 @@ class ResidualJacobian:
     def __init__(self, loss: LossFunction) -> None:
         self.loss = loss
         self._vmap_failed = False  # the per-point route failed once: use reverse mode from then on
+        self._per_point_conditions = True  # False: every condition by reverse mode (to compare the routes)
+        self._checked: set[str] = set()  # conditions whose per-point values matched their batched residual
+        self._by_rows: set[str] = set()  # conditions the per-point route cannot serve: reverse mode
 
     @property
     def parameters(self) -> list[Tensor]:
@@ -53,16 +67,78 @@ class ResidualJacobian:
         parts = [self._interior(points, weights)]
         for name, condition in loss_conditions(problem).items():
             batch = points.conditions[name]
-
-            def at_condition(f, condition=condition, batch=batch):
-                return condition.residual(f, batch)
-
-            f = engine.fields([Site(name, batch.coordinates, batch.normals, at_condition)], eager=True)[name]
-            rows = at_condition(f).reshape(-1)
-            rows = rows * math.sqrt(weights.get(name, 1.0) * condition.weight / rows.numel())
-            parts.append(self._by_reverse_mode(rows))
+            factor = weights.get(name, 1.0) * condition.weight
+            served = self._condition_per_point(name, condition, batch, factor) if self._pointwise_route(name) else None
+            parts.append(self._condition_by_reverse_mode(name, condition, batch, factor) if served is None
+                         else served)
         residuals = torch.cat([r for r, _ in parts])
         return residuals, torch.cat([j for _, j in parts])
+
+    # ---------------------------------------------------------- conditions
+    def _pointwise_route(self, name: str) -> bool:
+        """Whether condition ``name``'s rows may come point by point (see the module's docstring)."""
+        plan = self.loss.engine.plans.get(name)
+        condition = self.loss.problem.conditions[name]
+        return (self._per_point_conditions and not self._vmap_failed and name not in self._by_rows
+                and plan is not None and not plan.chain_rule and getattr(condition, "pointwise", False))
+
+    def _condition_by_reverse_mode(self, name: str, condition: Condition, batch: Batch,
+                                   factor: float) -> tuple[Tensor, Tensor]:
+        rows = self._batched_rows(name, condition, batch)
+        return self._by_reverse_mode(rows * math.sqrt(factor / rows.numel()))
+
+    def _batched_rows(self, name: str, condition: Condition, batch: Batch) -> Tensor:
+        """The condition's residual at all its points at once, by the eager engine."""
+        def at_condition(f):
+            return condition.residual(f, batch)
+
+        f = self.loss.engine.fields([Site(name, batch.coordinates, batch.normals, at_condition)], eager=True)[name]
+        return at_condition(f).reshape(-1)
+
+    def _condition_per_point(self, name: str, condition: Condition, batch: Batch,
+                             factor: float) -> tuple[Tensor, Tensor] | None:
+        """A pointwise condition's scaled rows, point-major (every residual value at the first
+        point, then the next point, as its batched residual orders them), by vmap over its points;
+        None where the per-point route cannot serve it (then it never tries again)."""
+        m = self.loss.model
+        x = batch.coordinates
+        n = x.shape[0]
+        # each point's own normal and target; anything not one per point is shared by every point
+        extra = (batch.normals, batch.target)
+        dims = tuple(None if t is None or t.dim() == 0 or t.shape[0] != n else 0 for t in extra)
+
+        def residual_at(known: dict, point: Tensor, own: tuple) -> Tensor:
+            normals, target = (t if t is None or d is None else t.unsqueeze(0) for t, d in zip(own, dims))
+            f = KnownFields(point, known, m.inputs, m.outputs, m.time, normals, m.unknowns())
+            return condition.residual(f, Batch(point, normals, target)).reshape(-1)
+
+        try:
+            values, jacobian = self._jacobian_per_point(name, x, residual_at, extra, dims)
+        except (RuntimeError, NotImplementedError, ValueError, IndexError, TypeError) as err:
+            reason = f"vmap could not evaluate it ({type(err).__name__}: {err})"
+        else:
+            reason = "" if name in self._checked else self._differs_from_batched(name, condition, batch, values)
+        if reason:  # reverse mode serves it, now and from then on
+            logger.info("Levenberg-Marquardt rows of condition %r by reverse mode: %s", name, reason)
+            self._by_rows.add(name)
+            return None
+        self._checked.add(name)
+        scale = math.sqrt(factor / values.numel())
+        return scale * values.reshape(-1), scale * jacobian.reshape(values.numel(), -1)
+
+    def _differs_from_batched(self, name: str, condition: Condition, batch: Batch, values: Tensor) -> str:
+        """Why the per-point values (N, k) are not the condition's batched residual ('' if they are):
+        a condition that declares itself pointwise but couples its points, or orders its rows
+        otherwise than point-major."""
+        with torch.no_grad():
+            batched = self._batched_rows(name, condition, batch)
+        if batched.shape != values.reshape(-1).shape:
+            return f"{values.numel()} values point by point, {batched.numel()} at once"
+        difference = float((batched - values.reshape(-1)).abs().max()) if batched.numel() else 0.0
+        tolerance = (1e-10 if batched.dtype == torch.float64 else 1e-4) * max(float(batched.abs().max()), 1.0)
+        if not difference <= tolerance:
+            return f"its values point by point differ from those at once by {difference:.3g}"
+        return ""
 
     def _interior(self, points: Points, weights: dict[str, float]) -> tuple[Tensor, Tensor]:
         x = points.interior
@@ -96,7 +172,7 @@ class ResidualJacobian:
             rows = torch.cat([scales[name] * residual(f).reshape(-1) for name, residual in residuals.items()])
             return rows if factor is None else factor * rows
 
-        values, jacobian = self._jacobian_per_point(x, scaled_residuals, each)
+        values, jacobian = self._jacobian_per_point(RESIDUALS, x, scaled_residuals, each)
         return values.reshape(-1), jacobian.reshape(values.numel(), -1)
 
     def _by_chain_rule(self, x: Tensor, scales: dict[str, float], each: Tensor | None = None
@@ -140,34 +216,38 @@ class ResidualJacobian:
         def combined(known: dict, point: Tensor, c: Tensor) -> Tensor:  # c: (residual values, keys)
             return c @ torch.stack([known[key].reshape(()) for key in keys])
 
-        _, rows = self._jacobian_per_point(x, combined, torch.stack(coefficients, dim=1))  # (N, values, P)
+        _, rows = self._jacobian_per_point(RESIDUALS, x, combined, torch.stack(coefficients, dim=1))  # (N, values, P)
         direct_rows = torch.stack(direct, dim=1)  # (N, values, unknowns)
         for j, (_, offset) in enumerate(raw):
             rows[:, :, offset] += direct_rows[:, :, j]
         return torch.cat(columns), rows.transpose(0, 1).reshape(-1, rows.shape[-1])
 
-    def _jacobian_per_point(self, x: Tensor, evaluate: Callable[[dict, Tensor, Tensor | None], Tensor],
-                            extra: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``evaluate(known, point, extra[i])`` (a vector) at every point i and its Jacobian with respect
-        to every weight, by vmap over the points of jacrev of the Taylor pass at one point: (N, m),
-        (N, m, P). ``extra`` (per-point data held fixed) may be None."""
+    def _jacobian_per_point(self, site: str, x: Tensor, evaluate: Callable[[dict, Tensor, object], Tensor],
+                            extra: object = None, extra_dims: object = 0) -> tuple[Tensor, Tensor]:
+        """``evaluate(known, point, extra[i])`` (a vector) at every point i of ``site`` and its Jacobian
+        with respect to every weight, by vmap over the points of jacrev of the Taylor pass at one
+        point: (N, m), (N, m, P). ``extra`` (per-point data held fixed: a tensor, or a tuple of
+        tensors and Nones) may be None; ``extra_dims`` is its ``in_dims`` (0: split along the points, None: shared)."""
         engine = self.loss.engine
-        at_one_point = _AtOnePoint(self.loss.model, engine.plans[RESIDUALS], evaluate)
+        at_one_point = _AtOnePoint(self.loss.model, engine.plans[site], evaluate)
         params = trainable_weights(self.loss.model)
-        transform = engine.transform_jet(RESIDUALS, x)
+        transform = engine.transform_jet(site, x)
         n = x.shape[0]
         jets = () if transform is None else tuple(
             t for jet in transform for t in (jet.value, _rows_per_point(jet.first, n), _rows_per_point(jet.second, n)))
 
-        def evaluated(p: dict[str, Tensor], point: Tensor, extra: Tensor | None,
+        def evaluated(p: dict[str, Tensor], point: Tensor, extra: object,
                       *jet_parts: Tensor) -> tuple[Tensor, Tensor]:
             r = torch.func.functional_call(at_one_point, p, (point, extra, jet_parts))
             return r, r
 
+        held = (extra.detach() if isinstance(extra, Tensor)
+                else None if extra is None else tuple(None if t is None else t.detach() for t in extra))
         jacobian, values = torch.func.vmap(
             torch.func.jacrev(evaluated, has_aux=True),
-            in_dims=(None, 0, None if extra is None else 0, *([0, 1, 1] * (len(jets) // 3))), chunk_size=1024,
-        )(params, x.detach(), None if extra is None else extra.detach(), *jets)
+            in_dims=(None, 0, None if extra is None else extra_dims, *([0, 1, 1] * (len(jets) // 3))),
+            chunk_size=1024,
+        )(params, x.detach(), held, *jets)
         columns = [jacobian[name].reshape(*values.shape, -1) for name in params]
         return values, torch.cat(columns, dim=-1)
 
@@ -191,13 +271,13 @@ class _AtOnePoint(nn.Module):
     """``evaluate(known, point, extra)`` from the Taylor pass at one point, as a module so that
     ``functional_call`` can swap the model's weights for the ones being differentiated."""
 
-    def __init__(self, model: nn.Module, plan, evaluate: Callable[[dict, Tensor, Tensor | None], Tensor]) -> None:
+    def __init__(self, model: nn.Module, plan, evaluate: Callable[[dict, Tensor, object], Tensor]) -> None:
         super().__init__()
         self.model = model
         self.plan = plan
         self.evaluate = evaluate
 
-    def forward(self, point: Tensor, extra: Tensor | None, jet_parts: tuple[Tensor, ...]) -> Tensor:
+    def forward(self, point: Tensor, extra: object, jet_parts: tuple[Tensor, ...]) -> Tensor:
         x = point.unsqueeze(0)
         directions = self.plan.directions
         transform = None

@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -55,6 +55,7 @@ class Data(Condition):
     noise: float | np.ndarray | None = None
     synthetic: Observations | None = None  # values made from a reference when a run needs them (observe)
     _binding: _DataBinding | None = dataclass_field(default=None, repr=False, compare=False)  # set by bind
+    pointwise: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         check_weight(self)

@@ -148,7 +148,8 @@ class LevenbergMarquardtRun(PhaseRun):
         theta = torch.cat([p.detach().reshape(-1) for p in parameters])
         terms: dict[str, float] = {}
         while self.damping <= MAX_DAMPING:
-            system = normal + torch.diag(self.damping * scale + floor)
+            system = normal.clone()  # the damping on the diagonal, in place: no dense diagonal matrix per trial
+            system.diagonal().add_(self.damping * scale + floor)
             factor, info = torch.linalg.cholesky_ex(system)
             if int(info) == 0:
                 delta = torch.cholesky_solve(-gradient[:, None], factor)[:, 0]
