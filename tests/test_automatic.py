@@ -260,3 +260,18 @@ def test_an_initial_value_that_oscillates_fast_gets_its_wave_as_a_feature():
     assert initial_harmonics(problem(lambda x, y: torch.cos(5 * math.pi * y))) == [(1, 5.0)]  # 5 cycles over 2
     slow = problem(lambda x, y: torch.sin(math.pi * x) * torch.sin(math.pi * y / 2))
     assert initial_harmonics(slow) == [] and slow.net.harmonics == ()
+
+
+def test_boundary_values_that_are_zero_up_to_round_off_set_no_output_scale():
+    # sin(pi x) sin(pi y) is 1.2e-16 at x = 1: a spread of round-off once scaled the output by 1e-16,
+    # which switched the network off
+    from pinn.pde.automatic import output_scale
+    space = pinn.Rectangle((-1.0, -1.0), (1.0, 1.0))
+
+    def problem(value):
+        return pinn.Problem(name="p", inputs="x y", outputs="u", domain=space,
+                            residuals={"poisson": lambda f: f.u_xx + f.u_yy + 1.0},
+                            conditions={"walls": pinn.Dirichlet(space.boundary, value)})
+
+    assert output_scale(problem(lambda x, y: torch.sin(math.pi * x) * torch.sin(math.pi * y)), "u") == 1.0
+    assert output_scale(problem(lambda x, y: 1e-3 * x), "u") == 1e-3  # a true small scale is kept

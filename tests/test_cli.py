@@ -30,7 +30,7 @@ def test_run_folder_follows_the_output_contract(write_problem, tmp_path):
     assert metrics["dtype"] == "float64" and metrics["device"] == "cpu"
     config = json.loads((out / "config.json").read_text())
     assert config["training"]["schedule"][0] == {"phase": "Adam", "name": "adam", "steps": 8, "stall": None,
-                                                 "time_share": None, "terms": None, "check_every": None, "learning_rate": 1e-3,
+                                                 "time_share": None, "terms": None, "check_every": None, "stop_at_noise": False, "learning_rate": 1e-3,
                                                  "learning_rate_final": 1e-4, "warmup_steps": 0}
     assert config["net"]["width"] == 8
     history = read_history(out / "history.csv")

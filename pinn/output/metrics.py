@@ -35,6 +35,12 @@ def parameters_report(problem: Problem, values: dict[str, float]) -> dict[str, d
     return report
 
 
+UNTRAINED_PASSED = ("the untrained model already met every tolerance, so this check proves nothing of the "
+                    "training: most often a boundary or initial value function equal to the solution inside the "
+                    "domain too (exact conditions evaluate it there) with a network part that starts negligible; "
+                    "give the values the boundary really has (0.0 where the solution vanishes there)")
+
+
 def verdict(errors: dict[str, FieldError], parameters: dict[str, dict], failure: str | None) -> bool:
     """Whether the run passed: it did not fail, and every tolerance it has was met."""
     return (failure is None and all(e.passed for e in errors.values())
@@ -63,6 +69,8 @@ def metrics(problem: Problem, errors: dict[str, FieldError], parameters: dict[st
                                                       "error_estimate": reference.error_estimate},
         "final_loss": {k[5:]: v for k, v in rows[-1].items() if k.startswith("loss_")} if rows else {},
         "best": facts["best"],
+        "untrained": facts["untrained"],
+        "warning": UNTRAINED_PASSED if (facts["untrained"] or {}).get("passed") else None,
         "recoveries": facts["recoveries"],
         **facts["objective"],
         "failure": failure,
@@ -81,6 +89,7 @@ def trainer_facts(training: Training, trainer: Trainer) -> dict:
         "dtype": training.numerics.dtype,
         "seed": training.numerics.seed,
         "best": trainer.best,
+        "untrained": trainer.untrained,
         "recoveries": trainer.guard.recoveries,
         "objective": trainer.objective.summary(),
     }

@@ -19,6 +19,8 @@ def summary(metrics: dict, folder: Path) -> str:
         lines.append(f"  training failed: {metrics['failure']}")
     if metrics.get("stopped_early_at") is not None:
         lines.append(f"  stopped early at step {metrics['stopped_early_at']} (stop_when)")
+    if metrics.get("warning"):
+        lines.append(f"  warning: {metrics['warning']}")
     lines.append(f"  {verdict(metrics)}; results in {folder}")
     return "\n".join(lines)
 

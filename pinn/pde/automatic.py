@@ -55,6 +55,7 @@ FAST_CYCLES = 4.0  # an initial value with this many cycles or more along an inp
 WAVE_POWER = 0.3  # ... when the wave carries at least this fraction of its variance
 MOST_CYCLES = 64.0
 WIDTH, DEPTH = 32, 3  # the automatic network's hidden layers
+ROUND_OFF = 1e-8  # boundary and initial values this small are zeros computed in floating point
 
 
 def automatic_net(problem: Problem) -> tuple[Net, str]:
@@ -122,7 +123,9 @@ def initial_harmonics(problem: Problem, points: int = 4096) -> list[tuple[int, f
 def output_scale(problem: Problem, field: str, points: int = 256) -> float:
     """The size of ``field``'s values where its Dirichlet and initial conditions prescribe them: their
     standard deviation (the size of what the network must represent on top of their mean), else
-    their mean's magnitude, rounded to a power of ten when within a factor ten of 1 it is taken as 1."""
+    their mean's magnitude, rounded to a power of ten when within a factor ten of 1 it is taken as 1.
+    A size below :data:`ROUND_OFF` is zero values computed in floating point (``sin(pi x)`` at
+    ``x = 1`` is 1.2e-16), not a scale: it is taken as 1."""
     rng = np.random.default_rng(0)
     values = []
     for condition in problem.conditions.values():
@@ -133,8 +136,10 @@ def output_scale(problem: Problem, field: str, points: int = 256) -> float:
     if not values:
         return 1.0
     joined = np.concatenate(values)
-    size = float(np.std(joined)) or float(np.max(np.abs(joined)))
-    if not np.isfinite(size) or size == 0.0 or 0.1 <= size <= 10.0:
+    size = float(np.std(joined))
+    if size <= ROUND_OFF:
+        size = float(np.max(np.abs(joined)))
+    if not np.isfinite(size) or size <= ROUND_OFF or 0.1 <= size <= 10.0:
         return 1.0
     return float(10.0 ** round(np.log10(size)))
 

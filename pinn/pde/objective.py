@@ -28,6 +28,7 @@ from torch import Tensor
 from pinn.pde.build import build_model, loss_conditions
 from pinn.pde.conditions import Batch, Periodic
 from pinn.pde.jacobian import ResidualJacobian
+from pinn.pde.observations import Data
 from pinn.references.grid import GridReference
 from pinn.train import distributed
 from pinn.train.generator import generator_state, restore_generator
@@ -79,6 +80,10 @@ class PinnObjective(Objective):
 
     def residuals_and_jacobian(self, weights: Mapping[str, float]) -> tuple[Tensor, Tensor]:
         return self.jacobian(self.points, self._weights(weights))
+
+    def noise_floors(self) -> dict[str, tuple[float, int]]:
+        floors = {name: c.noise_floor() for name, c in loss_conditions(self.problem).items() if isinstance(c, Data)}
+        return {name: floor for name, floor in floors.items() if floor is not None}
 
     # ------------------------------------------------ shares across processes
     def _set_points(self, points: Points) -> None:

@@ -91,8 +91,10 @@ class Data(Condition):
             fields = self.synthetic.check(inputs, outputs, domain)
 
             def make() -> _Observed:
-                points, values = self.synthetic.generate(inputs, outputs, domain, seed, derived)
-                return self._observed(points, values, None, inputs, outputs, domain, dtype)
+                points, values, sigmas = self.synthetic.generate(inputs, outputs, domain, seed, derived)
+                observed = self._observed(points, values, None, inputs, outputs, domain, dtype)
+                floor = float(np.mean([s**2 for s in sigmas.values()])) if self.synthetic.noise else None
+                return dataclasses.replace(observed, floor=floor)
 
             return dataclasses.replace(self, _binding=_DataBinding(fields, make=make))
         noise = self.noise
@@ -147,7 +149,18 @@ class Data(Condition):
         if outside.any():
             raise ValueError(f"{int(outside.sum())} data point(s) from {self.source} lie outside the domain, "
                              f"e.g. {points[outside][0].tolist()}; observations must be inside the domain")
-        return _Observed(points, values, _noise_weights(noise, points.shape[0], self.source))
+        sigma = _noise_sigmas(noise, points.shape[0], self.source)
+        return _Observed(points, values, _noise_weights(sigma, points.shape[0]), _noise_floor(sigma))
+
+    def noise_floor(self) -> tuple[float, int] | None:
+        """What this condition's loss term is expected to be at the true solution, where only the noise
+        is left (``weight`` times the mean of the squared, noise-weighted errors: the variance of the
+        noise, or its harmonic mean where it varies by point), and how many values that mean is over;
+        None where the noise is not declared."""
+        observed = require_bound(self, self._binding).observed()
+        if observed.floor is None:
+            return None
+        return self.weight * observed.floor, observed.points.shape[0] * len(observed.values)
 
     @property
     def deferred(self) -> bool:
@@ -184,11 +197,13 @@ class Data(Condition):
 @dataclass(frozen=True)
 class _Observed:
     """A Data condition's observations as bound to a problem: points (N, number of inputs), the
-    observed values by field, and each point's weight (from its noise)."""
+    observed values by field, each point's weight (from its noise), and the mean square of the
+    weighted noise (None: no noise declared), the data loss the true solution would have."""
 
     points: np.ndarray
     values: dict[str, np.ndarray]
     scale: np.ndarray
+    floor: float | None = None
 
 
 class _DataBinding:
@@ -219,10 +234,10 @@ def _largest_data_value(dtype: str) -> float:
     return math.sqrt(float(torch.finfo(getattr(torch, dtype)).max)) * 1e-3
 
 
-def _noise_weights(noise: Any, n: int, source: str) -> np.ndarray:
-    """Per-point weights proportional to 1/noise, with a mean square of 1 (all ones without noise)."""
+def _noise_sigmas(noise: Any, n: int, source: str) -> np.ndarray | None:
+    """The noise standard deviation of each of ``n`` observations (None: none declared), checked."""
     if noise is None:
-        return np.ones(n)
+        return None
     sigma = np.broadcast_to(np.asarray(noise, dtype=np.float64).ravel(), (n,)) if np.ndim(noise) == 0 else \
         np.asarray(noise, dtype=np.float64).ravel()
     if sigma.shape != (n,):
@@ -231,8 +246,21 @@ def _noise_weights(noise: Any, n: int, source: str) -> np.ndarray:
     if not np.all(np.isfinite(sigma) & (sigma > 0)):
         raise ValueError(f"data noise from {source} must be finite and > 0 at every point "
                          f"({int((~(np.isfinite(sigma) & (sigma > 0))).sum())} are not)")
+    return sigma
+
+
+def _noise_weights(sigma: np.ndarray | None, n: int) -> np.ndarray:
+    """Per-point weights proportional to 1/noise, with a mean square of 1 (all ones without noise)."""
+    if sigma is None:
+        return np.ones(n)
     inverse = 1 / sigma
     return inverse / np.sqrt(np.mean(inverse**2))
+
+
+def _noise_floor(sigma: np.ndarray | None) -> float | None:
+    """The mean square of the noise-weighted errors of exact values (weights from :func:`_noise_weights`):
+    ``1 / mean(1 / sigma^2)``, the harmonic mean of the variances; None without noise."""
+    return None if sigma is None else float(1 / np.mean(1 / sigma**2))
 
 
 @dataclass(frozen=True)
@@ -280,9 +308,10 @@ class Observations:
         return tuple(fields)
 
     def generate(self, inputs: tuple[str, ...], outputs: tuple[str, ...], domain: Any, run_seed: int = 0,
-                 derived: tuple[str, ...] = ()) -> tuple[np.ndarray, dict]:
-        """The points and noisy values, seeded by ``seed`` (by ``run_seed`` if that is None); the
-        reference is built as a run builds it (for the outputs and the derived quantities)."""
+                 derived: tuple[str, ...] = ()) -> tuple[np.ndarray, dict, dict]:
+        """The points, the noisy values and each field's noise standard deviation, seeded by ``seed``
+        (by ``run_seed`` if that is None); the reference is built as a run builds it (for the outputs
+        and the derived quantities)."""
         fields = self.check(inputs, outputs, domain)
         grid = self.reference.build(inputs, tuple(outputs) + tuple(derived), domain)
         missing = [n for n in fields if n not in grid.fields]
@@ -304,11 +333,11 @@ class Observations:
             chosen = np.sort(rng.choice(candidates, size=self.points, replace=False))
             points = nodes[chosen]
             exact = {n: grid.values(n)[chosen] for n in fields}
-        noisy = {}
+        noisy, sigmas = {}, {}
         for name in fields:
-            scale = self.noise * float(np.sqrt(np.mean(exact[name] ** 2)))
-            noisy[name] = exact[name] + scale * rng.standard_normal(points.shape[0])
-        return points, noisy
+            sigmas[name] = self.noise * float(np.sqrt(np.mean(exact[name] ** 2)))
+            noisy[name] = exact[name] + sigmas[name] * rng.standard_normal(points.shape[0])
+        return points, noisy, sigmas
 
 
 def observe(reference: Any, points: int | np.ndarray = 200, fields: str | tuple[str, ...] | None = None,

@@ -96,6 +96,12 @@ class Objective(abc.ABC):
         Returns whether the batch changed (default: it stays)."""
         return False
 
+    def noise_floors(self) -> dict[str, tuple[float, int]]:
+        """For each loss term that fits observations of declared noise: the value it is expected to have
+        at the true solution (only the noise left) and how many values it averages, for the stopping
+        rule ``Phase(stop_at_noise=True)``. Default: none."""
+        return {}
+
     def reported(self) -> dict[str, float]:
         """Values logged with every step (history.csv ``param_<name>``), e.g. recovered coefficients."""
         return {}

@@ -95,6 +95,7 @@ class Trainer:
         self.elapsed = 0.0  # training wall time, carried over a resume
         self.setup = 0.0  # the first step's wall time (compiling, where on): no phase's time share pays it
         self.best: dict[str, float] | None = None  # the lowest worst-field error seen at a check, and its step
+        self.untrained: dict[str, Any] | None = None  # the check before the first step: worst error, all met
         self.stalls: dict[str, dict[str, float]] = {}  # per phase with a stall rule: its best loss and step
         self._stop_requested = False
         self._stop_agreed = False  # across processes: some process was asked to stop (agreed after each step)
@@ -318,18 +319,39 @@ class Trainer:
             return "the loss stalled"
         if self.deadlines[index] is not None and self.elapsed >= self.deadlines[index]:
             return "its share of the time budget is spent"
+        if self.schedule[index].stop_at_noise and self._within_noise(terms):
+            return NOISE_REACHED
         return None
 
     def _end_phase(self, index: int) -> None:
         """The phase took its steps, converged, stalled or ran out of time: the next one starts now;
         after the last (or once the whole time budget is spent), the run is done."""
         budget = self.training.time_budget
+        spent = budget is not None and self.elapsed >= budget
         following = self._next_running(index + 1)
-        if following is not None and not (budget is not None and self.elapsed >= budget):
+        while not spent and following is not None and self.schedule[following].stop_at_noise and self._within_noise():
+            self._events.append(f"{self.schedule[following].name} skipped: {NOISE_REACHED}")
+            logger.info("phase %s is skipped at step %d: %s", self.schedule[following].name, self.step, NOISE_REACHED)
+            self.closed.add(following)
+            following = self._next_running(following + 1)
+        if following is not None and not spent:
             self._index = following
             self._select()
         else:
             self.ended = True
+
+    def _within_noise(self, terms: dict[str, float] | None = None) -> bool:
+        """Whether every loss term fitting noisy observations is down to its noise (``Phase.stop_at_noise``),
+        at ``terms``, or at the current parameters (None: evaluated here). False where none declares noise."""
+        floors = self.objective.noise_floors()
+        if not floors:
+            return False
+        if terms is None:
+            values = self.objective.terms()
+            terms = self._averaged(values) if distributed.active() else values
+            terms = {name: float(value.detach()) for name, value in terms.items()}
+        return all(terms.get(name, math.inf) <= floor * (1 + 2 * math.sqrt(2 / count))
+                   for name, (floor, count) in floors.items())
 
     def _stalled(self, phase: Phase, terms: dict[str, float]) -> bool:
         """Whether ``phase``'s stall rule ends it after a step that reached ``terms``."""
@@ -371,6 +393,10 @@ class Trainer:
         errors = self.check()
         if self.best is None or worst(errors) < self.best["rel_l2"]:
             self.best = {"rel_l2": worst(errors), "step": self.step}
+        if self.step == 0:
+            self.untrained = {"rel_l2": worst(errors),
+                              "passed": all(e.passed for e in errors.values()) and any(
+                                  e.tolerance is not None for e in errors.values())}
         monitor.on_check(self, errors)
         row = {"rel_l2": worst(errors)}
         row.update({f"rel_l2_{k}": e.rel_l2 for k, e in errors.items()})
@@ -390,6 +416,7 @@ class Trainer:
             "phase_taken": list(self.taken),
             "phase_closed": sorted(self.closed),
             "best": self.best,
+            "untrained": self.untrained,
             "stalls": self.stalls,
             "guard": self.guard.state_dict(),
             "model": self.objective.module.state_dict(),
@@ -417,6 +444,7 @@ class Trainer:
         self.setup = float(state.get("setup", 0.0))
         self.deadlines = _deadlines(self.schedule, self.counts, self.training.time_budget, self.setup)
         self.best = state.get("best")
+        self.untrained = state.get("untrained")
         self.stalls = dict(state.get("stalls") or {})
         self.guard.load_state_dict(state["guard"])
         self.objective.module.load_state_dict(state["model"])
@@ -437,6 +465,9 @@ class Trainer:
         budget = self.training.time_budget
         self.ended = following is None or (budget is not None and self.elapsed >= budget)
         self._index = following if following is not None else len(self.schedule) - 1
+
+
+NOISE_REACHED = "the data are fitted down to their declared noise"
 
 
 def _deadlines(schedule: tuple[Phase, ...], counts: list[int], budget: float | None,

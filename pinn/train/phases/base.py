@@ -66,6 +66,13 @@ class Phase(abc.ABC):
         check_every: steps of this phase between measurements of the error against the reference;
             None: ``Checks.check_every``. The error is also measured when a phase ends, so each phase's
             last figure is in history.csv.
+        stop_at_noise: end the phase once every loss term fitting observations of declared noise
+            (:class:`pinn.Data` with ``noise``, :func:`pinn.observe`) is down to that noise: within
+            ``1 + 2 sqrt(2 / n)`` of the value the true solution would have (``n`` observed values; two
+            standard deviations of a mean of ``n`` squared Gaussian errors). Checked after each step,
+            and before the phase begins: a phase after one that ended there does not start. Fitting
+            further fits the noise (the discrepancy principle); without declared noise it never ends a
+            phase.
     """
 
     steps: int
@@ -74,6 +81,7 @@ class Phase(abc.ABC):
     time_share: float | None = None
     terms: tuple[str, ...] | None = None
     check_every: int | None = None
+    stop_at_noise: bool = False
 
     kind: ClassVar[str] = "phase"
     guards_jumps: ClassVar[bool] = False  # the guard checks the loss for jumps (small steps expected)
@@ -95,6 +103,8 @@ class Phase(abc.ABC):
             raise ValueError(f"{label} name must be a simple identifier, got {self.name!r}")
         if self.check_every is not None:
             whole(label, "check_every", self.check_every, 1)
+        if not isinstance(self.stop_at_noise, bool):
+            raise ValueError(f"{label} stop_at_noise must be True or False, got {self.stop_at_noise!r}")
         share = self.time_share
         if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1):
             raise ValueError(f"{label} time_share must be a number in (0, 1] or None, got {share!r}")
