@@ -100,8 +100,10 @@ def periodic_spectral(*, lower: float, upper: float, t_end: float, diffusivity: 
     return it on a grid (every ``output_stride``-th collocation point, both ends, ``output_times`` times).
 
     Args:
-        reaction: ``N(u, u_x, x, t)`` of numpy arrays (``t`` a float).
-        initial: ``u0(x)`` of a numpy array.
+        reaction: ``N(u, u_x, x, t)`` of numpy arrays (``t`` a float). Through
+            :func:`pinn.references.periodic_spectral` (what a problem file uses) it may be written
+            with torch operations instead: that wrapper converts.
+        initial: ``u0(x)`` of a numpy array (or torch, through the wrapper).
         modes: collocation points (even; a power of two is fastest).
         steps: ETDRK4 steps, a multiple of ``output_times - 1``.
         estimate_error: also solve with half the modes and half the steps and report the relative L2
