@@ -84,3 +84,15 @@ def test_the_floor_is_what_the_exact_solution_leaves_of_synthetic_noisy_data():
     assert count == 8000
     assert mean_square == pytest.approx(floor, rel=2 * math.sqrt(2 / count))
     assert floor == pytest.approx(0.04 * np.mean([np.mean(exact[n] ** 2) for n in ("u", "v")]), rel=1e-12)
+
+
+def test_a_pinn_objective_offers_the_floor_of_each_noisy_data_term():
+    from test_inverse import exact, inverse_problem
+    from pinn.pde.objective import pinn_trainer
+    reference = pinn.references.analytic(exact, resolution=21)
+    noisy = pinn_trainer(inverse_problem(observations=pinn.observe(reference, points=60, noise=0.05, weight=3.0)))
+    floor, count = noisy.objective.noise_floors()["observed"]
+    values = noisy.objective.problem.conditions["observed"]._binding.observed().values["u"]
+    assert count == 60 and floor == pytest.approx(3.0 * 0.0025 * np.mean(values**2), rel=0.2)  # rms of the noisy values
+    exact_data = pinn_trainer(inverse_problem(observations=pinn.observe(reference, points=60, noise=0.0)))
+    assert exact_data.objective.noise_floors() == {}  # no noise declared: the rule stays off
