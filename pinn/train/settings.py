@@ -140,7 +140,7 @@ def automatic_schedule() -> tuple[Phase, ...]:
       of the wave and Allen-Cahn problems (L-BFGS stalls around a loss of 1e-7 there). It stops
       (or does not start) once observations of declared noise are fitted down to that noise
       (``stop_at_noise``): its fast fit of the last digits would fit the noise. On the inverse Poisson
-      problem of the benchmarks (20 % noise), one step took the conductivity's error from 1.0e-2
+      problem of the benchmarks (20 % noise), eight steps took the conductivity's error from 1.0e-2
       to 2.2e-2 when L-BFGS had already reached the noise.
 
     Only the losses steer it, never the reference. The run stops when the last phase ends or the
