@@ -32,6 +32,8 @@ from pinn.validation import FieldError, worst
 
 logger = logging.getLogger(__name__)
 
+NOISE_REACHED = "the data are fitted down to their declared noise"  # why a stop_at_noise phase ends
+
 CHECKPOINT_FORMAT = 2  # 2: phases as objects (issue 14); 1 was the fixed Adam, L-BFGS, Gauss-Newton order
 
 __all__ = ["Monitor", "Trainer", "TrainingDiverged", "resolve_device"]
@@ -85,6 +87,7 @@ class Trainer:
         self.counts = [0 if phase.name in self.skipped else phase.steps for phase in self.schedule]
         self.deadlines = _deadlines(self.schedule, self.counts, training.time_budget)
         self._events: list[str] = []  # phase ends and the like, for the next history row
+        self._noise_limits: dict[str, float] | None = None  # per noisy data term, its loss at the noise (once)
         self.balance = GradientBalance(training.balance.every, training.balance.momentum)
         self.guard = DivergenceGuard(training.guard)
         self.step = 0  # steps taken in all phases
@@ -329,9 +332,11 @@ class Trainer:
         budget = self.training.time_budget
         spent = budget is not None and self.elapsed >= budget
         following = self._next_running(index + 1)
+        # A stop_at_noise phase whose data the phases before it already fitted to their noise does not start.
         while not spent and following is not None and self.schedule[following].stop_at_noise and self._within_noise():
-            self._events.append(f"{self.schedule[following].name} skipped: {NOISE_REACHED}")
-            logger.info("phase %s is skipped at step %d: %s", self.schedule[following].name, self.step, NOISE_REACHED)
+            name = self.schedule[following].name
+            self._events.append(f"{name} skipped: {NOISE_REACHED}")
+            logger.info("phase %s is skipped at step %d: %s", name, self.step, NOISE_REACHED)
             self.closed.add(following)
             following = self._next_running(following + 1)
         if following is not None and not spent:
@@ -343,15 +348,16 @@ class Trainer:
     def _within_noise(self, terms: dict[str, float] | None = None) -> bool:
         """Whether every loss term fitting noisy observations is down to its noise (``Phase.stop_at_noise``),
         at ``terms``, or at the current parameters (None: evaluated here). False where none declares noise."""
-        floors = self.objective.noise_floors()
-        if not floors:
+        if self._noise_limits is None:  # fixed once the observations exist: asked for once
+            self._noise_limits = {name: floor * (1 + 2 * math.sqrt(2 / count))
+                                  for name, (floor, count) in self.objective.noise_floors().items()}
+        if not self._noise_limits:
             return False
         if terms is None:
             values = self.objective.terms()
-            terms = self._averaged(values) if distributed.active() else values
-            terms = {name: float(value.detach()) for name, value in terms.items()}
-        return all(terms.get(name, math.inf) <= floor * (1 + 2 * math.sqrt(2 / count))
-                   for name, (floor, count) in floors.items())
+            terms = {name: float(value.detach()) for name, value in
+                     (self._averaged(values) if distributed.active() else values).items()}
+        return all(terms.get(name, math.inf) <= limit for name, limit in self._noise_limits.items())
 
     def _stalled(self, phase: Phase, terms: dict[str, float]) -> bool:
         """Whether ``phase``'s stall rule ends it after a step that reached ``terms``."""
@@ -465,9 +471,6 @@ class Trainer:
         budget = self.training.time_budget
         self.ended = following is None or (budget is not None and self.elapsed >= budget)
         self._index = following if following is not None else len(self.schedule) - 1
-
-
-NOISE_REACHED = "the data are fitted down to their declared noise"
 
 
 def _deadlines(schedule: tuple[Phase, ...], counts: list[int], budget: float | None,
