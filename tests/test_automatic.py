@@ -64,7 +64,11 @@ def test_a_budget_that_is_not_a_duration_is_refused(text):
 
 
 def test_time_budget_is_set_from_the_command_line_keys(bare):
-    assert apply_overrides(bare, {"time_budget": "2m"}).training.time_budget == 120.0
+    budgeted = apply_overrides(bare, {"time_budget": "2m"})
+    assert budgeted.training.time_budget == 120.0
+    # still the automatic schedule, and config.json says so with the budget given
+    assert budgeted.training.automatic and budgeted.training.describe()["automatic_schedule"]
+    assert budgeted.automatic["training"].endswith("time budget 120 s")
     with pytest.raises(ValueError, match="--time-budget: time budget 'soon' is not a duration"):
         apply_overrides(bare, {"time_budget": "soon"})
     with pytest.raises(ValueError, match="time_budget must be a positive number"):
@@ -245,6 +249,21 @@ def test_a_periodic_condition_stays_a_loss_term_where_the_output_is_not_periodic
     assert known.periodic_exact == frozenset()
 
 
+def test_a_periodic_condition_for_every_output_is_met_only_where_each_output_is_periodic():
+    space = pinn.Interval(-1.0, 1.0)
+
+    def problem(v_initial):
+        return pinn.Problem(name="p", inputs="x t", outputs="u v", domain=space * pinn.TimeInterval(0.0, 1.0),
+                            residuals={"r": lambda f: f.u_t - 1e-2 * f.v_xx, "s": lambda f: f.v_t - f.u_x},
+                            conditions={"periodic": pinn.Periodic("x"),
+                                        "u0": pinn.Initial(lambda x: torch.cos(math.pi * x), field="u"),
+                                        "v0": pinn.Initial(v_initial, field="v", exact=True)})
+
+    smooth = problem(lambda x: torch.sin(math.pi * x))
+    assert smooth.net.periodic == (0,) and smooth.periodic_exact == {"periodic"}
+    assert problem(lambda x: x**2 * torch.cos(math.pi * x)).periodic_exact == frozenset()  # v's kink
+
+
 def test_an_initial_value_that_oscillates_fast_gets_its_wave_as_a_feature():
     from pinn.pde.automatic import initial_harmonics
 
@@ -262,9 +281,10 @@ def test_an_initial_value_that_oscillates_fast_gets_its_wave_as_a_feature():
     assert initial_harmonics(slow) == [] and slow.net.harmonics == ()
 
 
-def test_boundary_values_that_are_zero_up_to_round_off_set_no_output_scale():
-    # sin(pi x) sin(pi y) is 1.2e-16 at x = 1: a spread of round-off once scaled the output by 1e-16,
-    # which switched the network off
+def test_only_large_boundary_values_set_an_output_scale():
+    # small boundary values bound nothing inside: with -laplacian u = 1 the field reaches 0.3 whatever
+    # its walls hold; a scale taken from 1e-3 x (or from the round-off of sin(pi x) at x = 1, 1.2e-16,
+    # which once switched the network off) would leave the network far too small
     from pinn.pde.automatic import output_scale
     space = pinn.Rectangle((-1.0, -1.0), (1.0, 1.0))
 
@@ -274,4 +294,7 @@ def test_boundary_values_that_are_zero_up_to_round_off_set_no_output_scale():
                             conditions={"walls": pinn.Dirichlet(space.boundary, value)})
 
     assert output_scale(problem(lambda x, y: torch.sin(math.pi * x) * torch.sin(math.pi * y)), "u") == 1.0
-    assert output_scale(problem(lambda x, y: 1e-3 * x), "u") == 1e-3  # a true small scale is kept
+    assert output_scale(problem(lambda x, y: 1e-3 * x), "u") == 1.0
+    assert output_scale(problem(lambda x, y: 5.0 * x), "u") == 1.0  # within a factor 10 of 1
+    assert output_scale(problem(lambda x, y: 300.0 * x), "u") == 100.0  # spread 173: 10^2
+    assert output_scale(problem(lambda x, y: 2000.0 + 0 * x), "u") == 1000.0  # constant: its magnitude
