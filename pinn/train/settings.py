@@ -241,7 +241,7 @@ class Training:
         """A copy with ``changes`` (as :func:`dataclasses.replace`), keeping whether the schedule is
         the automatic one."""
         changed = dataclasses.replace(self, **changes)
-        if "schedule" in changes and self.automatic:
+        if self.automatic:  # the schedule passed on is resolved, no longer None: say it is still the automatic one
             object.__setattr__(changed, "automatic", True)
         return changed
 
