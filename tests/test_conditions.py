@@ -220,6 +220,23 @@ def test_periodic_condition_matches_values_and_derivatives():
                      conditions={"z": pinn.Periodic("z")})
 
 
+def test_a_periodic_condition_without_a_field_holds_for_every_output():
+    domain = pinn.Rectangle((0.0, 0.0), (2 * math.pi, 1.0))
+    problem = pinn.Problem(name="periodic", inputs="x y", outputs="u v", domain=domain,
+                           residuals={"pde": lambda f: f.u_xx + f.v_yy},
+                           conditions={"x": pinn.Periodic("x")},  # u and v both
+                           net=pinn.MLP(width=8, depth=2), sampling=pinn.Sampling(interior=32, boundary=32))
+    assert problem.conditions["x"].fields == ("u", "v")
+    both = terms_for(problem, lambda x, y: torch.stack([torch.sin(x) * y, torch.cos(x) + y], 1))["x"]
+    assert both < 1e-26
+    # either field alone aperiodic is caught
+    assert terms_for(problem, lambda x, y: torch.stack([torch.sin(x) * y, x * y], 1))["x"] > 1e-3
+    assert terms_for(problem, lambda x, y: torch.stack([torch.sin(x / 2), torch.cos(x)], 1))["x"] > 1e-3
+    named = pinn.Problem(name="p", inputs="x y", outputs="u v", domain=domain, residuals={"pde": lambda f: f.u_xx},
+                         conditions={"x": pinn.Periodic("x", field="u")})  # a field named: that field only
+    assert named.conditions["x"].fields == ("u",)
+
+
 def observations(n=30, seed=0):
     rng = np.random.default_rng(seed)
     points = np.column_stack([rng.uniform(0, 1, n), rng.uniform(0, 2, n)])

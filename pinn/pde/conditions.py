@@ -312,7 +312,8 @@ def is_rate(condition: Condition) -> bool:
 @dataclass(frozen=True)
 class Periodic(Condition):
     """The field (and its first ``derivatives`` derivatives along ``axis``) equal on the two
-    opposite faces of the domain's bounding box along ``axis`` (an input name)."""
+    opposite faces of the domain's bounding box along ``axis`` (an input name). Without ``field``,
+    every output is periodic along ``axis``: ``Periodic("x")`` says it for all of u, v and p at once."""
 
     axis: str
     field: str | None = None
@@ -320,6 +321,7 @@ class Periodic(Condition):
     weight: float = 1.0
     points: int | None = None
     _index: int | None = dataclass_field(default=None, repr=False, compare=False)  # of ``axis``, set by bind
+    _outputs: tuple[str, ...] | None = dataclass_field(default=None, repr=False, compare=False)  # set by bind
 
     def __post_init__(self) -> None:
         check_weight(self)
@@ -329,7 +331,15 @@ class Periodic(Condition):
     def bind(self, inputs, outputs, domain) -> Periodic:
         if self.axis not in inputs:
             raise ValueError(f"Periodic axis {self.axis!r} is not an input ({', '.join(inputs)})")
-        return dataclasses.replace(self, _index=inputs.index(self.axis))
+        return dataclasses.replace(self, _index=inputs.index(self.axis), _outputs=tuple(outputs))
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields made periodic: ``field``, or without it every output of the problem."""
+        return (self.field,) if self.field is not None else require_bound(self, self._outputs)
+
+    def fields_used(self) -> tuple[str, ...]:
+        return self.fields
 
     def sample(self, domain, n, method, rng):
         index = require_bound(self, self._index)
@@ -341,9 +351,11 @@ class Periodic(Condition):
 
     def residual(self, f: Fields, batch: Batch) -> Tensor:
         half = batch.coordinates.shape[0] // 2
-        terms = [f.field(self.field)]
-        for order in range(1, self.derivatives + 1):
-            terms.append(f.derivative(self.field, (self.axis,) * order))
+        terms = []
+        for field in self.fields:
+            terms.append(f.field(field))
+            for order in range(1, self.derivatives + 1):
+                terms.append(f.derivative(field, (self.axis,) * order))
         return torch.cat([t[:half] - t[half:] for t in terms])
 
 

@@ -215,7 +215,7 @@ def resolve_exact(conditions: Mapping[str, object], domain: Geometry, known: Map
         if not isinstance(c, Initial) or c.exact is not None or c.derivative:  # rates: resolve_rates
             continue
         wall = taken.get((c.field, "dirichlet"))
-        periodic = [p for p in conditions.values() if isinstance(p, Periodic) and p.field == c.field]
+        periodic = [p for p in conditions.values() if isinstance(p, Periodic) and c.field in p.fields]
         exact = (c.field not in known and (c.field, "initial") not in taken
                  and (wall is None or _agree_at_start(resolved[wall], c, domain, inputs, time))
                  and all(_periodic_at_start(p, c, domain, inputs, time) for p in periodic))
@@ -426,11 +426,11 @@ def periodic_by_construction(conditions: Mapping[str, object], periodic_inputs: 
     for name, condition in conditions.items():
         if not isinstance(condition, Periodic) or condition._index not in periodic_inputs:
             continue
-        rule = exact.get(condition.field)
-        if rule is not None and (rule.dirichlet is not None or rule.known is not None
-                                 or any(given is not None and not _periodic_at_start(condition, given, domain,
-                                                                                       inputs, time)
-                                        for given in (rule.initial, rule.rate))):
+        rules = [exact[field] for field in condition.fields if field in exact]
+        if any(rule.dirichlet is not None or rule.known is not None
+               or any(given is not None and not _periodic_at_start(condition, given, domain, inputs, time)
+                      for given in (rule.initial, rule.rate))
+               for rule in rules):
             continue
         met.add(name)
     return frozenset(met)

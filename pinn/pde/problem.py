@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from pinn.pde.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Robin, evaluate
+from pinn.pde.conditions import Batch, Condition, Dirichlet, Initial, Neumann, Periodic, Robin, evaluate
 from pinn.pde.exact import exact_rules, periodic_by_construction, resolve_exact, resolve_rates, time_rate
 from pinn.pde.derived_quantities import check_derived
 from pinn.derivatives.fields import FieldNameError, Fields, describe
@@ -234,11 +234,13 @@ class Problem:
         if not isinstance(condition, Condition):
             raise ValueError(f"condition {name!r} must be a pinn condition (Dirichlet, Neumann, Robin, Periodic, "
                              f"Initial, Data), got {type(condition).__name__}")
-        if condition.field is None and not isinstance(condition, Data):
+        if condition.field is None and not isinstance(condition, (Data, Periodic)):
             if len(self.outputs) != 1:
                 raise ValueError(f"condition {name!r} must say which field it constrains (field=...): "
                                  f"outputs are {', '.join(self.outputs)}")
             condition = dataclasses.replace(condition, field=self.outputs[0])
+        if isinstance(condition, Periodic) and condition.field is None and len(self.outputs) == 1:
+            condition = dataclasses.replace(condition, field=self.outputs[0])  # named as before: one field
         if condition.field is not None and condition.field not in self.outputs:
             raise ValueError(f"condition {name!r} constrains field {condition.field!r}, which is not an output "
                              f"({', '.join(self.outputs)})")
