@@ -144,3 +144,16 @@ def test_a_quick_run_reaches_a_real_error_bound(case, tmp_path):
     assert row["worst"] < bound, row
     assert row["steps"] == steps and row["wall_time_s"] > 0
     assert row["published"] is None or row["published"]["value"] > 0
+
+
+def test_a_built_in_problem_runs_with_its_settings_removed(tmp_path):
+    spec = importlib.util.spec_from_file_location("without_settings", ROOT / "scripts" / "without_settings.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "table.json"
+    assert module.main(["heat1d", "--time-budget", "2s", "--runs", str(tmp_path / "runs"), "--out", str(out)]) == 0
+    row, = json.loads(out.read_text())["rows"]
+    assert row["problem"] == "heat1d" and row["fields"]["u"]["tol"] == 5e-5 and row["steps"] > 0
+    # the framework chose what the file had set: its own network was 3 x 32 on 1000 Sobol points
+    assert row["automatic"]["net"].startswith("MLP 3 x 32") and row["automatic"]["sampling"].startswith("interior 4000")
+    assert "time budget 2 s" in row["automatic"]["training"]
