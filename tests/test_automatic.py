@@ -281,10 +281,9 @@ def test_an_initial_value_that_oscillates_fast_gets_its_wave_as_a_feature():
     assert initial_harmonics(slow) == [] and slow.net.harmonics == ()
 
 
-def test_only_large_boundary_values_set_an_output_scale():
-    # small boundary values bound nothing inside: with -laplacian u = 1 the field reaches 0.3 whatever
-    # its walls hold; a scale taken from 1e-3 x (or from the round-off of sin(pi x) at x = 1, 1.2e-16,
-    # which once switched the network off) would leave the network far too small
+def test_boundary_values_that_are_zero_up_to_round_off_set_no_output_scale():
+    # sin(pi x) sin(pi y) is 1.2e-16 at x = 1: a spread of round-off once scaled the output by 1e-16,
+    # which switched the network off
     from pinn.pde.automatic import output_scale
     space = pinn.Rectangle((-1.0, -1.0), (1.0, 1.0))
 
@@ -294,7 +293,20 @@ def test_only_large_boundary_values_set_an_output_scale():
                             conditions={"walls": pinn.Dirichlet(space.boundary, value)})
 
     assert output_scale(problem(lambda x, y: torch.sin(math.pi * x) * torch.sin(math.pi * y)), "u") == 1.0
-    assert output_scale(problem(lambda x, y: 1e-3 * x), "u") == 1.0
-    assert output_scale(problem(lambda x, y: 5.0 * x), "u") == 1.0  # within a factor 10 of 1
-    assert output_scale(problem(lambda x, y: 300.0 * x), "u") == 100.0  # spread 173: 10^2
-    assert output_scale(problem(lambda x, y: 2000.0 + 0 * x), "u") == 1000.0  # constant: its magnitude
+    assert output_scale(problem(lambda x, y: 1e-3 * x), "u") == 1e-3  # a true small scale is kept
+
+
+def test_an_output_sized_by_its_own_distance_function_is_not_scaled_again():
+    # the distance's size is the scale of the network's output (pinn.Dirichlet): a scale from the
+    # boundary values on top compounded it (the cantilever's ux, 1e-4 at the clamp, 0.05 at the tip)
+    from pinn.pde.automatic import output_scale
+    space = pinn.Rectangle((0.0, -1.0), (8.0, 1.0))
+
+    def problem(**exact):
+        return pinn.Problem(name="p", inputs="x y", outputs="u", domain=space,
+                            residuals={"r": lambda f: f.u_xx + f.u_yy - 1.0},
+                            conditions={"clamp": pinn.Dirichlet(space.side(0, "lower"), lambda x, y: 1e-4 * y + 0 * x,
+                                                                **exact)})
+
+    assert output_scale(problem(), "u") == 1e-4
+    assert output_scale(problem(exact=True, distance=lambda x, y: 0.05 * x / 8), "u") == 1.0

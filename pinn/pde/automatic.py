@@ -14,9 +14,10 @@ problems written elsewhere; none reads the reference.
   periodic derivatives gets an exactly periodic embedding (``periodic=``), so the net is periodic
   by construction (and the condition is no loss term: :func:`pinn.pde.exact.periodic_by_construction`).
   An input along which an initial value oscillates fast gets that wave as a feature
-  (``harmonics=``, :func:`initial_harmonics`). An output whose boundary and initial values spread over more than 10 is scaled
-  by that size, to a power of ten (``output_scale``), so that the layers and the optimiser's steps
-  work on numbers of order one; small values set no scale, as they bound nothing inside.
+  (``harmonics=``, :func:`initial_harmonics`). An output whose boundary and initial values spread over more than 10 or less
+  than 0.1 is scaled by that size, to a power of ten (``output_scale``), so that the layers and the
+  optimiser's steps work on numbers of order one; not an output whose Dirichlet condition gives its
+  own ``distance``, whose size already sets that scale.
 * **Interior points**: 2000 per input, and at least 1.6 residual values per weight so that
   Gauss-Newton stays overdetermined (the automatic schedule runs Levenberg-Marquardt only with
   1.5 or more), at most 12,000.
@@ -55,7 +56,7 @@ FAST_CYCLES = 4.0  # an initial value with this many cycles or more along an inp
 WAVE_POWER = 0.3  # ... when the wave carries at least this fraction of its variance
 MOST_CYCLES = 64.0
 WIDTH, DEPTH = 32, 3  # the automatic network's hidden layers
-LARGEST_UNSCALED = 10.0  # an output whose boundary and initial values spread wider is scaled by that size
+ROUND_OFF = 1e-8  # boundary and initial values this small are zeros computed in floating point
 
 
 def automatic_net(problem: Problem) -> tuple[Net, str]:
@@ -121,30 +122,35 @@ def initial_harmonics(problem: Problem, points: int = 4096) -> list[tuple[int, f
 
 
 def output_scale(problem: Problem, field: str, points: int = 256) -> float:
-    """The size of ``field``'s values where its Dirichlet and initial conditions prescribe them, when
-    it is more than :data:`LARGEST_UNSCALED`: their standard deviation (the size of what the network
-    must represent on top of their mean), or for constant values their magnitude, rounded to a power of ten;
-    otherwise 1.
+    """The size of ``field``'s values where its Dirichlet and initial conditions prescribe them: their
+    standard deviation (the size of what the network must represent on top of their mean), else
+    their mean's magnitude, rounded to a power of ten when within a factor ten of 1 it is taken as 1.
+    A size below :data:`ROUND_OFF` is zero values computed in floating point (``sin(pi x)`` at
+    ``x = 1`` is 1.2e-16), not a scale: it is taken as 1.
 
-    Only large values set a scale. Large boundary values show that the field is at least that
-    large. Small ones bound nothing inside: a source or a load elsewhere drives the field there
-    (-laplacian u = 1 on [-1, 1]^2 with u = 1e-3 x on the walls reaches 0.3 inside; the
-    cantilever's clamp moves by 1e-4 while its tip moves by 0.26), and a scale taken from them made
-    the network hundreds of times too small to reach the solution."""
+    A field with a Dirichlet condition of its own ``distance`` is not scaled: the distance's size is
+    the scale of the network's output there (``Dirichlet``), chosen by the user, and a scale on top
+    compounds it. The cantilever's clamp values (ux 1e-4) scaled its outputs already sized by
+    ``0.05 x / L`` a thousand times too small: it failed at 0.70, and passes at 6.6e-5 without.
+
+    Boundary values bound nothing inside where a source or a load drives the field: a field that is
+    small on the boundary and large inside needs ``MLP(output_scale=...)`` or a sized ``distance``."""
     rng = np.random.default_rng(0)
     values = []
     for condition in problem.conditions.values():
         if (not isinstance(condition, (Dirichlet, Initial)) or condition.field != field
                 or is_rate(condition)):
             continue
+        if isinstance(condition, Dirichlet) and condition.distance is not None:
+            return 1.0
         values.append(condition_values(problem, condition, points, rng)[1])
     if not values:
         return 1.0
     joined = np.concatenate(values)
-    size, largest = float(np.std(joined)), float(np.max(np.abs(joined)))
-    if size <= 1e-8 * largest:  # constant values, up to round-off: their magnitude
-        size = largest
-    if not np.isfinite(size) or size <= LARGEST_UNSCALED:
+    size = float(np.std(joined))
+    if size <= ROUND_OFF:
+        size = float(np.max(np.abs(joined)))
+    if not np.isfinite(size) or size <= ROUND_OFF or 0.1 <= size <= 10.0:
         return 1.0
     return float(10.0 ** round(np.log10(size)))
 
