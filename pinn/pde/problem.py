@@ -234,13 +234,12 @@ class Problem:
         if not isinstance(condition, Condition):
             raise ValueError(f"condition {name!r} must be a pinn condition (Dirichlet, Neumann, Robin, Periodic, "
                              f"Initial, Data), got {type(condition).__name__}")
-        if condition.field is None and not isinstance(condition, (Data, Periodic)):
-            if len(self.outputs) != 1:
+        if condition.field is None and not isinstance(condition, Data):
+            if len(self.outputs) == 1:
+                condition = dataclasses.replace(condition, field=self.outputs[0])
+            elif not isinstance(condition, Periodic):  # which without a field holds for every output
                 raise ValueError(f"condition {name!r} must say which field it constrains (field=...): "
                                  f"outputs are {', '.join(self.outputs)}")
-            condition = dataclasses.replace(condition, field=self.outputs[0])
-        if isinstance(condition, Periodic) and condition.field is None and len(self.outputs) == 1:
-            condition = dataclasses.replace(condition, field=self.outputs[0])  # named as before: one field
         if condition.field is not None and condition.field not in self.outputs:
             raise ValueError(f"condition {name!r} constrains field {condition.field!r}, which is not an output "
                              f"({', '.join(self.outputs)})")
