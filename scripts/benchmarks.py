@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's pinn, not another one installed (a worktree measured main's code once)
 SUITE = ROOT / "benchmarks"
 PUBLISHED = SUITE / "published.json"
 
