@@ -11,10 +11,11 @@ At Re = 10 the vortices lose 18 % of their speed by t = 1. The initial velocity 
 (through the network's output, u = u0 + t N); periodicity in x and y, declared as ``Periodic``
 conditions, exactly too, by the network's periodic input embedding (x, y enter only through cos and
 sin of their phase over the domain), so u, v, p and all their derivatives match on opposite sides.
-(Declared as conditions, the periodicity stays with the problem when the network is left to the
-framework, whose automatic network is then periodic too.) (As loss conditions instead,
-one per field, the default run reached 1.7e-3 in 270 s, and was slower.) The pressure, defined up to a function of time, is
-fixed by p(pi/4, pi/4, t) = 0, which the closed form satisfies.
+Declared as conditions, the periodicity stays with the problem when the network is left to the
+framework, whose automatic network is then periodic too. (Imposed as loss terms instead, through a
+network that is not periodic, the default run reached 1.7e-3 in 270 s, and was slower.) The
+pressure, defined up to a function of time, is fixed by p(pi/4, pi/4, t) = 0, which the closed
+form satisfies.
 """
 from math import pi
 
