@@ -36,11 +36,60 @@ def test_a_phase_that_stops_at_noise_ends_when_the_fit_reaches_the_noise():
     assert rows[-2]["loss_fit"] > SIGMA**2 * (1 + 2 * math.sqrt(2 / 400))  # it ended at the first step within
 
 
+class NoisyFitWithPhysics(NoisyLeastSquares):
+    """The noisy fit of five weights, and a noise-free "physics" term on a sixth weight, which the true
+    solution meets exactly: ``(w6 - 5)^2``, starting at 25: Adam at 1e-2 needs hundreds of steps to bring it down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.module = torch.nn.Linear(6, 1, bias=False, dtype=torch.float64)
+        with torch.no_grad():
+            self.module.weight.zero_()
+
+    def residual(self) -> torch.Tensor:
+        return self.A @ self.module.weight[0, :5] - self.b
+
+    def terms(self):
+        return {"fit": self.residual().square().mean(), "physics": (self.module.weight[0, 5] - 5).square()}
+
+
+def test_a_phase_that_stops_at_noise_goes_on_while_the_rest_of_the_loss_is_above_the_noise():
+    limit = SIGMA**2 * (1 + 2 * math.sqrt(2 / 400))
+    trainer, rows = trained(NoisyFitWithPhysics(), pinn.Adam(5000, learning_rate=1e-2, stop_at_noise=True))
+    assert NOISE_REACHED in rows[-1]["event"] and trainer.step < 5000
+    # the data reached their noise long before the physics term came down: the phase went on
+    data_at_noise = [row for row in rows if row["loss_fit"] <= limit]
+    assert data_at_noise[0]["loss_physics"] > limit and len(data_at_noise) > 20
+    assert rows[-1]["loss_fit"] + rows[-1]["loss_physics"] <= limit
+    assert rows[-2]["loss_fit"] + rows[-2]["loss_physics"] > limit  # it ended at the first step within
+
+
 def test_a_phase_that_stops_at_noise_does_not_start_when_the_phase_before_reached_it():
     trainer, rows = trained(NoisyLeastSquares(), pinn.LBFGS(50), pinn.LevenbergMarquardt(10, stop_at_noise=True))
     assert {row["optimizer"] for row in rows} == {"lbfgs"} and trainer.finished
     assert f"levenberg_marquardt skipped: {NOISE_REACHED}" in rows[-1]["event"]
     assert trainer.taken[1] == 0 and 1 in trainer.closed  # a resumed run skips it too
+
+
+def _fitted() -> NoisyLeastSquares:
+    """The noisy system with its weights at the least-squares solution: within the noise from the start."""
+    objective = NoisyLeastSquares()
+    with torch.no_grad():
+        objective.module.weight[0] = torch.linalg.lstsq(objective.A, objective.b).solution
+    return objective
+
+
+def test_a_share_of_the_budget_kept_for_phases_skipped_at_the_noise_goes_to_the_phase_under_way():
+    # Adam's share ends at once (a 1e-12 share of the budget), but the phases after it would be skipped
+    # at the noise: it is the last phase to run, and runs its steps
+    adam = pinn.Adam(30, learning_rate=1e-6, time_share=1e-12)
+    trainer, rows = trained(_fitted(), adam, pinn.LBFGS(20, stop_at_noise=True), time_budget=1e6)
+    assert [row["optimizer"] for row in rows] == ["adam"] * 30 and trainer.finished
+    assert f"lbfgs skipped: {NOISE_REACHED}" in rows[-1]["event"]
+    # a phase after it that would run takes its time as before (the first step sets the clock's start)
+    trainer, rows = trained(_fitted(), adam, pinn.LBFGS(20), time_budget=1e6)
+    assert [row["optimizer"] for row in rows[:3]] == ["adam", "adam", "lbfgs"]
+    assert "its share of the time budget is spent" in rows[1]["event"]
 
 
 def test_without_declared_noise_the_rule_never_ends_a_phase():

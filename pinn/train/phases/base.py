@@ -66,13 +66,14 @@ class Phase(abc.ABC):
         check_every: steps of this phase between measurements of the error against the reference;
             None: ``Checks.check_every``. The error is also measured when a phase ends, so each phase's
             last figure is in history.csv.
-        stop_at_noise: end the phase once every loss term fitting observations of declared noise
-            (:class:`pinn.Data` with ``noise``, :func:`pinn.observe`) is down to that noise: within
-            ``1 + 2 sqrt(2 / n)`` of the value the true solution would have (``n`` observed values; two
-            standard deviations of a mean of ``n`` squared Gaussian errors). Checked after each step,
-            and before the phase begins: a phase after one that ended there does not start. Fitting
-            further fits the noise (the discrepancy principle); without declared noise it never ends a
-            phase.
+        stop_at_noise: end the phase once the loss is as low as the true solution's would be: every
+            loss term fitting observations of declared noise (:class:`pinn.Data` with ``noise``,
+            :func:`pinn.observe`) within ``1 + 2 sqrt(2 / n)`` of its noise's value (``n`` observed
+            values; two standard deviations of a mean of ``n`` squared Gaussian errors), and the
+            whole loss, residuals included, within the sum of those limits (the true solution's
+            residuals are zero). Checked after each step, and before the phase begins: a phase after
+            one that ended there does not start. Fitting further fits the noise (the discrepancy
+            principle); without declared noise it never ends a phase.
     """
 
     steps: int
