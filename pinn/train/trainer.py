@@ -305,11 +305,13 @@ class Trainer:
                 each.forget()
             self.guard.forget_previous_terms()
 
+    def _still_to_run(self, start: int) -> list[int]:
+        """The phases from ``start`` on that have steps left to take and have not ended early."""
+        return [i for i in range(start, len(self.schedule)) if self.taken[i] < self.counts[i] and i not in self.closed]
+
     def _next_running(self, start: int) -> int | None:
-        """The first phase from ``start`` on that has steps left to take and has not ended early (None:
-        none has)."""
-        return next((i for i in range(start, len(self.schedule))
-                     if self.taken[i] < self.counts[i] and i not in self.closed), None)
+        """The first of :meth:`_still_to_run` (None: none is)."""
+        return next(iter(self._still_to_run(start)), None)
 
     def _ending(self, index: int, run: PhaseRun, terms: dict[str, float]) -> str | None:
         """Why the phase under way ends after this step, if it does (other than its step count)."""
@@ -349,19 +351,17 @@ class Trainer:
     def _rest_skipped(self, index: int, terms: dict[str, float]) -> bool:
         """Whether every phase after ``index`` still to run would be skipped at the noise (each
         ``stop_at_noise``, and the loss at ``terms`` within it). The phase under way is then the last
-        to run, and a share of the budget kept for skipped phases is its own (as in :func:`_deadlines`):
-        on the inverse Poisson benchmark Adam passed its share at u 1.1e-2, within the noise, and
-        reached 8.4e-3 where it was let run on."""
-        rest = [i for i in range(index + 1, len(self.schedule))
-                if self.taken[i] < self.counts[i] and i not in self.closed]
+        to run, and the share of the budget kept for the skipped phases is its own, as in
+        :func:`_deadlines` (the measured case: :func:`pinn.train.settings.automatic_schedule`)."""
+        rest = self._still_to_run(index + 1)
         return bool(rest) and all(self.schedule[i].stop_at_noise for i in rest) and self._within_noise(terms)
 
     def _within_noise(self, terms: dict[str, float] | None = None) -> bool:
         """Whether the loss is as low as the true solution's would be (``Phase.stop_at_noise``), at ``terms``,
         or at the current parameters (None: evaluated here): every term fitting noisy observations down to
-        its noise, and the whole loss (residuals and other terms too) within the sum of those limits. The
-        second part keeps a phase going while the physics is far from met: inverse Burgers' L-BFGS still
-        had its PDE residual to lower when its 1 % data were at their noise. False where none declares noise."""
+        its noise, and the whole loss (residuals and other terms too) within the sum of those limits, since
+        the true solution's residuals are zero: data at their noise with residuals still above it leave a
+        phase going. False where none declares noise."""
         if self._noise_limits is None:  # fixed once the observations exist: asked for once
             self._noise_limits = {name: floor * (1 + 2 * math.sqrt(2 / count))
                                   for name, (floor, count) in self.objective.noise_floors().items()}
